@@ -1,0 +1,344 @@
+"""Command line: a thin Click layer over the public ``searchlib`` API.
+
+``searchlib`` is the command group; ``search`` is also installed on its own, so
+``search "Astana Declaration"`` works at the root of a clone. Errors from the library are shown
+as one line on stderr with what to do next; the exit code is 2 for usage mistakes, 1 for failures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import click
+
+import searchlib
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+EXIT_SKIPPED = 1
+_MARK_ON, _MARK_OFF = "\x01", "\x02"
+
+
+class FriendlyCommand(click.Command):
+    """A command that reports :class:`searchlib.SearchlibError` as one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except searchlib.SearchlibError as error:
+            click.secho(f"Error: {error}", err=True, fg="red")
+            ctx.exit(error.exit_code)
+
+
+class FriendlyGroup(click.Group):
+    command_class = FriendlyCommand
+
+
+class _StderrHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"searchlib: {record.getMessage()}", err=True)
+
+
+def _show_library_log() -> None:
+    # The library logs what it does on its own (such as building a missing index); the CLI
+    # shows those messages on stderr, where they do not disturb --json output.
+    logger = logging.getLogger("searchlib")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+        logger.setLevel(logging.INFO)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+index_option = click.option(
+    "--index",
+    "-i",
+    "index",
+    default="seeds",
+    show_default=True,
+    envvar="SEARCHLIB_INDEX",
+    metavar="NAME|PATH",
+    help="An index defined in indexes/NAME.toml, or the folder of a built index.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+# ---------------------------------------------------------------------------------------------
+# search
+
+SEARCH_HELP = """Search articles and print ranked results with highlighted snippets.
+
+QUERY is one or more words; articles with all of them rank first. Use "double quotes" for an
+exact phrase and title:word to search titles only. An empty query or * lists every article,
+so the filters can be used to browse.
+
+\b
+Examples:
+  search "Astana Declaration"
+  search '"Kassym-Jomart Tokayev"' --sort date
+  search Congress --from 2023 --to 2025-06 --limit 5
+  search '*' --sort date --json
+  search desecration --index path/to/index
+
+If the index has a definition but was never built, it is built first.
+Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
+"""
+
+
+@click.command("search", cls=FriendlyCommand, help=SEARCH_HELP)
+@click.argument("query", nargs=-1)
+@index_option
+@click.option(
+    "--limit",
+    "-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Results per page.",
+)
+@click.option(
+    "--page",
+    "-p",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Page number, from 1.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Rank by relevance, or newest first (undated last).",
+)
+@click.option("--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]].")
+@click.option("--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]].")
+@click.option("--person", metavar="NAME", help="Only articles that mention this person.")
+@click.option("--org", metavar="NAME", help="Only articles that mention this organisation.")
+@click.option("--place", metavar="NAME", help="Only articles that mention this place.")
+@json_option
+def search_command(query: tuple[str, ...], index: str, as_json: bool, **options: Any) -> None:
+    _show_library_log()
+    text = " ".join(query)
+    with searchlib.open(index) as ix:
+        results = ix.search(text, **options)
+    if as_json:
+        _emit_json(results.to_dict())
+    else:
+        _print_results(results)
+
+
+def _print_results(results: searchlib.Results) -> None:
+    width = min(shutil.get_terminal_size((100, 24)).columns, 110)
+    pages = max(1, -(-results.total // results.limit))
+    what = f' for "{results.query}"' if results.query.strip() else ""
+    noun = "article" if results.total == 1 else "articles"
+    click.echo(f"{results.total} {noun}{what} · page {results.page} of {pages}")
+    for hit in results.hits:
+        click.echo()
+        click.echo(f"{hit.rank:>3}. " + click.style(hit.title, bold=True))
+        meta = f"{hit.date or 'undated'} · score {hit.score:.2f} · {hit.id}"
+        click.echo("     " + click.style(meta, dim=True))
+        marked = "".join(f"{_MARK_ON}{t}{_MARK_OFF}" if m else t for t, m in hit.fragments)
+        wrapped = textwrap.fill(
+            marked.strip(), width=width, initial_indent="     ", subsequent_indent="     "
+        )
+        on, off = click.style("", fg="yellow", bold=True, reset=False), click.style("", reset=True)
+        click.echo(wrapped.replace(_MARK_ON, on).replace(_MARK_OFF, off))
+    summary = _facet_summary(results)
+    if summary:
+        click.echo()
+        click.echo(summary)
+
+
+def _facet_summary(results: searchlib.Results, most: int = 5) -> str:
+    lines = []
+    for name, values in results.facets.items():
+        if values:
+            shown = " · ".join(f"{v.value} ({v.count})" for v in values[:most])
+            more = f" · +{len(values) - most} more" if len(values) > most else ""
+            lines.append(f"  {click.style(name, bold=True)}: {shown}{more}")
+    return "Facets\n" + "\n".join(lines) if lines else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# searchlib group
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(searchlib.__version__, prog_name="searchlib")
+def cli() -> None:
+    """searchlib: full-text search for archives of news articles.
+
+    \b
+    Quick start, at the root of a clone:
+      searchlib search "Astana Declaration"
+      searchlib index build seeds
+      searchlib show 000_0802c507da2f2354
+    """
+
+
+cli.add_command(search_command)
+
+
+@cli.group("index", cls=FriendlyGroup)
+def index_group() -> None:
+    """Build indexes."""
+
+
+BUILD_HELP = """Build an index from its sources.
+
+Without SOURCES, builds the index named by NAME or --index from its definition
+(indexes/NAME.toml). With --index PATH and SOURCES (files, folders or glob patterns of .txt, .md
+and .jsonl files), builds an ad-hoc index in the folder PATH.
+
+The new index replaces the old one only once it is complete: a failed or interrupted build
+leaves the previous index as it was. Files that cannot be read are reported with their line and
+skipped; the exit code is then 1.
+
+\b
+Examples:
+  searchlib index build                      # the seeds index
+  searchlib index build seeds
+  searchlib index build --index /tmp/news ~/articles/ feeds/*.jsonl
+"""
+
+
+@index_group.command("build", help=BUILD_HELP)
+@click.argument("args", nargs=-1, metavar="[NAME] | --index PATH SOURCES...")
+@click.option(
+    "--index",
+    "-i",
+    "index",
+    default=None,
+    metavar="NAME|PATH",
+    help="The index to build (default: seeds).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems and errors.")
+@json_option
+def build_command(args: tuple[str, ...], index: str | None, quiet: bool, as_json: bool) -> None:
+    if index is None:
+        if len(args) > 1:
+            raise click.UsageError(
+                "to build from files, name the index folder: "
+                "searchlib index build --index PATH SOURCES..."
+            )
+        index, sources = (args[0] if args else "seeds"), None
+    else:
+        sources = list(args) or None
+    report = searchlib.build(index, sources, progress=_progress(quiet or as_json))
+    for problem in report.problems:
+        label = "skipped" if problem.skipped else "warning"
+        click.echo(f"{label}: {problem}", err=True)
+    if as_json:
+        _emit_json(report.to_dict())
+    elif not quiet:
+        click.echo(
+            f"Indexed {report.articles} articles into {report.path} in {report.seconds:.2f} s "
+            f"({report.articles_per_second:,.0f} articles/s); {report.skipped} skipped"
+        )
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _progress(quiet: bool) -> Callable[[int], None] | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        click.echo(f"\rindexed {count:,} articles…", err=True, nl=False)
+
+    return show
+
+
+# ---------------------------------------------------------------------------------------------
+# show, stats
+
+
+@cli.command("show")
+@click.argument("article_id", metavar="ID")
+@index_option
+@json_option
+def show_command(article_id: str, index: str, as_json: bool) -> None:
+    """Print one article: its fields and full text.
+
+    \b
+    Example:
+      searchlib show 000_0802c507da2f2354
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        article = ix.get(article_id)
+    if article is None:
+        raise searchlib.IndexNotFoundError(
+            f"no article with id {article_id!r} in index {index!r}",
+            "find ids with: searchlib search QUERY",
+        )
+    if as_json:
+        _emit_json(
+            {
+                "id": article.id,
+                "title": article.title,
+                "date": article.date,
+                "dateline": article.dateline or None,
+                "source": article.source,
+                "line": article.line,
+                "entities": {
+                    "person": list(article.person),
+                    "org": list(article.org),
+                    "place": list(article.place),
+                },
+                "text": article.body,
+            }
+        )
+        return
+    click.echo(click.style(article.title, bold=True))
+    click.echo(click.style(f"{article.date or 'undated'} · {article.id}", dim=True))
+    for label, value in (("dateline", article.dateline), ("source", article.source)):
+        if value:
+            click.echo(click.style(f"{label}: {value}", dim=True))
+    for name in ("person", "org", "place"):
+        values = getattr(article, name)
+        if values:
+            click.echo(click.style(f"{name}: {', '.join(values)}", dim=True))
+    click.echo()
+    click.echo(article.body)
+
+
+@cli.command("stats")
+@index_option
+@json_option
+def stats_command(index: str, as_json: bool) -> None:
+    """Print facts about an index: articles, dates, terms, size, when it was built.
+
+    \b
+    Example:
+      searchlib stats --json
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        stats = ix.stats()
+    if as_json:
+        _emit_json(stats)
+        return
+    for key, value in stats.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        click.echo(f"{key:>11}: {shown}")
+
+
+def main() -> None:
+    """Entry point of the ``searchlib`` command."""
+    cli(prog_name="searchlib")
+
+
+def search_main() -> None:
+    """Entry point of the ``search`` command."""
+    search_command(prog_name="search")

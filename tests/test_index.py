@@ -1,0 +1,156 @@
+"""Building indexes: locations, generations, atomic switch, locking, damage."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+
+import pytest
+
+import searchlib
+from searchlib.index import LOCK, MANIFEST, locate
+
+from .conftest import SEED_IDS, SEEDS
+
+
+def test_named_index_builds_next_to_its_definition(project):
+    location = locate("seeds")
+    assert location.definition is not None
+    assert location.path == project / "indexes" / "seeds"
+    assert not location.is_built
+    report = searchlib.build("seeds")
+    assert (report.articles, report.skipped) == (len(SEED_IDS), 0)
+    manifest = json.loads((location.path / MANIFEST).read_text())
+    assert manifest["articles"] == len(SEED_IDS)
+    assert (location.path / manifest["generation"]).is_dir()
+
+
+def test_definitions_are_found_from_subfolders(project, monkeypatch):
+    (project / "notes").mkdir()
+    monkeypatch.chdir(project / "notes")
+    assert locate("seeds").path == project / "indexes" / "seeds"
+
+
+def test_rebuild_switches_generation_and_drops_old_ones(tmp_path):
+    path = tmp_path / "ix"
+    for _ in range(4):
+        searchlib.build(path, [SEEDS])
+    generations = sorted(p.name for p in path.glob("gen-*"))
+    current = json.loads((path / MANIFEST).read_text())["generation"]
+    assert current == "gen-000004"
+    assert generations == ["gen-000003", "gen-000004"]  # the previous one stays for readers
+
+
+def test_adhoc_index_rebuilds_from_its_recorded_sources(tmp_path):
+    path = tmp_path / "ix"
+    searchlib.build(path, [SEEDS])
+    report = searchlib.build(path)
+    assert report.articles == len(SEED_IDS)
+
+
+def test_failed_build_leaves_previous_index_intact(tmp_path):
+    path = tmp_path / "ix"
+    searchlib.build(path, [SEEDS])
+    before = (path / MANIFEST).read_text()
+
+    def explode(count: int) -> None:
+        raise RuntimeError("interrupted")
+
+    extra = tmp_path / "more"
+    extra.mkdir()
+    for i in range(150):
+        (extra / f"{i:03}.txt").write_text(f"Article number {i} about Astana.", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        searchlib.build(path, [extra], progress=explode)
+    assert (path / MANIFEST).read_text() == before
+    assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000001"]
+    assert len(searchlib.open(path)) == len(SEED_IDS)
+
+
+def test_duplicate_ids_are_skipped_and_reported(tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / f"{SEED_IDS[0]}.txt").write_text("Same id, other text.", encoding="utf-8")
+    report = searchlib.build(tmp_path / "ix", [SEEDS, copy])
+    assert report.articles == len(SEED_IDS)
+    assert report.skipped == 1
+    assert "duplicate id" in report.problems[0].reason
+
+
+def _hold_lock(path: str, ready, release) -> None:
+    import fcntl
+
+    with open(os.path.join(path, LOCK), "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        ready.set()
+        release.wait(30)
+
+
+def test_concurrent_build_fails_with_the_lock_holder(tmp_path):
+    path = tmp_path / "ix"
+    searchlib.build(path, [SEEDS])
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(str(path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        started = time.monotonic()
+        with pytest.raises(searchlib.IndexLockedError) as caught:
+            searchlib.build(path, [SEEDS], lock_timeout=0.5)
+        assert time.monotonic() - started >= 0.5
+        assert f"locked by process {holder.pid}" in str(caught.value)
+    finally:
+        release.set()
+        holder.join(10)
+    # Once the holder is gone, building works again.
+    assert searchlib.build(path, [SEEDS], lock_timeout=0.5).articles == len(SEED_IDS)
+
+
+def test_truncated_segment_is_reported_as_damage(tmp_path):
+    path = tmp_path / "ix"
+    searchlib.build(path, [SEEDS])
+    generation = json.loads((path / MANIFEST).read_text())["generation"]
+    for segment in (path / generation).glob("*.seg"):
+        segment.write_bytes(segment.read_bytes()[:20])
+    for toc in (path / generation).glob("*.toc"):
+        toc.write_bytes(toc.read_bytes()[:10])
+    with pytest.raises(searchlib.IndexDamagedError, match="damaged") as caught:
+        searchlib.open(path).search("Astana")
+    assert "searchlib index build" in str(caught.value)
+
+
+def test_missing_generation_is_reported_as_damage(tmp_path):
+    path = tmp_path / "ix"
+    searchlib.build(path, [SEEDS])
+    generation = json.loads((path / MANIFEST).read_text())["generation"]
+    os.rename(path / generation, path / "moved")
+    with pytest.raises(searchlib.IndexDamagedError, match="generation folder is missing"):
+        searchlib.open(path)
+
+
+def test_unknown_index_and_unbuilt_definition(project):
+    with pytest.raises(searchlib.IndexNotFoundError, match="no index named 'nope'"):
+        searchlib.open("nope")
+    with pytest.raises(searchlib.IndexNotFoundError, match="not built yet"):
+        searchlib.open("seeds", build=False)
+    # By default a defined index that was never built is built on first use.
+    assert len(searchlib.open("seeds")) == len(SEED_IDS)
+
+
+def test_two_full_builds_store_the_same_documents(tmp_path):
+    first = searchlib.build(tmp_path / "a", [SEEDS])
+    second = searchlib.build(tmp_path / "b", [SEEDS])
+    assert first.articles == second.articles
+    a, b = searchlib.open(tmp_path / "a"), searchlib.open(tmp_path / "b")
+    for article_id in SEED_IDS:
+        assert a.get(article_id) == b.get(article_id)
+    query = "interreligious dialogue Kazakhstan"
+    assert [(h.id, h.score) for h in a.search(query).hits] == [
+        (h.id, h.score) for h in b.search(query).hits
+    ]
