@@ -144,7 +144,10 @@ def _print_results(results: searchlib.Results) -> None:
     click.echo(f"{results.total} {noun}{what} · page {results.page} of {pages}")
     for hit in results.hits:
         click.echo()
-        click.echo(f"{hit.rank:>3}. " + click.style(hit.title, bold=True))
+        title = textwrap.wrap(hit.title, width=width - 5) or [""]
+        click.echo(f"{hit.rank:>3}. " + click.style(title[0], bold=True))
+        for line in title[1:]:
+            click.echo("     " + click.style(line, bold=True))
         meta = f"{hit.date or 'undated'} · score {hit.score:.2f} · {hit.id}"
         click.echo("     " + click.style(meta, dim=True))
         marked = "".join(f"{_MARK_ON}{t}{_MARK_OFF}" if m else t for t, m in hit.fragments)
