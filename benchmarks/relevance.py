@@ -67,6 +67,7 @@ def lowercase_query(query: str) -> str:
 
 # --- engines: each takes the documents and a scratch folder, and returns a search function ----
 
+
 def sqlite_fts5(docs: list[Doc], workdir: Path, collection: Path) -> Search:
     db = sqlite3.connect(workdir / "fts5.db")
     db.execute(
@@ -136,7 +137,10 @@ def bm25s_engine(docs: list[Doc], workdir: Path, collection: Path) -> Search:
 
     def search(query: str) -> Hits:
         words = bm25s.tokenize(
-            [strip_syntax(query)], stopwords="en", stemmer=stemmer, return_ids=False,
+            [strip_syntax(query)],
+            stopwords="en",
+            stemmer=stemmer,
+            return_ids=False,
             show_progress=False,
         )
         if not any(words[0]):
@@ -205,18 +209,25 @@ ENGINES = {**PEERS, "searchlib": searchlib_engine}
 
 # --- running and reporting -----------------------------------------------------------------
 
+
 def read_docs(path: Path) -> list[Doc]:
     docs = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
-            docs.append({"id": str(d["id"]), "title": d.get("title") or "",
-                         "text": d.get("text") or ""})
+            docs.append(
+                {"id": str(d["id"]), "title": d.get("title") or "", "text": d.get("text") or ""}
+            )
     return docs
 
 
-def run_engine(name: str, collection: Path, docs: list[Doc], queries: dict[str, str],
-               qrels: dict[str, dict[str, int]]) -> dict:
+def run_engine(
+    name: str,
+    collection: Path,
+    docs: list[Doc],
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"rel-{name}-") as tmp:
         start = time.perf_counter()
         search = ENGINES[name](docs, Path(tmp), collection)
@@ -256,8 +267,7 @@ def machine() -> dict:
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     return {
@@ -269,8 +279,10 @@ def machine() -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    header = ("| collection | engine | nDCG@10 | MAP@100 | P@10 | R@100 | nDCG@10 / best peer "
-              "| index s | query ms |")
+    header = (
+        "| collection | engine | nDCG@10 | MAP@100 | P@10 | R@100 | nDCG@10 / best peer "
+        "| index s | query ms |"
+    )
     lines = [header, "|" + "---|" * 9]
     for r in rows:
         ratio = "-" if r["vs_best_peer"] is None else f"{r['vs_best_peer']:.3f}"
@@ -284,10 +296,17 @@ def format_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                    help=f"folder holding the collections (default: {DEFAULT_DATA})")
-    ap.add_argument("--collections", default=",".join(COLLECTIONS),
-                    help="comma-separated collection folder names")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"folder holding the collections (default: {DEFAULT_DATA})",
+    )
+    ap.add_argument(
+        "--collections",
+        default=",".join(COLLECTIONS),
+        help="comma-separated collection folder names",
+    )
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args(argv)
 
@@ -318,9 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"machine": info, "rows": rows, "skipped": skipped}, indent=2))
     else:
-        print(f"machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, "
-              f"{info['date']}; top {K} per query; index s = build time (average row: total), "
-              "query ms = mean per query\n")
+        print(
+            f"machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, "
+            f"{info['date']}; top {K} per query; index s = build time (average row: total), "
+            "query ms = mean per query\n"
+        )
         print(format_table(rows))
         for engine, why in skipped.items():
             print(f"\n{engine}: skipped: {why}")

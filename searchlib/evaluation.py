@@ -65,8 +65,9 @@ def _natural_key(qid: str) -> tuple[int, int, str]:
 
 def rank(results: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     """Order one query's results as trec_eval does: score descending, then docid descending."""
-    ranked = sorted(((str(d), float(s)) for d, s in results), key=lambda r: (r[1], r[0]),
-                    reverse=True)
+    ranked = sorted(
+        ((str(d), float(s)) for d, s in results), key=lambda r: (r[1], r[0]), reverse=True
+    )
     # trec_eval refuses duplicates too: a document counted twice would inflate every measure.
     if len({d for d, _ in ranked}) != len(ranked):
         raise ValueError("a document appears twice in one query's results")
@@ -118,8 +119,7 @@ def _query_measures(
 
 def evaluate_per_query(run: Run, qrels: Qrels) -> dict[str, dict[str, float]]:
     """Measures for every query in ``qrels`` (queries missing from ``run`` score 0)."""
-    return {qid: _query_measures(rank(run.get(qid, ())), judged)
-            for qid, judged in qrels.items()}
+    return {qid: _query_measures(rank(run.get(qid, ())), judged) for qid, judged in qrels.items()}
 
 
 def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
@@ -130,5 +130,12 @@ def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
     return {m: sum(q[m] for q in per_query.values()) / len(per_query) for m in MEASURES}
 
 
-__all__ = ["MEASURES", "evaluate", "evaluate_per_query", "rank", "read_qrels", "read_queries",
-           "write_run"]
+__all__ = [
+    "MEASURES",
+    "evaluate",
+    "evaluate_per_query",
+    "rank",
+    "read_qrels",
+    "read_queries",
+    "write_run",
+]

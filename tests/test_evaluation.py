@@ -29,6 +29,7 @@ def approx(x: float) -> object:
 
 # --- hand-computed cases ---------------------------------------------------------------------
 
+
 def test_binary_example_by_hand():
     qrels = {"1": {"d1": 1, "d2": 1, "d3": 0, "d4": 1}}  # 3 relevant, d3 judged non-relevant
     run = {"1": [("d1", 5.0), ("d3", 4.0), ("d2", 3.0), ("x", 2.0)]}
@@ -138,6 +139,7 @@ def test_write_run_format_and_order(tmp_path):
 
 
 # --- cross-check against ir-measures on a real run -----------------------------------------
+
 
 def _overlap_run(collection: Path) -> dict[str, list[tuple[str, float]]]:
     """A deliberately crude run: score = number of distinct query words in the document.
