@@ -192,7 +192,10 @@ def searchlib_engine(docs: list[Doc], workdir: Path, collection: Path) -> Search
     ix = searchlib.open(index_path)
 
     def search(query: str) -> Hits:
-        results = ix.search(strip_syntax(query), limit=K)
+        words = strip_syntax(query)
+        if not words:  # searchlib lists every article for an empty query; a user would not ask
+            return []
+        results = ix.search(words, limit=K)
         return [(h.id, h.score) for h in results.hits]
 
     return search
