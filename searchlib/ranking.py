@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,13 @@ class Params:
     b: float = 0.75
     idf: str = "lucene"  # or "whoosh"
     bm25f: bool = True
+    fb_docs: int = 0
+    fb_terms: int = 10
+    fb_query_weight: float = 0.5
+    fb_max_df: float = 0.1
+    fb_fields: bool = True  # count feedback terms in every field, weighted
+    fb_model: str = "rm3"  # or "bo1"
+    fb_min_docs: int = 2
 
 
 PARAMS = Params()
@@ -152,3 +160,87 @@ def prepare(query: wq.Query, params: Params = PARAMS) -> wq.Query:
     if params.bm25f:
         query = combine_fields(query)
     return count_repeats(query).normalize()
+
+
+FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
+
+
+def query_weight(query: wq.Query) -> float:
+    """How many words the query counts (repeats included), for scaling the feedback terms."""
+    if isinstance(query, wq.Not):
+        return 0.0
+    if isinstance(query, FieldsTerm) or query.is_leaf():
+        return query.boost
+    return getattr(query, "boost", 1.0) * sum(query_weight(q) for q in query.children())
+
+
+def expand(searcher: Searcher, query: wq.Query, filter: Any = None, params: Params = PARAMS) -> wq.Query:
+    """RM3 pseudo-relevance feedback."""
+    if not params.fb_docs or isinstance(query, wq.Every):
+        return query
+    top = searcher.search(query, filter=filter, limit=params.fb_docs)
+    n = searcher.doc_count_all()
+    df: dict[str, bool] = {}
+
+    def eligible(t: str) -> bool:
+        ok = df.get(t)
+        if ok is None:
+            ok = df[t] = (2 <= len(t) <= 20 and t.isalnum() and max(searcher.doc_frequency(f, t) for f in FIELD_WEIGHTS) <= params.fb_max_df * n)
+        return ok
+
+    model: Counter[str] = Counter()
+    for docnum, score in top.items():
+        stored = searcher.stored_fields(docnum)
+        counts: Counter[str] = Counter()
+        for field, weight in FIELD_WEIGHTS.items():
+            if not params.fb_fields and field != "body":
+                continue
+            for t in searcher.schema[field].process_text(stored.get(field, ""), mode="index"):
+                counts[t] += weight if params.fb_fields else 1
+        best = [(t, c) for t, c in counts.most_common() if eligible(t)][: params.fb_terms]
+        norm = sum(c for _, c in best)
+        for t, c in best:
+            model[t] += score * c / norm
+    best = model.most_common(params.fb_terms)
+    total = sum(w for _, w in best)
+    if not total:
+        return query
+    scale = query_weight(query) * (1 - params.fb_query_weight) / params.fb_query_weight / total
+    extra = [FieldsTerm([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x) for t, x in best]
+    return wq.AndMaybe(query, wq.Or(extra))
+
+
+def expand_bo1(searcher: Searcher, query: wq.Query, filter: Any = None, params: Params = PARAMS) -> wq.Query:
+    """Bo1 (DFR) pseudo-relevance feedback, Amati's parameter-free weights."""
+    if not params.fb_docs or isinstance(query, wq.Every):
+        return query
+    top = searcher.search(query, filter=filter, limit=params.fb_docs)
+    n = searcher.doc_count_all()
+    tfx: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    for docnum in top.docs():
+        stored = searcher.stored_fields(docnum)
+        counts: Counter[str] = Counter()
+        for field in FIELD_WEIGHTS:
+            counts.update(searcher.schema[field].process_text(stored.get(field, ""), mode="index"))
+        tfx.update(counts)
+        docs.update(counts.keys())
+    weights = {}
+    for t, x in tfx.items():
+        if docs[t] < min(params.fb_min_docs, len(top)) or not (2 <= len(t) <= 20):
+            continue
+        pn = sum(searcher.frequency(f, t) for f in FIELD_WEIGHTS) / n
+        weights[t] = x * math.log2((1 + pn) / pn) + math.log2(1 + pn)
+    best = sorted(weights.items(), key=lambda kv: -kv[1])[: params.fb_terms]
+    if not best:
+        return query
+    top_w = best[0][1]
+    scale = max_boost(query)
+    extra = [FieldsTerm([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x / top_w) for t, x in best]
+    return wq.AndMaybe(query, wq.Or(extra))
+
+
+def max_boost(query: wq.Query) -> float:
+    if isinstance(query, FieldsTerm) or query.is_leaf():
+        return query.boost
+    return getattr(query, "boost", 1.0) * max((max_boost(q) for q in query.children()), default=0.0)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.scoring import BM25F
 from whoosh.sorting import FieldFacet, ScoreFacet
 
 from . import index as store
+from . import ranking
 from .analysis import Article, stem, stopwords, word_spans
 from .errors import InvalidDateError, QuerySyntaxError
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("searchlib")
 
 SEARCH_FIELDS = ("title", "body")
-FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
+FIELD_BOOSTS = ranking.FIELD_WEIGHTS
 SORTS = ("relevance", "date")
 FACETS = ("person", "org", "place", "year")
 SNIPPET_CHARS = 240
@@ -148,8 +148,11 @@ def parse_query(text: str, schema: Any) -> wq.Query:
     if not text or text == "*":
         return wq.Every()
     check_syntax(text)
+    if not any(char.islower() for char in text):  # ALL CAPS: AND/OR/NOT are words, not operators
+        text = text.lower()
     try:
-        return _parser(schema).parse(text)
+        # Unnormalized, so that ranking can count repeated words before Whoosh merges them.
+        return ranking.prepare(_parser(schema).parse(text, normalize=False))
     except Exception as error:  # Whoosh's parser signals problems with assorted exceptions
         raise QuerySyntaxError(f"cannot parse query {text!r}: {error}") from error
 
@@ -336,7 +339,7 @@ class Index:
         if searcher is None or self._local.version != self._version:
             if searcher is not None:
                 searcher.close()
-            searcher = self._store.searcher(weighting=BM25F())
+            searcher = self._store.searcher(weighting=ranking.BM25())
             self._local.searcher, self._local.version = searcher, self._version
         return searcher
 
@@ -384,15 +387,16 @@ class Index:
         matching = parsed if flt is None else wq.And([parsed, flt])
         docnums = sorted(searcher.docs_for_query(matching))
         wanted = page * limit
+        scored = ranking.expand(searcher, parsed, flt)  # feedback reorders matches, adds none
         if sort == "date":
             found = searcher.search(
-                parsed,
+                scored,
                 filter=flt,
                 limit=wanted,
                 sortedby=[FieldFacet("date", reverse=True), ScoreFacet()],
             )
         else:
-            found = searcher.search(parsed, filter=flt, limit=wanted)
+            found = searcher.search(scored, filter=flt, limit=wanted)
         terms = {text for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
         hits = []
         first = wanted - limit
