@@ -1,6 +1,27 @@
 """Ranking: how searchlib scores an article for a query.
 
-(draft; the formula is documented once the experiments settle it)
+A query's words are scored with BM25F over the title and body fields, each word counted as often
+as the query repeats it, and then re-weighted by RM3 pseudo-relevance feedback::
+
+    score(q, d) = Σ_{t ∈ q} qtf(t) · bm25f(t, d)
+                + Σ_{e ∈ E} β · |q| · P(e | R) · bm25f(e, d)          (only for d that match q)
+
+    bm25f(t, d) = idf(t) · tf~ · (k1 + 1) / (tf~ + k1)
+    tf~         = Σ_f w_f · tf(t, f, d) / (1 − b + b · len(f, d) / avglen(f))
+    idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+
+* ``qtf(t)``: how many times the analysed query holds the word (long prose questions repeat
+  their key words); ``w_title = 2``, ``w_body = 1``; ``k1 = 1.2``, ``b = 0.75``; ``N`` is the
+  number of articles and ``df(t)`` the number that hold ``t`` in any field.
+* Feedback (RM3, as Anserini implements it): the first pass's top ``R = 3`` articles give each
+  of their 10 most frequent terms (weighted by field, terms in more than 10% of articles left
+  out) the weight ``score(d) · tf(e, d) / Σ tf``; the 10 heaviest terms ``E``, normalised to
+  sum to 1, are added with ``β = (1 − λ) / λ`` for an original-query weight ``λ = 0.8``, and
+  ``|q| = Σ qtf``. Feedback only reorders the articles the query matches; it never adds any.
+
+Every part is a sum over terms of per-(term, article) impacts, so the ranking can be reproduced
+from an impact table. Other query parts (``title:word``, phrases, prefixes) keep Whoosh's own
+matching and are scored with per-field BM25 (the same formula with one field).
 """
 
 from __future__ import annotations
@@ -18,35 +39,35 @@ from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
+#: BM25F field weights; the query parser gives each field's term this boost.
+FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
+
 
 @dataclass(frozen=True)
 class Params:
-    """The ranking's free parameters."""
+    """The ranking's free parameters (textbook values; see benchmarks/RESULTS.md)."""
 
     k1: float = 1.2
     b: float = 0.75
-    idf: str = "lucene"  # or "whoosh"
-    bm25f: bool = True
-    fb_docs: int = 0
-    fb_terms: int = 10
-    fb_query_weight: float = 0.5
-    fb_max_df: float = 0.1
-    fb_fields: bool = True  # count feedback terms in every field, weighted
-    fb_model: str = "rm3"  # or "bo1"
-    fb_min_docs: int = 2
+    #: RM3 feedback: how many top articles, how many terms, the original query's weight λ, and
+    #: the largest share of articles a feedback term may occur in. 0 documents: no feedback.
+    feedback_docs: int = 3
+    feedback_terms: int = 10
+    original_weight: float = 0.8
+    feedback_max_df: float = 0.1
 
 
 PARAMS = Params()
 
 
-def idf(n: int, df: int, kind: str = "lucene") -> float:
-    if kind == "lucene":
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-    return math.log(n / (df + 1)) + 1
+def idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency, Lucene's form (never negative)."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 class BM25(WeightingModel):
-    """Okapi BM25 per field."""
+    """Per-field BM25 for the parts of a query that search one field; carries the parameters
+    that :class:`FieldsTerm` and :func:`expand` read from the searcher."""
 
     def __init__(self, params: Params = PARAMS) -> None:
         self.params = params
@@ -57,25 +78,26 @@ class BM25(WeightingModel):
     def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> Any:
         if not searcher.schema[fieldname].scorable:
             return WeightScorer.for_(searcher, fieldname, text)
-        return _Scorer(searcher, fieldname, text, self.params)
+        return _FieldScorer(searcher, fieldname, text, self.params)
 
 
-class _Scorer(WeightLengthScorer):
+class _FieldScorer(WeightLengthScorer):
     def __init__(self, searcher: Searcher, fieldname: str, text: bytes, params: Params) -> None:
         parent = searcher.get_parent()  # collection statistics come from the whole index
-        self.idf = idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text), params.idf)
+        self.idf = idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
         self.avgfl = parent.avg_field_length(fieldname) or 1
-        self.p = params
+        self.k1, self.b = params.k1, params.b
         self.setup(searcher, fieldname, text)
 
     def _score(self, weight: float, length: float) -> float:
-        k1, b = self.p.k1, self.p.b
-        return self.idf * weight * (k1 + 1) / (weight + k1 * (1 - b + b * length / self.avgfl))
+        norm = 1 - self.b + self.b * length / self.avgfl
+        return self.idf * weight * (self.k1 + 1) / (weight + self.k1 * norm)
 
 
 class FieldsTerm(CompoundQuery):
-    """One word searched in several fields at once and scored by BM25F: its frequencies in
-    the fields, each weighted by its Term's boost, add up before BM25 saturates them."""
+    """One word searched in several fields and scored by BM25F: its length-normalised
+    frequencies, weighted by each field Term's boost, add up before BM25 saturates them, so a
+    word in both title and body counts once, more strongly, rather than twice."""
 
     JOINT = " | "
 
@@ -86,55 +108,63 @@ class FieldsTerm(CompoundQuery):
         weighting = context.weighting if context is not None else searcher.weighting
         params = getattr(weighting, "params", PARAMS)
         parent = searcher.get_parent()
-        postings = {}
-        for term in self.subqueries:
-            field = searcher.schema[term.fieldname]
-            text = field.to_bytes(term.text)
-            if (term.fieldname, text) in searcher.reader():
-                postings[term] = list(searcher.postings(term.fieldname, text).items_as("weight"))
-        if not postings:
-            return NullMatcher()
         tf: dict[int, float] = {}
-        for term, items in postings.items():
+        for term in self.subqueries:
             avgfl = parent.avg_field_length(term.fieldname) or 1
-            for docnum, weight in items:
+            for docnum, weight in _postings(searcher, term, "weight"):
                 length = searcher.doc_field_length(docnum, term.fieldname, 1)
                 norm = 1 - params.b + params.b * length / avgfl
                 tf[docnum] = tf.get(docnum, 0.0) + term.boost * weight / norm
+        if not tf:
+            return NullMatcher()
         ids = sorted(tf)
-        if weighting is None:
+        if weighting is None:  # matching only, no scores wanted
             return ListMatcher(ids)
         if parent is searcher:
             df = len(ids)
-        else:
-            df = len({d for t in self.subqueries for d in _ids(parent, t)})
-        w = self.boost * idf(parent.doc_count_all(), df, params.idf)
+        else:  # one segment of several: df counts the whole index
+            df = len({d for t in self.subqueries for d, _ in _postings(parent, t, "weight")})
+        weight = self.boost * idf(parent.doc_count_all(), df)
         k1 = params.k1
-        return ListMatcher(ids, [w * tf[d] * (k1 + 1) / (tf[d] + k1) for d in ids])
+        return ListMatcher(ids, [weight * tf[d] * (k1 + 1) / (tf[d] + k1) for d in ids])
 
 
-def _ids(searcher: Searcher, term: wq.Term) -> list[int]:
+def _postings(searcher: Searcher, term: wq.Term, kind: str) -> list[tuple[int, Any]]:
     text = searcher.schema[term.fieldname].to_bytes(term.text)
     if (term.fieldname, text) not in searcher.reader():
         return []
-    return list(searcher.postings(term.fieldname, text).all_ids())
+    return list(searcher.postings(term.fieldname, text).items_as(kind))
+
+
+# ---------------------------------------------------------------------------------------------
+# The bag of words
+
+
+def prepare(query: wq.Query) -> wq.Query:
+    """Turn an unnormalized parsed query into the ranked one: each word searched over several
+    fields becomes a BM25F :class:`FieldsTerm`, and repeated words one term boosted by their
+    count (Whoosh's own normalization would keep one copy and drop the rest)."""
+    return count_repeats(combine_fields(query)).normalize()
 
 
 def combine_fields(query: wq.Query) -> wq.Query:
-    """Turn each word searched over several fields into one BM25F FieldsTerm."""
+    """Replace each ``Or`` of one word in several fields (as the multi-field parser makes for
+    a plain word) by a :class:`FieldsTerm`."""
+    subs = getattr(query, "subqueries", ())
     if (
         type(query) is wq.Or
-        and len(query.subqueries) > 1
-        and all(type(q) is wq.Term for q in query.subqueries)
-        and len({q.text for q in query.subqueries}) == 1
-        and len({q.fieldname for q in query.subqueries}) == len(query.subqueries)
+        and len(subs) > 1
+        and all(type(q) is wq.Term for q in subs)
+        and len({q.text for q in subs}) == 1
+        and len({q.fieldname for q in subs}) == len(subs)
     ):
-        return FieldsTerm(list(query.subqueries), boost=query.boost)
+        return FieldsTerm(list(subs), boost=query.boost)
     return query.apply(combine_fields)
 
 
 def count_repeats(query: wq.Query) -> wq.Query:
-    """Merge repeated subqueries of And/Or into one, boosted by how often it was repeated."""
+    """Flatten nested ``And``/``Or`` and merge equal subqueries into one whose boost is the sum
+    of theirs: the scores are those of the repeated subqueries, with each posting read once."""
     kind = type(query)
     if kind not in (wq.Or, wq.And):
         return query.apply(count_repeats)
@@ -144,9 +174,9 @@ def count_repeats(query: wq.Query) -> wq.Query:
         if type(sub) is kind:
             for child in sub.subqueries:
                 add(child, factor * sub.boost)
-            return
-        key = sub.with_boost(1.0)
-        merged[key] = merged.get(key, 0.0) + factor * sub.boost
+        else:
+            key = sub.with_boost(1.0)
+            merged[key] = merged.get(key, 0.0) + factor * sub.boost
 
     for sub in query.subqueries:
         add(count_repeats(sub), 1.0)
@@ -156,91 +186,63 @@ def count_repeats(query: wq.Query) -> wq.Query:
     return out
 
 
-def prepare(query: wq.Query, params: Params = PARAMS) -> wq.Query:
-    if params.bm25f:
-        query = combine_fields(query)
-    return count_repeats(query).normalize()
+# ---------------------------------------------------------------------------------------------
+# Pseudo-relevance feedback
 
 
-FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
+def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) -> wq.Query:
+    """Add RM3 feedback terms from the top articles of a first pass (see the module docstring).
 
-
-def query_weight(query: wq.Query) -> float:
-    """How many words the query counts (repeats included), for scaling the feedback terms."""
-    if isinstance(query, wq.Not):
-        return 0.0
-    if isinstance(query, FieldsTerm) or query.is_leaf():
-        return query.boost
-    return getattr(query, "boost", 1.0) * sum(query_weight(q) for q in query.children())
-
-
-def expand(searcher: Searcher, query: wq.Query, filter: Any = None, params: Params = PARAMS) -> wq.Query:
-    """RM3 pseudo-relevance feedback."""
-    if not params.fb_docs or isinstance(query, wq.Every):
+    The result matches exactly the articles ``query`` matches; only their scores change.
+    """
+    params: Params = getattr(searcher.weighting, "params", PARAMS)
+    if not params.feedback_docs or isinstance(query, wq.Every):
         return query
-    top = searcher.search(query, filter=filter, limit=params.fb_docs)
-    n = searcher.doc_count_all()
-    df: dict[str, bool] = {}
-
-    def eligible(t: str) -> bool:
-        ok = df.get(t)
-        if ok is None:
-            ok = df[t] = (2 <= len(t) <= 20 and t.isalnum() and max(searcher.doc_frequency(f, t) for f in FIELD_WEIGHTS) <= params.fb_max_df * n)
-        return ok
-
+    top = searcher.search(query, filter=filter, limit=params.feedback_docs)
+    most = params.feedback_max_df * searcher.doc_count_all()
+    eligible: dict[str, bool] = {}
     model: Counter[str] = Counter()
     for docnum, score in top.items():
         stored = searcher.stored_fields(docnum)
         counts: Counter[str] = Counter()
         for field, weight in FIELD_WEIGHTS.items():
-            if not params.fb_fields and field != "body":
-                continue
-            for t in searcher.schema[field].process_text(stored.get(field, ""), mode="index"):
-                counts[t] += weight if params.fb_fields else 1
-        best = [(t, c) for t, c in counts.most_common() if eligible(t)][: params.fb_terms]
-        norm = sum(c for _, c in best)
-        for t, c in best:
-            model[t] += score * c / norm
-    best = model.most_common(params.fb_terms)
-    total = sum(w for _, w in best)
-    if not total:
+            for term in searcher.schema[field].process_text(stored.get(field, ""), mode="index"):
+                counts[term] += weight
+        best = []
+        for term, count in counts.most_common():
+            if term not in eligible:
+                # Anserini's rules: plain words of 2-20 characters, not in over 10% of articles
+                # (a stop list that adapts to the collection).
+                eligible[term] = (
+                    2 <= len(term) <= 20
+                    and term.isalnum()
+                    and max(searcher.doc_frequency(f, term) for f in FIELD_WEIGHTS) <= most
+                )
+            if eligible[term]:
+                best.append((term, count))
+                if len(best) == params.feedback_terms:
+                    break
+        total = sum(count for _, count in best)
+        for term, count in best:
+            model[term] += score * count / total
+    chosen = model.most_common(params.feedback_terms)
+    mass = sum(weight for _, weight in chosen)
+    if not mass:
         return query
-    scale = query_weight(query) * (1 - params.fb_query_weight) / params.fb_query_weight / total
-    extra = [FieldsTerm([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x) for t, x in best]
-    return wq.AndMaybe(query, wq.Or(extra))
+    scale = query_weight(query) * (1 - params.original_weight) / params.original_weight / mass
+    terms = [
+        FieldsTerm([wq.Term(f, term, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x)
+        for term, x in chosen
+    ]
+    return wq.AndMaybe(query, wq.Or(terms))
 
 
-def expand_bo1(searcher: Searcher, query: wq.Query, filter: Any = None, params: Params = PARAMS) -> wq.Query:
-    """Bo1 (DFR) pseudo-relevance feedback, Amati's parameter-free weights."""
-    if not params.fb_docs or isinstance(query, wq.Every):
-        return query
-    top = searcher.search(query, filter=filter, limit=params.fb_docs)
-    n = searcher.doc_count_all()
-    tfx: Counter[str] = Counter()
-    docs: Counter[str] = Counter()
-    for docnum in top.docs():
-        stored = searcher.stored_fields(docnum)
-        counts: Counter[str] = Counter()
-        for field in FIELD_WEIGHTS:
-            counts.update(searcher.schema[field].process_text(stored.get(field, ""), mode="index"))
-        tfx.update(counts)
-        docs.update(counts.keys())
-    weights = {}
-    for t, x in tfx.items():
-        if docs[t] < min(params.fb_min_docs, len(top)) or not (2 <= len(t) <= 20):
-            continue
-        pn = sum(searcher.frequency(f, t) for f in FIELD_WEIGHTS) / n
-        weights[t] = x * math.log2((1 + pn) / pn) + math.log2(1 + pn)
-    best = sorted(weights.items(), key=lambda kv: -kv[1])[: params.fb_terms]
-    if not best:
-        return query
-    top_w = best[0][1]
-    scale = max_boost(query)
-    extra = [FieldsTerm([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x / top_w) for t, x in best]
-    return wq.AndMaybe(query, wq.Or(extra))
-
-
-def max_boost(query: wq.Query) -> float:
-    if isinstance(query, FieldsTerm) or query.is_leaf():
+def query_weight(query: wq.Query) -> float:
+    """``|q|``: the query's words counted with their repeats (other leaves count once)."""
+    if isinstance(query, wq.Not):
+        return 0.0
+    if isinstance(query, FieldsTerm):
         return query.boost
-    return getattr(query, "boost", 1.0) * max((max_boost(q) for q in query.children()), default=0.0)
+    if query.is_leaf():
+        return 1.0
+    return getattr(query, "boost", 1.0) * sum(query_weight(q) for q in query.children())
