@@ -54,3 +54,10 @@ class SourceError(SearchlibError):
     """A source path given by the user does not exist or cannot be read at all."""
 
     exit_code = EXIT_USAGE
+
+
+class MissingExtraError(SearchlibError, ImportError):
+    """An optional dependency is not installed; the hint names the extra that provides it.
+
+    It is also an :class:`ImportError`, so code that guards optional imports catches it.
+    """

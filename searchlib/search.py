@@ -21,13 +21,16 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.scoring import BM25F
 from whoosh.sorting import FieldFacet, ScoreFacet
 
+from . import display, frames
 from . import index as store
 from .analysis import Article, stem, stopwords, word_spans
 from .errors import InvalidDateError, QuerySyntaxError
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import pandas as pd
     from whoosh.searching import Searcher
 
 log = logging.getLogger("searchlib")
@@ -79,10 +82,17 @@ class Hit:
             "entities": self.entities,
         }
 
+    def _repr_html_(self) -> str:
+        return display.hit_html(self)
+
 
 @dataclass(frozen=True)
 class Results:
-    """One page of ranked hits, with the total and facet counts over all matching articles."""
+    """One page of ranked hits, with the total and facet counts over all matching articles.
+
+    ``dates`` counts all matching articles by publication date (``None`` for undated ones), so
+    :meth:`timeline` covers every match, not only the page.
+    """
 
     query: str
     total: int
@@ -90,6 +100,7 @@ class Results:
     limit: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
+    dates: Counter[str | None] = field(default_factory=Counter, repr=False)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -109,6 +120,17 @@ class Results:
                 for name, values in self.facets.items()
             },
         }
+
+    def timeline(self, freq: str = "year") -> Timeline:
+        """Count all matching articles per ``"year"`` or ``"month"``; undated ones apart."""
+        return Timeline.count(self.dates, freq, query=self.query)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The hits of this page as a DataFrame, one row per hit (needs ``searchlib[pandas]``)."""
+        return frames.hits_frame(self.hits)
+
+    def _repr_html_(self) -> str:
+        return display.results_html(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,6 +442,7 @@ class Index:
             limit=limit,
             hits=hits,
             facets=self._facets(searcher, docnums, facet_limit),
+            dates=Counter(self._facet_columns(searcher)[docnum][0] for docnum in docnums),
         )
 
     def _facets(
@@ -428,9 +451,9 @@ class Index:
         columns = self._facet_columns(searcher)
         counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
         for docnum in docnums:
-            year, entities = columns[docnum]
-            if year:
-                counts["year"][year] += 1
+            date, entities = columns[docnum]
+            if date:
+                counts["year"][date[:4]] += 1
             for name in store.ENTITY_FIELDS:
                 counts[name].update(entities[name])
         return {
@@ -444,14 +467,15 @@ class Index:
         }
 
     def _facet_columns(self, searcher: Searcher) -> list[tuple[str | None, dict[str, list[str]]]]:
-        # Read once per generation: facet counting then touches no stored fields per query.
+        # Read once per generation: facet counting and timelines then touch no stored fields
+        # per query. Each column is (date, entities).
         version = self._version
         columns = self._columns.get(version)
         if columns is None:
             reader = searcher.reader()
             columns = [(None, {name: [] for name in store.ENTITY_FIELDS})] * reader.doc_count_all()
             for docnum, stored in reader.iter_docs():
-                columns[docnum] = (stored.get("year"), _entities(stored))
+                columns[docnum] = (stored.get("date"), _entities(stored))
             self._columns = {version: columns}
         return columns
 
@@ -460,25 +484,17 @@ class Index:
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or ``None``."""
         stored = self._searcher().document(id=article_id)
-        if stored is None:
-            return None
-        entities = _entities(stored)
-        source, _, line = stored.get("source", "").rpartition(":")
-        if not line.isdigit():
-            source, line = stored.get("source", ""), ""
-        return Article(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            body=stored.get("body", ""),
-            date=stored.get("date"),
-            dateline=stored.get("dateline", ""),
-            source=source,
-            line=int(line) if line else None,
-            content_hash=stored.get("content_hash", ""),
-            person=tuple(entities["person"]),
-            org=tuple(entities["org"]),
-            place=tuple(entities["place"]),
-        )
+        return None if stored is None else _article(stored)
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, in index order."""
+        for _, stored in self._searcher().reader().iter_docs():
+            yield _article(stored)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Every article with its fields and entities as a DataFrame (needs
+        ``searchlib[pandas]``)."""
+        return frames.articles_frame(self.articles())
 
     def stats(self) -> dict[str, Any]:
         """Facts about the index: size, dates, when and from what it was built."""
@@ -504,6 +520,26 @@ class Index:
 
 def _text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def _article(stored: dict[str, Any]) -> Article:
+    entities = _entities(stored)
+    source, _, line = stored.get("source", "").rpartition(":")
+    if not line.isdigit():
+        source, line = stored.get("source", ""), ""
+    return Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        date=stored.get("date"),
+        dateline=stored.get("dateline", ""),
+        source=source,
+        line=int(line) if line else None,
+        content_hash=stored.get("content_hash", ""),
+        person=tuple(entities["person"]),
+        org=tuple(entities["org"]),
+        place=tuple(entities["place"]),
+    )
 
 
 def _entities(stored: dict[str, Any]) -> dict[str, list[str]]:
