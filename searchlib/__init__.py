@@ -9,6 +9,9 @@ results, highlighted snippets and facets::
     for hit in results.hits:
         print(hit.rank, hit.title, hit.date)
 
+In a notebook, results display as HTML; ``results.to_pandas()``, ``ix.to_pandas()`` and
+``results.timeline("year").plot()`` need the ``pandas`` and ``plot`` extras.
+
 Never open an index from an untrusted source: Whoosh's own index files use pickle.
 """
 
@@ -20,6 +23,7 @@ from .errors import (
     IndexLockedError,
     IndexNotFoundError,
     InvalidDateError,
+    MissingExtraError,
     QuerySyntaxError,
     SearchlibError,
     SourceError,
@@ -28,6 +32,7 @@ from .index import BuildReport, build
 from .search import FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
+from .timeline import Timeline
 
 __all__ = [
     "Article",
@@ -39,11 +44,13 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "InvalidDateError",
+    "MissingExtraError",
     "Problem",
     "QuerySyntaxError",
     "Results",
     "SearchlibError",
     "SourceError",
+    "Timeline",
     "build",
     "open",
 ]

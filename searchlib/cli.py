@@ -71,6 +71,24 @@ index_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the date and entity filters shared by every command that searches."""
+    options = [
+        click.option(
+            "--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]]."
+        ),
+        click.option(
+            "--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]]."
+        ),
+        click.option("--person", metavar="NAME", help="Only articles that mention this person."),
+        click.option("--org", metavar="NAME", help="Only articles that mention this organisation."),
+        click.option("--place", metavar="NAME", help="Only articles that mention this place."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 # ---------------------------------------------------------------------------------------------
 # search
 
@@ -119,11 +137,7 @@ Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
     show_default=True,
     help="Rank by relevance, or newest first (undated last).",
 )
-@click.option("--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]].")
-@click.option("--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]].")
-@click.option("--person", metavar="NAME", help="Only articles that mention this person.")
-@click.option("--org", metavar="NAME", help="Only articles that mention this organisation.")
-@click.option("--place", metavar="NAME", help="Only articles that mention this place.")
+@filter_options
 @json_option
 def search_command(query: tuple[str, ...], index: str, as_json: bool, **options: Any) -> None:
     _show_library_log()
@@ -173,6 +187,61 @@ def _facet_summary(results: searchlib.Results, most: int = 5) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# timeline
+
+TIMELINE_HELP = """Count the articles that match QUERY per year or month, as a text histogram.
+
+Every matching article is counted, not only a page of them; undated articles are reported
+apart. Takes the same query and filters as search.
+
+\b
+Examples:
+  searchlib timeline Congress
+  searchlib timeline '*' --freq month --from 2023
+  searchlib timeline interfaith --json
+"""
+BAR_WIDTH = 40
+
+
+@click.command("timeline", cls=FriendlyCommand, help=TIMELINE_HELP)
+@click.argument("query", nargs=-1)
+@index_option
+@click.option(
+    "--freq",
+    type=click.Choice(["year", "month"]),
+    default="year",
+    show_default=True,
+    help="Count per year or per month.",
+)
+@filter_options
+@json_option
+def timeline_command(
+    query: tuple[str, ...], index: str, freq: str, as_json: bool, **filters: Any
+) -> None:
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        timeline = ix.search(" ".join(query), limit=1, **filters).timeline(freq)
+    if as_json:
+        _emit_json(timeline.to_dict())
+    else:
+        _print_timeline(timeline)
+
+
+def _print_timeline(timeline: searchlib.Timeline) -> None:
+    what = f' for "{timeline.query}"' if timeline.query.strip() else ""
+    noun = "article" if timeline.dated == 1 else "articles"
+    undated = f" ({timeline.undated} undated)" if timeline.undated else ""
+    click.echo(f"{timeline.dated} dated {noun}{what} by {timeline.freq}{undated}")
+    most = max(timeline.counts.values(), default=0)
+    for period, count in timeline.counts.items():
+        # Any non-zero count gets at least one block, so small periods stay visible.
+        bar = "█" * max(1, round(count / most * BAR_WIDTH)) if count else ""
+        click.echo(
+            f"  {period:>7} " + (click.style(bar, fg="cyan") + " " if bar else "") + str(count)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
 # searchlib group
 
 
@@ -186,10 +255,12 @@ def cli() -> None:
       searchlib search "Astana Declaration"
       searchlib index build seeds
       searchlib show 000_0802c507da2f2354
+      searchlib timeline Congress
     """
 
 
 cli.add_command(search_command)
+cli.add_command(timeline_command)
 
 
 @cli.group("index", cls=FriendlyGroup)
