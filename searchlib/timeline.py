@@ -67,6 +67,8 @@ class Timeline:
         """Draw the timeline as a bar chart with matplotlib (needs ``searchlib[plot]``) and
         return the axes; pass ``ax`` to draw into an existing figure."""
         pyplot = require("matplotlib.pyplot", "plot", "Timeline.plot()")
+        from matplotlib.ticker import MaxNLocator  # present once pyplot imported
+
         if ax is None:
             _, ax = pyplot.subplots(figsize=(8, 3))
         periods = list(self.counts)
@@ -74,7 +76,7 @@ class Timeline:
         # Label at most about a dozen periods so that month labels stay readable.
         step = max(1, len(periods) // 12)
         ax.set_xticks(range(0, len(periods), step), periods[::step], rotation=45, ha="right")
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # no "1.5 articles" ticks
         ax.set_ylabel("articles")
         what = f'"{self.query}"' if self.query.strip() not in ("", "*") else "all articles"
         undated = f" ({self.undated} undated not shown)" if self.undated else ""
