@@ -29,6 +29,7 @@ class FriendlyCommand(click.Command):
     """A command that reports :class:`searchlib.SearchlibError` as one line, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a library error exits with its code after one line on stderr."""
         try:
             return super().invoke(ctx)
         except searchlib.SearchlibError as error:
@@ -37,6 +38,8 @@ class FriendlyCommand(click.Command):
 
 
 class FriendlyGroup(click.Group):
+    """A command group whose commands are :class:`FriendlyCommand`."""
+
     command_class = FriendlyCommand
 
 
