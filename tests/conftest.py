@@ -31,6 +31,21 @@ def ix(seeds_index_path: Path) -> searchlib.Index:
     return searchlib.open(seeds_index_path)
 
 
+def copy_project(target: Path) -> Path:
+    """Copy the package, seeds, index definitions and examples into ``target``, unbuilt.
+
+    Code run there (the README's commands, the notebook) builds its indexes inside the copy,
+    and imports searchlib from it when ``PYTHONPATH`` points at it.
+    """
+    ignore = shutil.ignore_patterns("__pycache__", ".*")
+    for folder in ("searchlib", "seeds", "examples"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=ignore)
+    (target / "indexes").mkdir()
+    for definition in (ROOT / "indexes").glob("*.toml"):
+        shutil.copy(definition, target / "indexes")
+    return target
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's seeds and index definitions, as the current folder, unbuilt."""

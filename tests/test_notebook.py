@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_project
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 TOUR = ROOT / "examples" / "tour.ipynb"
-
-
-def project_copy(target: Path) -> Path:
-    """The package, seeds, index definitions and examples, without any built index."""
-    shutil.copytree(
-        ROOT / "searchlib", target / "searchlib", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(ROOT / "seeds", target / "seeds")
-    shutil.copytree(ROOT / "examples", target / "examples", ignore=shutil.ignore_patterns(".*"))
-    (target / "indexes").mkdir()
-    for definition in (ROOT / "indexes").glob("*.toml"):
-        shutil.copy(definition, target / "indexes")
-    return target
 
 
 def test_committed_notebook_has_no_outputs():
@@ -37,7 +23,7 @@ def test_committed_notebook_has_no_outputs():
 
 
 def test_tour_executes_without_errors(tmp_path, monkeypatch):
-    project = project_copy(tmp_path)
+    project = copy_project(tmp_path)
     # The kernel imports searchlib from the copy, and builds the seeds index inside it.
     monkeypatch.setenv("PYTHONPATH", str(project))
     monkeypatch.delenv("SEARCHLIB_INDEX", raising=False)
