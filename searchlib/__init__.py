@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .analysis import Article
 from .errors import (
+    ArticleNotFoundError,
     IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
@@ -24,14 +25,17 @@ from .errors import (
     SearchlibError,
     SourceError,
 )
+from .evaluation import evaluate_index as evaluate
 from .index import BuildReport, build
-from .search import FacetValue, Hit, Index, Results
+from .search import Contribution, FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
 
 __all__ = [
     "Article",
+    "ArticleNotFoundError",
     "BuildReport",
+    "Contribution",
     "FacetValue",
     "Hit",
     "Index",
@@ -45,6 +49,7 @@ __all__ = [
     "SearchlibError",
     "SourceError",
     "build",
+    "evaluate",
     "open",
 ]
 __version__ = "0.1.0"

@@ -41,7 +41,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 #: Bumped whenever the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "searchlib.json"
 LOCK = ".lock"
 DEFAULT_INDEX = "seeds"
@@ -56,8 +56,8 @@ def make_schema() -> Schema:
     entity = {"stored": True, "commas": True, "lowercase": True, "scorable": False}
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
+        title=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
+        body=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
