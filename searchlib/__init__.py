@@ -27,7 +27,7 @@ from .errors import (
 )
 from .evaluation import evaluate_index as evaluate
 from .index import BuildReport, build
-from .search import Contribution, FacetValue, Hit, Index, Results
+from .search import Contribution, Entity, FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
 
@@ -36,6 +36,7 @@ __all__ = [
     "ArticleNotFoundError",
     "BuildReport",
     "Contribution",
+    "Entity",
     "FacetValue",
     "Hit",
     "Index",

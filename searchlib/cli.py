@@ -383,6 +383,54 @@ def eval_command(
         click.echo(f"run written to {run_out}")
 
 
+@cli.command("entities")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["person", "org", "place"]),
+    help="Only people, organisations or places.",
+)
+@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many per type.")
+@index_option
+@json_option
+def entities_command(kind: str | None, limit: int | None, index: str, as_json: bool) -> None:
+    """List the people, organisations and places of an index, most mentioned first.
+
+    Each entity appears once, under its canonical name, with the number of articles that
+    mention it and the aliases it answers to (in --json also the ids of those articles). Add
+    your own aliases in indexes/NAME.aliases.toml, for example:
+
+    \b
+      [person]
+      "Kassym-Jomart Tokayev" = ["K. Tokayev", "President Tokayev"]
+
+    \b
+    Examples:
+      searchlib entities --type person
+      searchlib entities --json
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        found = ix.entities(kind)
+    if limit is not None:
+        shown: dict[str, int] = {}
+        found = [
+            e
+            for e in found
+            if shown.setdefault(e.kind, 0) < limit and not shown.update({e.kind: shown[e.kind] + 1})
+        ]
+    if as_json:
+        _emit_json([entity.to_dict() for entity in found])
+        return
+    current = None
+    for entity in found:
+        if entity.kind != current:
+            current = entity.kind
+            click.echo(click.style(current, bold=True))
+        aliases = f"  (also: {', '.join(entity.aliases)})" if entity.aliases else ""
+        click.echo(f"  {entity.count:>5}  {entity.name}{click.style(aliases, dim=True)}")
+
+
 # ---------------------------------------------------------------------------------------------
 # show, stats
 

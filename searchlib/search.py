@@ -60,6 +60,27 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Entity:
+    """A person, organisation or place of an index, under its canonical name."""
+
+    kind: str
+    name: str
+    count: int
+    aliases: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, as in ``searchlib entities --json``."""
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "count": self.count,
+            "aliases": list(self.aliases),
+            "ids": list(self.ids),
+        }
+
+
+@dataclass(frozen=True)
 class Contribution:
     """How much one clause of the query added to a hit's score.
 
@@ -343,7 +364,7 @@ def _bad(text: str) -> str:
 def build_filter(
     date_from: str | dt.date | None = None,
     date_to: str | dt.date | None = None,
-    **entities: str | None,
+    **entities: str | list[str] | None,
 ) -> wq.Query | None:
     """The filter for dates and entities, or ``None`` when nothing is filtered."""
     parts: list[wq.Query] = []
@@ -356,8 +377,10 @@ def build_filter(
             )
         parts.append(wq.TermRange("date", start, stop))
     for name, value in entities.items():
-        if value:
-            parts.append(wq.Term(name, value.strip().lower()))
+        values = [value] if isinstance(value, str) else list(value or ())
+        terms = [wq.Term(name, v.strip().lower()) for v in values if v and v.strip()]
+        if terms:
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -480,6 +503,7 @@ class Index:
         self._version = 0
         self._stamp: int | None = None
         self._store, self.manifest = store.open_store(location)
+        self._table = store.load_entity_table(location, self.manifest)
         self._stamp = self._manifest_stamp()
         self._columns: dict[int, list[tuple[str | None, dict[str, list[str]]]]] = {}
 
@@ -527,6 +551,7 @@ class Index:
             with self._lock:
                 if stamp != self._stamp:
                     self._store, self.manifest = store.open_store(self.location)
+                    self._table = store.load_entity_table(self.location, self.manifest)
                     self._stamp, self._version = stamp, self._version + 1
                     self._columns.clear()
         searcher = getattr(self._local, "searcher", None)
@@ -586,7 +611,10 @@ class Index:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         searcher = self._searcher()
         parsed = parse_query(query, searcher.schema)
-        flt = build_filter(date_from, date_to, person=person, org=org, place=place)
+        wanted = {"person": person, "org": org, "place": place}
+        flt = build_filter(
+            date_from, date_to, **{kind: self._variants(kind, v) for kind, v in wanted.items()}
+        )
         options = {"limit": limit, "page": page, "sort": sort, "explain": explain}
         results = self._run(searcher, query, parsed, flt, facet_limit, **options)
         suggestion = suggest_spelling(searcher, query) if correct else None
@@ -660,7 +688,7 @@ class Index:
                     date=stored.get("date"),
                     score=float(score or 0.0),
                     snippet=markdown_snippet(pieces),
-                    entities=_entities(stored),
+                    entities=self._entities(stored),
                     fragments=tuple(pieces),
                     explanation=explain_score(searcher, parsed, docnum) if explain else None,
                 )
@@ -720,9 +748,53 @@ class Index:
             reader = searcher.reader()
             columns = [(None, {name: [] for name in store.ENTITY_FIELDS})] * reader.doc_count_all()
             for docnum, stored in reader.iter_docs():
-                columns[docnum] = (stored.get("year"), _entities(stored))
+                columns[docnum] = (stored.get("year"), self._entities(stored))
             self._columns = {version: columns}
         return columns
+
+    # -- entities ----------------------------------------------------------------------------
+
+    def _entities(self, stored: dict[str, Any]) -> dict[str, list[str]]:
+        """An article's entities under their canonical names."""
+        names = self._table.names
+        return {
+            kind: list(dict.fromkeys(names[kind].get(raw, raw) for raw in raws))
+            for kind, raws in _stored_entities(stored).items()
+        }
+
+    def _variants(self, kind: str, name: str | None) -> list[str] | None:
+        """Every stored name that means what ``name`` (canonical or alias, any case) means."""
+        if not name:
+            return None
+        canonical = self._table.canonical(kind, name)
+        return self._table.variants(kind, canonical) or [canonical] if canonical else [name]
+
+    def entities(self, kind: str | None = None) -> list[Entity]:
+        """The people, organisations and places of the index, most mentioned first.
+
+        Each :class:`Entity` has its canonical name, the number of articles that mention it,
+        the aliases it answers to and those articles' ids.
+        """
+        if kind is not None and kind not in store.ENTITY_FIELDS:
+            raise ValueError(f"kind must be one of {', '.join(store.ENTITY_FIELDS)}")
+        searcher = self._searcher()
+        ids: dict[tuple[str, str], list[str]] = {}
+        for _, stored in searcher.reader().iter_docs():
+            for name_kind, names in self._entities(stored).items():
+                for name in names:
+                    ids.setdefault((name_kind, name), []).append(stored["id"])
+        found = [
+            Entity(
+                k,
+                name,
+                len(article_ids),
+                tuple(self._table.aliases[k].get(name, ())),
+                tuple(sorted(article_ids)),
+            )
+            for (k, name), article_ids in ids.items()
+            if kind in (None, k)
+        ]
+        return sorted(found, key=lambda e: (store.ENTITY_FIELDS.index(e.kind), -e.count, e.name))
 
     # -- articles and statistics -------------------------------------------------------------
 
@@ -731,7 +803,7 @@ class Index:
         stored = self._searcher().document(id=article_id)
         if stored is None:
             return None
-        entities = _entities(stored)
+        entities = self._entities(stored)
         source, _, line = stored.get("source", "").rpartition(":")
         if not line.isdigit():
             source, line = stored.get("source", ""), ""
@@ -775,7 +847,7 @@ def _text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-def _entities(stored: dict[str, Any]) -> dict[str, list[str]]:
+def _stored_entities(stored: dict[str, Any]) -> dict[str, list[str]]:
     return {
         name: [v.strip() for v in stored.get(name, "").split(",") if v.strip()]
         for name in store.ENTITY_FIELDS
