@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import textwrap
@@ -29,6 +30,8 @@ class FriendlyCommand(click.Command):
     """A command that reports :class:`searchlib.SearchlibError` as one line, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if os.environ.get("NO_COLOR"):  # https://no-color.org
+            ctx.color = False
         try:
             return super().invoke(ctx)
         except searchlib.SearchlibError as error:
