@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .analysis import Article
 from .errors import (
+    ArticleNotFoundError,
     IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
@@ -28,15 +29,19 @@ from .errors import (
     SearchlibError,
     SourceError,
 )
+from .evaluation import evaluate_index as evaluate
 from .index import BuildReport, build
-from .search import FacetValue, Hit, Index, Results
+from .search import Contribution, Entity, FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
 from .timeline import Timeline
 
 __all__ = [
     "Article",
+    "ArticleNotFoundError",
     "BuildReport",
+    "Contribution",
+    "Entity",
     "FacetValue",
     "Hit",
     "Index",
@@ -52,6 +57,7 @@ __all__ = [
     "SourceError",
     "Timeline",
     "build",
+    "evaluate",
     "open",
 ]
 __version__ = "0.1.0"

@@ -30,6 +30,12 @@ class IndexNotFoundError(SearchlibError):
     exit_code = EXIT_USAGE
 
 
+class ArticleNotFoundError(SearchlibError):
+    """No article in the index has the given id."""
+
+    exit_code = EXIT_USAGE
+
+
 class IndexDamagedError(SearchlibError):
     """The index folder exists but cannot be read: damaged, partial or from another version."""
 
