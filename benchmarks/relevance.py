@@ -17,7 +17,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import sqlite3
 import sys
 import tempfile
@@ -28,7 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # benchmark this checkout's searchlib, installed or not
 
-from searchlib.evaluation import MEASURES, evaluate, read_qrels, read_queries  # noqa: E402
+from searchlib.evaluation import (  # noqa: E402
+    MEASURES,
+    evaluate,
+    plain_words,
+    read_qrels,
+    read_queries,
+)
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 COLLECTIONS = ("time", "cisi", "cranfield", "med")
@@ -45,13 +50,10 @@ class Skip(Exception):
 
 # --- query preparation ---------------------------------------------------------------------
 
-_NON_WORD = re.compile(r"[^\w\s]+")
-
-
-def strip_syntax(query: str) -> str:
-    """Replace every non-word character by a space: none of the engines' query languages can
-    then see quotes, colons, parentheses, wildcards, '+'/'-' prefixes or the like."""
-    return " ".join(_NON_WORD.sub(" ", query).split())
+# Every non-word character becomes a space: none of the engines' query languages can then see
+# quotes, colons, parentheses, wildcards, '+'/'-' prefixes or the like. `searchlib eval` uses the
+# same function, so it reproduces searchlib's row.
+strip_syntax = plain_words
 
 
 def fts5_query(query: str) -> str:
@@ -195,7 +197,7 @@ def searchlib_engine(docs: list[Doc], workdir: Path, collection: Path) -> Search
         words = strip_syntax(query)
         if not words:  # searchlib lists every article for an empty query; a user would not ask
             return []
-        results = ix.search(words, limit=K)
+        results = ix.search(words, limit=K, correct=False)
         return [(h.id, h.score) for h in results.hits]
 
     return search

@@ -19,8 +19,11 @@ query without judgments is ignored. A judged query without any relevant document
 from __future__ import annotations
 
 import math
+import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 Run = Mapping[str, Sequence[tuple[str, float]]]
 Qrels = Mapping[str, Mapping[str, int]]
@@ -130,10 +133,49 @@ def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
     return {m: sum(q[m] for q in per_query.values()) / len(per_query) for m in MEASURES}
 
 
+_NON_WORD = re.compile(r"[^\w\s]+")
+
+
+def plain_words(query: str) -> str:
+    """A judged collection's query as plain words: every non-word character becomes a space, so
+    no query language (quotes, colons, ``+``/``-``, wildcards) reads syntax into prose."""
+    return " ".join(_NON_WORD.sub(" ", query).split())
+
+
+def evaluate_index(
+    index: str | os.PathLike[str],
+    queries: str | Path,
+    qrels: str | Path,
+    *,
+    depth: int = 100,
+    run_out: str | Path | None = None,
+    tag: str = "searchlib",
+) -> dict[str, Any]:
+    """Run every query of ``queries`` on ``index`` with the default ranking, as plain words,
+    and measure the run against ``qrels``.
+
+    Returns ``{"queries": N judged, "measures": {…}}``; writes a TREC run to ``run_out``.
+    """
+    import searchlib  # here, not at the top: searchlib's package imports this module
+
+    judged = read_qrels(qrels)
+    run: dict[str, list[tuple[str, float]]] = {}
+    with searchlib.open(index) as ix:
+        for qid, text in read_queries(queries).items():
+            words = plain_words(text)
+            hits = ix.search(words, limit=depth, correct=False).hits if words else []
+            run[qid] = [(hit.id, hit.score) for hit in hits]
+    if run_out is not None:
+        write_run(run_out, run, tag)
+    return {"queries": len(judged), "measures": evaluate(run, judged)}
+
+
 __all__ = [
     "MEASURES",
     "evaluate",
+    "evaluate_index",
     "evaluate_per_query",
+    "plain_words",
     "rank",
     "read_qrels",
     "read_queries",

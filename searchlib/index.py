@@ -21,14 +21,16 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import Article, news_analyzer, prepare
+from .entities import EntityTable, load_user_aliases
 from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, SourceError
 from .sources import Problem, SourceRecord, read_sources
 
@@ -41,7 +43,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 #: Bumped whenever the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 MANIFEST = "searchlib.json"
 LOCK = ".lock"
 DEFAULT_INDEX = "seeds"
@@ -56,14 +58,15 @@ def make_schema() -> Schema:
     entity = {"stored": True, "commas": True, "lowercase": True, "scorable": False}
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
+        title=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
+        body=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
         person=KEYWORD(**entity),
         org=KEYWORD(**entity),
         place=KEYWORD(**entity),
+        entity_aliases=STORED(),
         source=ID(stored=True),
         content_hash=ID(stored=True),
     )
@@ -202,6 +205,49 @@ def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
     return store, manifest
 
 
+ENTITY_TABLE = "entities.json"
+
+
+def aliases_path(location: Location) -> Path:
+    """Where the user's own entity aliases live: ``indexes/NAME.aliases.toml`` beside the
+    definition, or ``aliases.toml`` in an ad-hoc index's folder."""
+    if location.definition is not None:
+        return location.definition.base / f"{location.definition.name}.aliases.toml"
+    return location.path / "aliases.toml"
+
+
+def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTable:
+    """The entity table saved with the current generation (empty for an index without one)."""
+    path = location.path / manifest["generation"] / ENTITY_TABLE
+    if not path.is_file():
+        return EntityTable()
+    try:
+        return EntityTable.from_json(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, KeyError) as error:
+        raise _damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
+
+
+def write_entity_table(location: Location, folder: Path) -> EntityTable:
+    """Join the entity names of the index in ``folder`` and save the table beside it."""
+    store = whoosh_index.open_dir(str(folder))
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
+    seen_aliases: set[tuple[str, str, str]] = set()
+    with store.reader() as reader:
+        for _, stored in reader.iter_docs():
+            for kind in ENTITY_FIELDS:
+                counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
+            for line in stored.get("entity_aliases", "").splitlines():
+                kind, alias, name = line.split("\t")
+                seen_aliases.add((kind, alias, name))
+    user_file = aliases_path(location)
+    user = load_user_aliases(user_file) if user_file.is_file() else None
+    table = EntityTable.build(counts, sorted(seen_aliases), user)
+    (folder / ENTITY_TABLE).write_text(
+        json.dumps(table.to_json(), ensure_ascii=False, sort_keys=True), "utf-8"
+    )
+    return table
+
+
 # ---------------------------------------------------------------------------------------------
 # Building
 
@@ -276,6 +322,7 @@ def build(
         try:
             articles = _analyzed(read_sources(patterns, base), report.problems)
             report.articles = _write(target, articles, progress)
+            write_entity_table(location, target)
             _write_manifest(location, generation, patterns, report.articles)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
@@ -361,6 +408,7 @@ def document(article: Article) -> dict[str, str]:
         values = getattr(article, name)
         if values:
             doc[name] = ",".join(v.replace(",", " ") for v in values)
+    doc["entity_aliases"] = "\n".join("\t".join(alias) for alias in article.entity_aliases)
     return {key: value for key, value in doc.items() if value}
 
 

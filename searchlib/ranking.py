@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
-from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.query.compound import CompoundQuery
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from whoosh.searching import Searcher
 
 #: BM25F field weights; the query parser gives each field's term this boost.
@@ -73,9 +75,11 @@ class BM25(WeightingModel):
         self.params = params
 
     def supports_block_quality(self) -> bool:
+        """Whoosh may skip blocks of postings that cannot reach the top results."""
         return True
 
     def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> Any:
+        """The scorer of one term in one field."""
         if not searcher.schema[fieldname].scorable:
             return WeightScorer.for_(searcher, fieldname, text)
         return _FieldScorer(searcher, fieldname, text, self.params)
@@ -102,31 +106,77 @@ class FieldsTerm(CompoundQuery):
     JOINT = " | "
 
     def normalize(self) -> wq.Query:
+        """Already normal: one word, one Term per field."""
         return self
 
-    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
-        weighting = context.weighting if context is not None else searcher.weighting
-        params = getattr(weighting, "params", PARAMS)
+    def leaves(self) -> Iterator[wq.Query]:
+        """One :class:`FieldShare` per field: explanations score leaves one at a time."""
+        for term in self.subqueries:
+            yield FieldShare(term.fieldname, term.text, term.boost, group=self)
+
+    def scores(self, searcher: Searcher, params: Params) -> dict[int, tuple[float, dict]]:
+        """``{docnum: (score, {field: share of tf~})}`` for the articles holding the word."""
         parent = searcher.get_parent()
-        tf: dict[int, float] = {}
+        parts: dict[int, dict[str, float]] = {}
         for term in self.subqueries:
             avgfl = parent.avg_field_length(term.fieldname) or 1
             for docnum, weight in _postings(searcher, term, "weight"):
                 length = searcher.doc_field_length(docnum, term.fieldname, 1)
                 norm = 1 - params.b + params.b * length / avgfl
-                tf[docnum] = tf.get(docnum, 0.0) + term.boost * weight / norm
-        if not tf:
-            return NullMatcher()
-        ids = sorted(tf)
-        if weighting is None:  # matching only, no scores wanted
-            return ListMatcher(ids)
+                parts.setdefault(docnum, {})[term.fieldname] = term.boost * weight / norm
         if parent is searcher:
-            df = len(ids)
+            df = len(parts)
         else:  # one segment of several: df counts the whole index
             df = len({d for t in self.subqueries for d, _ in _postings(parent, t, "weight")})
         weight = self.boost * idf(parent.doc_count_all(), df)
         k1 = params.k1
-        return ListMatcher(ids, [weight * tf[d] * (k1 + 1) / (tf[d] + k1) for d in ids])
+        out = {}
+        for docnum, part in parts.items():
+            tf = sum(part.values())
+            out[docnum] = (weight * tf * (k1 + 1) / (tf + k1), {f: x / tf for f, x in part.items()})
+        return out
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        """The matching articles with their BM25F scores, computed up front."""
+        weighting = context.weighting if context is not None else searcher.weighting
+        table = self.scores(searcher, getattr(weighting, "params", PARAMS))
+        if not table:
+            return NullMatcher()
+        ids = sorted(table)
+        if weighting is None:  # matching only, no scores wanted
+            return ListMatcher(ids)
+        return ListMatcher(ids, [table[d][0] for d in ids])
+
+
+class FieldShare(wq.Term):
+    """One field's share of a :class:`FieldsTerm`'s score (the word's BM25F score times the
+    field's part of ``tf~``), so that explanations per field add up to the score."""
+
+    def __init__(self, fieldname: str, text: str, boost: float, group: FieldsTerm) -> None:
+        super().__init__(fieldname, text, boost)
+        self.group = group
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        """The field's postings, scored with the field's share of the word's score."""
+        text = searcher.schema[self.fieldname].to_bytes(self.text)
+        if (self.fieldname, text) not in searcher.reader():
+            return NullMatcher()
+        params = getattr(searcher.weighting, "params", PARAMS)
+        table = self.group.scores(searcher, params)
+        shares = {d: score * part.get(self.fieldname, 0.0) for d, (score, part) in table.items()}
+        return _ShareMatcher(searcher.postings(self.fieldname, text), shares)
+
+
+class _ShareMatcher(WrappingMatcher):
+    def __init__(self, child: Any, shares: dict[int, float]) -> None:
+        super().__init__(child)
+        self.shares = shares
+
+    def _replacement(self, newchild: Any) -> Any:
+        return _ShareMatcher(newchild, self.shares)
+
+    def score(self) -> float:
+        return self.shares.get(self.id(), 0.0)
 
 
 def _postings(searcher: Searcher, term: wq.Term, kind: str) -> list[tuple[int, Any]]:
