@@ -268,6 +268,8 @@ def stopwords() -> frozenset[str]:
 _STEMMER = SnowballStemmer("english")
 
 
+# Snippets stem every word of every hit shown; Snowball is slow and words repeat a lot.
+@lru_cache(maxsize=1 << 17)
 def stem(word: str) -> str:
     """NLTK's Snowball English stem of a folded, lower-case word; numbers stay as they are."""
     return word if word[:1].isdigit() else _STEMMER.stem(word)
