@@ -23,8 +23,9 @@ from .errors import (
     QuerySyntaxError,
     SearchlibError,
     SourceError,
+    SourceProblemError,
 )
-from .index import BuildReport, build
+from .index import BuildReport, CheckReport, build, check
 from .search import FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
@@ -32,6 +33,7 @@ from .sources import Problem
 __all__ = [
     "Article",
     "BuildReport",
+    "CheckReport",
     "FacetValue",
     "Hit",
     "Index",
@@ -44,7 +46,9 @@ __all__ = [
     "Results",
     "SearchlibError",
     "SourceError",
+    "SourceProblemError",
     "build",
+    "check",
     "open",
 ]
 __version__ = "0.1.0"

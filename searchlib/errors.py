@@ -54,3 +54,7 @@ class SourceError(SearchlibError):
     """A source path given by the user does not exist or cannot be read at all."""
 
     exit_code = EXIT_USAGE
+
+
+class SourceProblemError(SearchlibError):
+    """A strict build met a file or record it could not read, and stopped without changes."""

@@ -8,6 +8,7 @@ new generation.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import whoosh
 from whoosh import query as wq
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.scoring import BM25F
@@ -23,10 +25,10 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 
 from . import index as store
 from .analysis import Article, stem, stopwords, word_spans
-from .errors import InvalidDateError, QuerySyntaxError
+from .errors import InvalidDateError, QuerySyntaxError, SearchlibError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from whoosh.searching import Searcher
 
@@ -272,6 +274,30 @@ def markdown_snippet(pieces: list[tuple[str, bool]]) -> str:
 # ---------------------------------------------------------------------------------------------
 # The open index
 
+_WHOOSH_DIR = os.path.dirname(whoosh.__file__)
+
+
+def _reads_index(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Report a failure inside Whoosh while reading (a truncated or missing segment file) as
+    :class:`~searchlib.IndexDamagedError` with the command that rebuilds the index."""
+
+    @functools.wraps(method)
+    def guarded(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SearchlibError:
+            raise
+        except Exception as error:
+            tb = error.__traceback__
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR):
+                    why = f"{type(error).__name__}: {error}"
+                    raise store.damaged(self.location, why) from error
+                tb = tb.tb_next
+            raise
+
+    return guarded
+
 
 class Index:
     """A built index, open for searching. Use :func:`searchlib.open` to get one."""
@@ -301,6 +327,7 @@ class Index:
     def __repr__(self) -> str:
         return f"<searchlib.Index {self.name!r} at {str(self.path)!r}: {len(self)} articles>"
 
+    @_reads_index
     def __len__(self) -> int:
         return self._searcher().doc_count()
 
@@ -342,6 +369,7 @@ class Index:
 
     # -- searching --------------------------------------------------------------------------
 
+    @_reads_index
     def search(
         self,
         query: str = "",
@@ -384,21 +412,18 @@ class Index:
         matching = parsed if flt is None else wq.And([parsed, flt])
         docnums = sorted(searcher.docs_for_query(matching))
         wanted = page * limit
+        # Ties are broken by id, so the order does not depend on where an article sits in the
+        # index: a full build writes articles in file order, an incremental one appends them.
+        order = [ScoreFacet(), FieldFacet("id")]
         if sort == "date":
-            found = searcher.search(
-                parsed,
-                filter=flt,
-                limit=wanted,
-                sortedby=[FieldFacet("date", reverse=True), ScoreFacet()],
-            )
-        else:
-            found = searcher.search(parsed, filter=flt, limit=wanted)
+            order.insert(0, FieldFacet("date", reverse=True))
+        found = searcher.search(parsed, filter=flt, limit=wanted, sortedby=order)
         terms = {text for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
         hits = []
         first = wanted - limit
         for rank, (docnum, key) in enumerate(list(found.items())[first:], first + 1):
-            # Sorted by date, Whoosh's sort key is (date key, -score).
-            score = -key[-1] if isinstance(key, tuple) else key
+            # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
+            score = -key[-2]
             stored = searcher.stored_fields(docnum)
             pieces = make_snippet(stored.get("body", ""), {_text(t) for t in terms})
             hits.append(
@@ -457,29 +482,13 @@ class Index:
 
     # -- articles and statistics -------------------------------------------------------------
 
+    @_reads_index
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or ``None``."""
         stored = self._searcher().document(id=article_id)
-        if stored is None:
-            return None
-        entities = _entities(stored)
-        source, _, line = stored.get("source", "").rpartition(":")
-        if not line.isdigit():
-            source, line = stored.get("source", ""), ""
-        return Article(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            body=stored.get("body", ""),
-            date=stored.get("date"),
-            dateline=stored.get("dateline", ""),
-            source=source,
-            line=int(line) if line else None,
-            content_hash=stored.get("content_hash", ""),
-            person=tuple(entities["person"]),
-            org=tuple(entities["org"]),
-            place=tuple(entities["place"]),
-        )
+        return None if stored is None else store.article_from_stored(stored)
 
+    @_reads_index
     def stats(self) -> dict[str, Any]:
         """Facts about the index: size, dates, when and from what it was built."""
         searcher = self._searcher()
