@@ -365,7 +365,7 @@ class _Scan:
     files: dict[str, FileState]
     previous: dict[str, FileState]
     fresh: dict[str, list[Article]]  # the articles of files read in this scan, by file
-    files_read: int = 0
+    files_parsed: int = 0
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
@@ -446,7 +446,7 @@ def _read_state(
     digest = file_hash(data) if data is not None else None
     if old is not None and digest is not None and old.sha256 == digest:
         return FileState(trusted, digest, old.articles, old.problems)
-    scan.files_read += 1
+    scan.files_parsed += 1
     state = FileState(trusted if data is not None else None, digest)
     articles: list[Article] = []
     for item in read_file(path, fields, data):
@@ -513,7 +513,7 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     files: int = 0
-    files_read: int = 0
+    files_parsed: int = 0
     full: bool = False
     generation: str = ""
 
@@ -540,7 +540,7 @@ class BuildReport:
             "skipped": self.skipped,
             "full": self.full,
             "files": self.files,
-            "files_read": self.files_read,
+            "files_parsed": self.files_parsed,
             "generation": self.generation,
             "seconds": round(self.seconds, 3),
             "problems": [
@@ -624,7 +624,7 @@ def build(
             changes = _changes(scan, previous_hashes)
             winners = scan.winners()
         report.problems += found_problems + scan.problems()
-        report.files, report.files_read = len(paths), scan.files_read
+        report.files, report.files_parsed = len(paths), scan.files_parsed
         report.full = previous is None
         state = {
             "schema": SCHEMA_VERSION,

@@ -501,17 +501,25 @@ def _read_feed(path: Path, data: bytes) -> Iterator[SourceRecord | Problem]:
     source = str(path)
     # Parsing bytes, never a URL or file name, so feedparser fetches nothing.
     feed = feedparser.parse(data, resolve_relative_uris=False)
-    if not feed.entries:
-        why = feed.get("bozo_exception")
-        reason = f"not a readable RSS or Atom feed ({why})" if why else "a feed with no entries"
-        yield Problem(source, f"{reason}; skipped")
-        return
-    if feed.get("bozo") and not isinstance(
-        feed.get("bozo_exception"), feedparser.CharacterEncodingOverride
-    ):
-        reason = f"malformed feed, read leniently: {feed.bozo_exception}"
-        yield Problem(source, reason, skipped=False)
-    for number, entry in enumerate(feed.entries, start=1):
+    items = list(_feed_entries(source, feed.entries))
+    error = feed.get("bozo_exception") if feed.get("bozo") else None
+    if isinstance(error, feedparser.CharacterEncodingOverride):
+        error = None  # a feed that declares one encoding and uses another: read all the same
+    if not any(isinstance(item, SourceRecord) for item in items):
+        # Nothing usable: one problem for the file rather than one for each broken entry.
+        if error is not None:
+            yield Problem(source, f"not a readable RSS or Atom feed ({error}); skipped")
+            return
+        if not feed.entries:
+            yield Problem(source, "a feed with no entries; skipped")
+            return
+    elif error is not None:
+        yield Problem(source, f"malformed feed, read leniently: {error}", skipped=False)
+    yield from items
+
+
+def _feed_entries(source: str, entries: list[Any]) -> Iterator[SourceRecord | Problem]:
+    for number, entry in enumerate(entries, start=1):
         article_id = entry.get("id") or entry.get("link")
         html = ""
         if entry.get("content"):
