@@ -21,8 +21,8 @@ generation folder (Whoosh never rewrites a segment file, it only writes new ones
 its table of contents by rename), and Whoosh deletes, adds and merges there. When nothing
 changed no generation is written. Whoosh keeps deleted documents in its term statistics until
 their segment is merged, which would make scores differ from a fresh build; so every segment
-with deletions is merged away in the same commit, and segments are kept to about
-:data:`SEGMENT_DOCS` documents so that such a merge stays small. An incremental build thus
+with deletions is written again in the same commit, and segments are kept to about
+:data:`SEGMENT_DOCS` documents so that this stays cheap. An incremental build thus
 gives the same documents and the same scores as a full build from the same sources.
 """
 
@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
-from whoosh.writing import MERGE_SMALL
 
 from .analysis import Article, news_analyzer, prepare
 from .errors import (
@@ -86,6 +85,9 @@ INDEXES_DIR = "indexes"
 #: Documents per Whoosh segment in a full build: small enough that purging one segment's
 #: deletions costs little, large enough that searches see few segments.
 SEGMENT_DOCS = 2000
+#: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
+#: together again once there are more than this many.
+MAX_SMALL_SEGMENTS = 8
 #: A file modified this recently may change again within the same timestamp; its stat is not
 #: trusted next time (the "racily clean" problem git also guards against).
 RACY_SECONDS = 2.0
@@ -755,19 +757,29 @@ def _link_segments(source: Path, target: Path) -> None:
 
 
 def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh merge policy: rewrite every segment that has deleted documents (so term
-    statistics, and thus scores, are those of a fresh build), then merge small segments."""
+    """Whoosh merge policy: write again every segment that has deleted documents, and the
+    small segments once there are too many of them.
+
+    Documents are added again from their stored fields (every field is stored) rather than
+    merged with Whoosh's ``add_reader``, which copies field lengths rounded to one byte: the
+    collection statistics, and so the scores, then stay exactly those of a fresh build.
+    """
     from whoosh.reading import SegmentReader
 
-    kept = []
-    for segment in segments:
-        if not segment.has_deletions():
-            kept.append(segment)
-        elif segment.deleted_count() < segment.doc_count_all():
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
+    rewrite = [segment for segment in segments if segment.has_deletions()]
+    kept = [segment for segment in segments if not segment.has_deletions()]
+    small = [segment for segment in kept if segment.doc_count_all() < SEGMENT_DOCS // 4]
+    if len(small) > MAX_SMALL_SEGMENTS:
+        rewrite += small
+        kept = [segment for segment in kept if segment not in small]
+    for segment in rewrite:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            for _, stored in reader.iter_docs():  # live documents only
+                writer.add_document(**stored)
+        finally:
             reader.close()
-    return MERGE_SMALL(writer, kept)
+    return kept
 
 
 def _checkpoint(name: str) -> None:

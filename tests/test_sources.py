@@ -182,7 +182,8 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Wire</title>
 <item><guid>wire-1</guid><title>Port reopens</title><author>desk@wire.example (Ann Lee)</author>
 <pubDate>Tue, 05 Mar 2024 10:00:00 GMT</pubDate>
-<description><![CDATA[<p>The port reopened on Tuesday.</p><p>Ships queued.</p>]]></description></item>
+<description><![CDATA[<p>The port reopened on Tuesday.</p><p>Ships queued.</p>]]>
+</description></item>
 <item><title>No id or link</title><description>Lost?</description></item>
 <item><link>https://wire.example/2</link><title>Second</title>
 <description>Plain text entry.</description></item>
