@@ -84,7 +84,7 @@ ENTITY_FIELDS = ("person", "org", "place")
 INDEXES_DIR = "indexes"
 #: Documents per Whoosh segment in a full build: small enough that purging one segment's
 #: deletions costs little, large enough that searches see few segments.
-SEGMENT_DOCS = 2000
+SEGMENT_DOCS = 1000
 #: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
 #: together again once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
