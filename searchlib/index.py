@@ -625,7 +625,13 @@ def build(
             scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, force=unread)
             changes = _changes(scan, previous_hashes)
             winners = scan.winners()
-        report.problems += found_problems + scan.problems()
+        source_problems = found_problems + scan.problems()
+        if strict and source_problems:  # duplicate ids are only known once all is read
+            raise SourceProblemError(
+                f"stopped at the first problem: {source_problems[0]}",
+                "fix the source or build without --strict; the index was not changed",
+            )
+        report.problems += source_problems
         report.files, report.files_parsed = len(paths), scan.files_parsed
         report.full = previous is None
         state = {

@@ -276,3 +276,12 @@ def test_named_index_with_a_field_mapping(project):
     assert (report.articles, report.skipped) == (1, 0)
     article = searchlib.open("csv").get("c1")
     assert (article.title, article.date, article.line) == ("Harbour news", "2022-02-02", 2)
+
+
+def test_strict_also_stops_at_a_duplicate_id(tmp_path):
+    src, path = sources(tmp_path), tmp_path / "ix"
+    searchlib.build(path, [src])
+    (src / "copy.jsonl").write_text(json.dumps({"id": "wire-1", "text": "Again."}) + "\n")
+    with pytest.raises(searchlib.SourceProblemError, match="duplicate id 'wire-1'"):
+        searchlib.build(path, strict=True)
+    assert generation(path) == "gen-000001"
