@@ -9,6 +9,9 @@ results, highlighted snippets and facets::
     for hit in results.hits:
         print(hit.rank, hit.title, hit.date)
 
+In a notebook, results display as HTML; ``results.to_pandas()``, ``ix.to_pandas()`` and
+``results.timeline("year").plot()`` need the ``pandas`` and ``plot`` extras.
+
 Never open an index from an untrusted source: Whoosh's own index files use pickle.
 """
 
@@ -16,24 +19,31 @@ from __future__ import annotations
 
 from .analysis import Article
 from .errors import (
+    ArticleNotFoundError,
     IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
     InvalidDateError,
+    MissingExtraError,
     QuerySyntaxError,
     SearchlibError,
     SourceError,
     SourceProblemError,
 )
+from .evaluation import evaluate_index as evaluate
 from .index import BuildReport, CheckReport, build, check
-from .search import FacetValue, Hit, Index, Results
+from .search import Contribution, Entity, FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
+from .timeline import Timeline
 
 __all__ = [
     "Article",
+    "ArticleNotFoundError",
     "BuildReport",
     "CheckReport",
+    "Contribution",
+    "Entity",
     "FacetValue",
     "Hit",
     "Index",
@@ -41,14 +51,17 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "InvalidDateError",
+    "MissingExtraError",
     "Problem",
     "QuerySyntaxError",
     "Results",
     "SearchlibError",
     "SourceError",
     "SourceProblemError",
+    "Timeline",
     "build",
     "check",
+    "evaluate",
     "open",
 ]
 __version__ = "0.1.0"

@@ -59,6 +59,9 @@ class Article:
     person: tuple[str, ...] = field(default=())
     org: tuple[str, ...] = field(default=())
     place: tuple[str, ...] = field(default=())
+    #: ``(kind, alias, name)`` triples the article defines, such as ("org", "MWL", "Muslim World
+    #: League"); joined across the index by :class:`searchlib.entities.EntityTable`.
+    entity_aliases: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def year(self) -> str | None:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import textwrap
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import searchlib
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 EXIT_SKIPPED = 1
 EXIT_STALE = 1
@@ -28,6 +32,9 @@ class FriendlyCommand(click.Command):
     """A command that reports :class:`searchlib.SearchlibError` as one line, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a library error exits with its code after one line on stderr."""
+        if os.environ.get("NO_COLOR"):  # https://no-color.org
+            ctx.color = False
         try:
             return super().invoke(ctx)
         except searchlib.SearchlibError as error:
@@ -36,6 +43,8 @@ class FriendlyCommand(click.Command):
 
 
 class FriendlyGroup(click.Group):
+    """A command group whose commands are :class:`FriendlyCommand`."""
+
     command_class = FriendlyCommand
 
 
@@ -70,21 +79,52 @@ index_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the date and entity filters shared by every command that searches."""
+    options = [
+        click.option(
+            "--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]]."
+        ),
+        click.option(
+            "--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]]."
+        ),
+        click.option("--person", metavar="NAME", help="Only articles that mention this person."),
+        click.option("--org", metavar="NAME", help="Only articles that mention this organisation."),
+        click.option("--place", metavar="NAME", help="Only articles that mention this place."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 # ---------------------------------------------------------------------------------------------
 # search
 
 SEARCH_HELP = """Search articles and print ranked results with highlighted snippets.
 
-QUERY is one or more words; articles with all of them rank first. Use "double quotes" for an
-exact phrase and title:word to search titles only. An empty query or * lists every article,
-so the filters can be used to browse.
+\b
+QUERY syntax:
+  words                  any may match; articles with more of them rank first
+  "exact phrase"         the words together, in this order
+  a AND b, a OR b, NOT c operators, in capitals (in an all-capitals query they are words)
+  +must -mustnot         a word that must, or must not, appear
+  title:word             search one field: title, person, org, place, year
+  date:2023..2025        a date range; also date:2024-02, date:2023.., date:..2021,
+                         date:[2023-01-01 TO 2025-06-30]
+  kazakh*  ashimbaev~    prefix, and fuzzy (one edit; ~2 for two)
+  (a OR b) AND c         groups
+An empty query or * matches every article, so the filters alone can browse. A word the
+index does not know gets a "did you mean" suggestion; when nothing matches, the suggestion is
+searched instead.
 
 \b
 Examples:
   search "Astana Declaration"
   search '"Kassym-Jomart Tokayev"' --sort date
+  search 'Congress date:2023..2025 -Vatican'
   search Congress --from 2023 --to 2025-06 --limit 5
   search '*' --sort date --json
+  search 'Astana Declaration' --explain
   search desecration --index path/to/index
 
 If the index has a definition but was never built, it is built first.
@@ -118,11 +158,8 @@ Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
     show_default=True,
     help="Rank by relevance, or newest first (undated last).",
 )
-@click.option("--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]].")
-@click.option("--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]].")
-@click.option("--person", metavar="NAME", help="Only articles that mention this person.")
-@click.option("--org", metavar="NAME", help="Only articles that mention this organisation.")
-@click.option("--place", metavar="NAME", help="Only articles that mention this place.")
+@filter_options
+@click.option("--explain", is_flag=True, help="Show what each query term added to each score.")
 @json_option
 def search_command(query: tuple[str, ...], index: str, as_json: bool, **options: Any) -> None:
     _show_library_log()
@@ -140,8 +177,22 @@ def _print_results(results: searchlib.Results) -> None:
     pages = max(1, -(-results.total // results.limit))
     what = f' for "{results.query}"' if results.query.strip() else ""
     noun = "article" if results.total == 1 else "articles"
+    if results.corrected:
+        click.echo(
+            f'No articles for "{results.query}"; showing results for "{results.suggestion}".'
+        )
+    elif results.suggestion:
+        click.echo(f'Did you mean "{results.suggestion}"?')
     click.echo(f"{results.total} {noun}{what} · page {results.page} of {pages}")
-    for hit in results.hits:
+    _print_hits(results.hits, width)
+    summary = _facet_summary(results)
+    if summary:
+        click.echo()
+        click.echo(summary)
+
+
+def _print_hits(hits: list[searchlib.Hit], width: int) -> None:
+    for hit in hits:
         click.echo()
         title = textwrap.wrap(hit.title, width=width - 5) or [""]
         click.echo(f"{hit.rank:>3}. " + click.style(title[0], bold=True))
@@ -155,10 +206,20 @@ def _print_results(results: searchlib.Results) -> None:
         )
         on, off = click.style("", fg="yellow", bold=True, reset=False), click.style("", reset=True)
         click.echo(wrapped.replace(_MARK_ON, on).replace(_MARK_OFF, off))
-    summary = _facet_summary(results)
-    if summary:
-        click.echo()
-        click.echo(summary)
+        if hit.explanation is not None:
+            click.echo(
+                textwrap.fill(
+                    " · ".join(_explained(c) for c in hit.explanation) or "(no scored terms)",
+                    width=width,
+                    initial_indent="     explain: ",
+                    subsequent_indent="       ",
+                )
+            )
+
+
+def _explained(contribution: searchlib.Contribution) -> str:
+    times = f" ×{contribution.frequency}" if contribution.frequency is not None else ""
+    return f"{contribution.field}:{contribution.clause}{times} +{contribution.score:.2f}"
 
 
 def _facet_summary(results: searchlib.Results, most: int = 5) -> str:
@@ -169,6 +230,61 @@ def _facet_summary(results: searchlib.Results, most: int = 5) -> str:
             more = f" · +{len(values) - most} more" if len(values) > most else ""
             lines.append(f"  {click.style(name, bold=True)}: {shown}{more}")
     return "Facets\n" + "\n".join(lines) if lines else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# timeline
+
+TIMELINE_HELP = """Count the articles that match QUERY per year or month, as a text histogram.
+
+Every matching article is counted, not only a page of them; undated articles are reported
+apart. Takes the same query and filters as search.
+
+\b
+Examples:
+  searchlib timeline Congress
+  searchlib timeline '*' --freq month --from 2023
+  searchlib timeline interfaith --json
+"""
+BAR_WIDTH = 40
+
+
+@click.command("timeline", cls=FriendlyCommand, help=TIMELINE_HELP)
+@click.argument("query", nargs=-1)
+@index_option
+@click.option(
+    "--freq",
+    type=click.Choice(["year", "month"]),
+    default="year",
+    show_default=True,
+    help="Count per year or per month.",
+)
+@filter_options
+@json_option
+def timeline_command(
+    query: tuple[str, ...], index: str, freq: str, as_json: bool, **filters: Any
+) -> None:
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        timeline = ix.search(" ".join(query), limit=1, **filters).timeline(freq)
+    if as_json:
+        _emit_json(timeline.to_dict())
+    else:
+        _print_timeline(timeline)
+
+
+def _print_timeline(timeline: searchlib.Timeline) -> None:
+    what = f' for "{timeline.query}"' if timeline.query.strip() else ""
+    noun = "article" if timeline.dated == 1 else "articles"
+    undated = f" ({timeline.undated} undated)" if timeline.undated else ""
+    click.echo(f"{timeline.dated} dated {noun}{what} by {timeline.freq}{undated}")
+    most = max(timeline.counts.values(), default=0)
+    for period, count in timeline.counts.items():
+        # Any non-zero count gets at least one block, so small periods stay visible.
+        bar = "█" * max(1, round(count / most * BAR_WIDTH)) if count else ""
+        click.echo(
+            f"  {period:>7} " + (click.style(bar, fg="cyan") + " " if bar else "") + str(count)
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,10 +301,12 @@ def cli() -> None:
       searchlib search "Astana Declaration"
       searchlib index build seeds
       searchlib show 000_0802c507da2f2354
+      searchlib timeline Congress
     """
 
 
 cli.add_command(search_command)
+cli.add_command(timeline_command)
 
 
 @cli.group("index", cls=FriendlyGroup)
@@ -377,15 +495,19 @@ def check_command(
         sys.exit(EXIT_STALE)
 
 
+def _count(items: list[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
 def _print_check(report: searchlib.CheckReport, most: int = 20) -> None:
     changes = report.changes
     if not report.stale:
-        click.echo(f"Index {report.name!r} is up to date: {report.articles:,} articles.")
+        click.echo(f"Up to date: {report.articles:,} articles.")
         return
     click.echo(
-        f"Index {report.name!r} is stale: {len(report.files_added)} files added, "
+        f"Stale: {_count(report.files_added, 'file')} added, "
         f"{len(report.files_changed)} changed, {len(report.files_removed)} removed; "
-        f"{len(changes.added)} articles to add, {len(changes.updated)} to update, "
+        f"{_count(changes.added, 'article')} to add, {len(changes.updated)} to update, "
         f"{len(changes.deleted)} to delete."
     )
     listed = [
@@ -401,6 +523,137 @@ def _print_check(report: searchlib.CheckReport, most: int = 20) -> None:
     if len(listed) > most:
         click.echo(f"  … and {len(listed) - most} more (see --json)")
     click.echo(f"Update it with: {report.update_command}")
+
+
+@cli.command("similar")
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option(
+    "--limit",
+    "-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many similar articles.",
+)
+@json_option
+def similar_command(article_id: str, index: str, limit: int, as_json: bool) -> None:
+    """Find the articles most like article ID (by its most distinctive words).
+
+    \b
+    Example:
+      searchlib similar 003_28bfb9e752ea3f2c --limit 3
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        results = ix.similar(article_id, limit=limit)
+    if as_json:
+        _emit_json(results.to_dict())
+        return
+    click.echo(f"{results.total} articles like {article_id}")
+    _print_hits(results.hits, min(shutil.get_terminal_size((100, 24)).columns, 110))
+
+
+@cli.command("eval")
+@index_option
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Queries, one per line: QID<TAB>QUERY.",
+)
+@click.option(
+    "--qrels",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="TREC relevance judgments: QID 0 DOCID GRADE.",
+)
+@click.option(
+    "--run-out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the ranked results here as a TREC run file.",
+)
+@click.option(
+    "--depth",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Results per query.",
+)
+@click.option("--tag", default="searchlib", show_default=True, help="Run tag in the run file.")
+@json_option
+def eval_command(
+    index: str, queries: str, qrels: str, run_out: str | None, depth: int, tag: str, as_json: bool
+) -> None:
+    """Measure ranking quality on judged queries: nDCG@10, MAP@100, P@10, Recall@100.
+
+    Runs every query (top 100), optionally writes a TREC run file, and averages trec_eval's
+    measures over the queries that have judgments.
+
+    \b
+    Example:
+      searchlib index build --index /tmp/med ../shared/data/med/docs.jsonl
+      searchlib eval --index /tmp/med --queries ../shared/data/med/queries.tsv \\
+                     --qrels ../shared/data/med/qrels.txt --run-out med.run
+    """
+    _show_library_log()
+    report = searchlib.evaluate(index, queries, qrels, depth=depth, run_out=run_out, tag=tag)
+    if as_json:
+        _emit_json(report)
+        return
+    click.echo(f"{report['queries']} judged queries, {depth} results each, index {index}")
+    for name, value in report["measures"].items():
+        click.echo(f"{name:>11}: {value:.4f}")
+    if run_out:
+        click.echo(f"run written to {run_out}")
+
+
+@cli.command("entities")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["person", "org", "place"]),
+    help="Only people, organisations or places.",
+)
+@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many per type.")
+@index_option
+@json_option
+def entities_command(kind: str | None, limit: int | None, index: str, as_json: bool) -> None:
+    """List the people, organisations and places of an index, most mentioned first.
+
+    Each entity appears once, under its canonical name, with the number of articles that
+    mention it and the aliases it answers to (in --json also the ids of those articles). Add
+    your own aliases in indexes/NAME.aliases.toml, for example:
+
+    \b
+      [person]
+      "Kassym-Jomart Tokayev" = ["K. Tokayev", "President Tokayev"]
+
+    \b
+    Examples:
+      searchlib entities --type person
+      searchlib entities --json
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        found = ix.entities(kind)
+    if limit is not None:
+        shown: dict[str, int] = {}
+        found = [
+            e
+            for e in found
+            if shown.setdefault(e.kind, 0) < limit and not shown.update({e.kind: shown[e.kind] + 1})
+        ]
+    if as_json:
+        _emit_json([entity.to_dict() for entity in found])
+        return
+    current = None
+    for entity in found:
+        if entity.kind != current:
+            current = entity.kind
+            click.echo(click.style(current, bold=True))
+        aliases = f"  (also: {', '.join(entity.aliases)})" if entity.aliases else ""
+        click.echo(f"  {entity.count:>5}  {entity.name}{click.style(aliases, dim=True)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,7 +675,7 @@ def show_command(article_id: str, index: str, as_json: bool) -> None:
     with searchlib.open(index) as ix:
         article = ix.get(article_id)
     if article is None:
-        raise searchlib.IndexNotFoundError(
+        raise searchlib.ArticleNotFoundError(
             f"no article with id {article_id!r} in index {index!r}",
             "find ids with: searchlib search QUERY",
         )

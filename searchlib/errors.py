@@ -30,6 +30,12 @@ class IndexNotFoundError(SearchlibError):
     exit_code = EXIT_USAGE
 
 
+class ArticleNotFoundError(SearchlibError):
+    """No article in the index has the given id."""
+
+    exit_code = EXIT_USAGE
+
+
 class IndexDamagedError(SearchlibError):
     """The index folder exists but cannot be read: damaged, partial or from another version."""
 
@@ -54,6 +60,13 @@ class SourceError(SearchlibError):
     """A source path given by the user does not exist or cannot be read at all."""
 
     exit_code = EXIT_USAGE
+
+
+class MissingExtraError(SearchlibError, ImportError):
+    """An optional dependency is not installed; the hint names the extra that provides it.
+
+    It is also an :class:`ImportError`, so code that guards optional imports catches it.
+    """
 
 
 class SourceProblemError(SearchlibError):

@@ -38,14 +38,16 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import Article, news_analyzer, prepare
+from .entities import EntityTable, load_user_aliases
 from .errors import (
     IndexDamagedError,
     IndexLockedError,
@@ -73,7 +75,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 #: Bumped whenever the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 MANIFEST = "searchlib.json"
 #: What each source file held at the build of a generation; kept inside the generation.
 SOURCES_STATE = "sources.json"
@@ -103,8 +105,8 @@ def make_schema() -> Schema:
     entity = {"stored": True, "commas": True, "lowercase": True, "scorable": False}
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
+        title=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
+        body=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
@@ -112,6 +114,7 @@ def make_schema() -> Schema:
         person=KEYWORD(**entity),
         org=KEYWORD(**entity),
         place=KEYWORD(**entity),
+        entity_aliases=STORED(),
         source=ID(stored=True),
         content_hash=ID(stored=True),
     )
@@ -267,6 +270,49 @@ def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
     return store, manifest
 
 
+ENTITY_TABLE = "entities.json"
+
+
+def aliases_path(location: Location) -> Path:
+    """Where the user's own entity aliases live: ``indexes/NAME.aliases.toml`` beside the
+    definition, or ``aliases.toml`` in an ad-hoc index's folder."""
+    if location.definition is not None:
+        return location.definition.base / f"{location.definition.name}.aliases.toml"
+    return location.path / "aliases.toml"
+
+
+def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTable:
+    """The entity table saved with the current generation (empty for an index without one)."""
+    path = location.path / manifest["generation"] / ENTITY_TABLE
+    if not path.is_file():
+        return EntityTable()
+    try:
+        return EntityTable.from_json(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, KeyError) as error:
+        raise damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
+
+
+def write_entity_table(location: Location, folder: Path) -> EntityTable:
+    """Join the entity names of the index in ``folder`` and save the table beside it."""
+    store = whoosh_index.open_dir(str(folder))
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
+    seen_aliases: set[tuple[str, str, str]] = set()
+    with store.reader() as reader:
+        for _, stored in reader.iter_docs():
+            for kind in ENTITY_FIELDS:
+                counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
+            for line in stored.get("entity_aliases", "").splitlines():
+                kind, alias, name = line.split("\t")
+                seen_aliases.add((kind, alias, name))
+    user_file = aliases_path(location)
+    user = load_user_aliases(user_file) if user_file.is_file() else None
+    table = EntityTable.build(counts, sorted(seen_aliases), user)
+    (folder / ENTITY_TABLE).write_text(
+        json.dumps(table.to_json(), ensure_ascii=False, sort_keys=True), "utf-8"
+    )
+    return table
+
+
 # ---------------------------------------------------------------------------------------------
 # Documents
 
@@ -288,6 +334,7 @@ def document(article: Article) -> dict[str, str]:
         values = getattr(article, name)
         if values:
             doc[name] = ",".join(v.replace(",", " ") for v in values)
+    doc["entity_aliases"] = "\n".join("\t".join(alias) for alias in article.entity_aliases)
     return {key: value for key, value in doc.items() if value}
 
 
@@ -315,6 +362,9 @@ def article_from_stored(stored: Mapping[str, Any]) -> Article:
         entry=entry,
         author=stored.get("author", ""),
         content_hash=stored.get("content_hash", ""),
+        entity_aliases=tuple(
+            tuple(line.split("\t")) for line in stored.get("entity_aliases", "").splitlines()
+        ),
         **entities,
     )
 
@@ -344,6 +394,7 @@ class FileState:
     problems: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The state as stored in ``sources.json``."""
         return {
             "stat": self.stat,
             "sha256": self.sha256,
@@ -353,6 +404,7 @@ class FileState:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FileState:
+        """The state read back from ``sources.json``."""
         return cls(data["stat"], data["sha256"], list(data["articles"]), list(data["problems"]))
 
 
@@ -637,19 +689,23 @@ def build(
         state = {
             "schema": SCHEMA_VERSION,
             "fields": mapping,
+            "aliases": _aliases_digest(location),
             "files": {path: s.to_json() for path, s in scan.files.items()},
         }
+        # The entity table is saved with each generation: new user aliases need a new one.
+        new_aliases = previous is not None and previous["json"].get("aliases") != state["aliases"]
         wanted = set(changes.added) | set(changes.updated)
         to_write = [
             scan.fresh[path][number]
             for article_id, (path, number) in winners.items()
             if article_id in wanted
         ]
-        if report.full or changes:
+        if report.full or changes or new_aliases:
             generation = _next_generation(location.path)
             target = location.path / generation
             try:
                 _write_generation(location, current, target, changes, to_write, report, progress)
+                write_entity_table(location, target)
                 _write_json(target / SOURCES_STATE, state)
                 _checkpoint("committed")
                 _write_manifest(location, generation, patterns, mapping, len(winners))
@@ -725,6 +781,8 @@ def _write_generation(
     else:
         _link_segments(location.path / current, target)
         _checkpoint("linked")
+        if not (changes or articles):
+            return  # only the entity table changes
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
     written = 0
@@ -754,7 +812,7 @@ def _link_segments(source: Path, target: Path) -> None:
     """Fill ``target`` with the index files of ``source``: hard links, or copies where the
     file system has none. Whoosh only ever adds files, so sharing them is safe."""
     for item in source.iterdir():
-        if not item.is_file() or item.name == SOURCES_STATE or item.name.endswith("LOCK"):
+        if not item.is_file() or item.name in (SOURCES_STATE, ENTITY_TABLE) or "LOCK" in item.name:
             continue
         try:
             os.link(item, target / item.name)
@@ -816,6 +874,13 @@ def _resolve_sources(
     )
 
 
+def _aliases_digest(location: Location) -> str | None:
+    try:
+        return file_hash(aliases_path(location).read_bytes())
+    except OSError:
+        return None
+
+
 def _resolve_fields(location: Location, fields: Mapping[str, str] | None) -> FieldMap:
     if fields:
         try:
@@ -837,13 +902,14 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 def _write_manifest(
     location: Location, generation: str, sources: list[str], fields: FieldMap, count: int
 ) -> None:
-    adhoc = location.definition is None
+    if location.definition is not None:  # a named index: its definition says where from
+        sources = list(location.definition.sources)
     manifest = {
         "schema": SCHEMA_VERSION,
         "name": location.name,
         "generation": generation,
         "articles": count,
-        "sources": sources if adhoc else list(location.definition.sources),
+        "sources": sources,
         "fields": fields,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

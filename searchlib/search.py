@@ -14,27 +14,38 @@ import os
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import whoosh
 from whoosh import query as wq
-from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.qparser import (
+    FuzzyTermPlugin,
+    MultifieldParser,
+    OperatorsPlugin,
+    OrGroup,
+    PlusMinusPlugin,
+)
 from whoosh.scoring import BM25F
 from whoosh.sorting import FieldFacet, ScoreFacet
 
+from . import display, frames
 from . import index as store
 from .analysis import Article, stem, stopwords, word_spans
-from .errors import InvalidDateError, QuerySyntaxError, SearchlibError
+from .errors import ArticleNotFoundError, InvalidDateError, QuerySyntaxError, SearchlibError
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    import pandas as pd
     from whoosh.searching import Searcher
 
 log = logging.getLogger("searchlib")
 
 SEARCH_FIELDS = ("title", "body")
+#: Fields whose query clauses restrict the results instead of ranking them.
+RESTRICTION_FIELDS = frozenset({"date", "year", "person", "org", "place"})
 FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
 SORTS = ("relevance", "date")
 FACETS = ("person", "org", "place", "year")
@@ -54,6 +65,50 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Entity:
+    """A person, organisation or place of an index, under its canonical name."""
+
+    kind: str
+    name: str
+    count: int
+    aliases: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, as in ``searchlib entities --json``."""
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "count": self.count,
+            "aliases": list(self.aliases),
+            "ids": list(self.ids),
+        }
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one clause of the query added to a hit's score.
+
+    ``clause`` is the indexed form (field and stem, or a phrase); ``frequency`` is how often the
+    term occurs in that field of the article, when the clause is a single term.
+    """
+
+    field: str
+    clause: str
+    score: float
+    frequency: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "field": self.field,
+            "clause": self.clause,
+            "score": round(self.score, 4),
+            "frequency": self.frequency,
+        }
+
+
+@dataclass(frozen=True)
 class Hit:
     """One ranked article.
 
@@ -69,10 +124,11 @@ class Hit:
     snippet: str
     entities: dict[str, list[str]]
     fragments: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
+    explanation: list[Contribution] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The hit as in ``search --json``."""
-        return {
+        """The hit as in ``search --json`` (with ``explain`` only when it was asked for)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "date": self.date,
@@ -80,11 +136,21 @@ class Hit:
             "snippet": self.snippet,
             "entities": self.entities,
         }
+        if self.explanation is not None:
+            data["explain"] = [c.to_dict() for c in self.explanation]
+        return data
+
+    def _repr_html_(self) -> str:
+        return display.hit_html(self)
 
 
 @dataclass(frozen=True)
 class Results:
-    """One page of ranked hits, with the total and facet counts over all matching articles."""
+    """One page of ranked hits, with the total and facet counts over all matching articles.
+
+    ``dates`` counts all matching articles by publication date (``None`` for undated ones), so
+    :meth:`timeline` covers every match, not only the page.
+    """
 
     query: str
     total: int
@@ -92,6 +158,9 @@ class Results:
     limit: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    corrected: bool = False
+    dates: Counter[str | None] = field(default_factory=Counter, repr=False)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -110,20 +179,73 @@ class Results:
                 name: [{"value": v.value, "count": v.count} for v in values]
                 for name, values in self.facets.items()
             },
+            "suggestion": self.suggestion,
+            "corrected": self.corrected,
         }
+
+    def timeline(self, freq: str = "year") -> Timeline:
+        """Count all matching articles per ``"year"`` or ``"month"``; undated ones apart."""
+        return Timeline.count(self.dates, freq, query=self.query)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The hits of this page as a DataFrame, one row per hit (needs ``searchlib[pandas]``)."""
+        return frames.hits_frame(self.hits)
+
+    def _repr_html_(self) -> str:
+        return display.results_html(self)
 
 
 # ---------------------------------------------------------------------------------------------
 # Queries and filters
 
 
-def _parser(schema: Any) -> MultifieldParser:
-    return MultifieldParser(
+def _parser(schema: Any, *, operators: bool = True) -> MultifieldParser:
+    parser = MultifieldParser(
         list(SEARCH_FIELDS),
         schema,
         fieldboosts=FIELD_BOOSTS,
         group=OrGroup,
     )
+    # + and - mark required and excluded words only at the start of a word: "Kassym-Jomart" is a
+    # name, not "Kassym but not Jomart".
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
+    parser.add_plugin(FuzzyTermPlugin())
+    if not operators:
+        parser.remove_plugin_class(OperatorsPlugin)
+    return parser
+
+
+def _all_capitals(text: str) -> bool:
+    """True for a query typed in capitals, where AND, OR and NOT are words, not operators."""
+    return not any(char.islower() for char in text) and any(char.isupper() for char in text)
+
+
+# date:2023..2025, date:2023-01.., date:[2023-01-01 TO 2025-06-30], date:2024-02
+_DATE_SYNTAX = re.compile(
+    r"\bdate:(?:\[\s*(?P<lo>[^\]\s]*)\s+TO\s*(?P<hi>[^\]\s]*)\s*\]"
+    r"|(?P<lo2>[\d-]*)\.\.(?P<hi2>[\d-]*)"
+    r"|(?P<one>\d{4}(?:-\d{2}){0,2})\b)",
+    re.IGNORECASE,
+)
+
+
+def _expand_dates(text: str) -> str:
+    """Rewrite the date forms users type into the range syntax the parser understands."""
+
+    def whole_days(match: re.Match[str]) -> str:
+        lo = match["lo"] if match["lo"] is not None else match["lo2"] or match["one"]
+        hi = match["hi"] if match["hi"] is not None else match["hi2"] or match["one"]
+        lo = date_bound(lo) if lo and lo != "*" else "0000-01-01"
+        hi = date_bound(hi, end=True) if hi and hi != "*" else "9999-12-31"
+        if lo > hi:
+            raise InvalidDateError(
+                f"the date range {lo} .. {hi} is empty", "put the earlier date first"
+            )
+        return f"date:[{lo} TO {hi}]"
+
+    # Only outside "quoted phrases", which are searched as written.
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(p if p.startswith('"') else _DATE_SYNTAX.sub(whole_days, p) for p in parts)
 
 
 def check_syntax(text: str) -> None:
@@ -145,15 +267,96 @@ def check_syntax(text: str) -> None:
 
 
 def parse_query(text: str, schema: Any) -> wq.Query:
-    """Parse a user's query; an empty query or ``*`` matches every article."""
+    """Parse a user's query; an empty query or ``*`` matches every article.
+
+    The syntax: words (any may match), ``"phrases"``, ``AND``/``OR``/``NOT`` (in capitals, and
+    only in a query that is not typed all in capitals), ``+required``/``-excluded``,
+    ``field:value`` (``title``, ``person``, ``org``, ``place``, ``year``), dates
+    (``date:2023..2025``, ``date:[2023-01-01 TO 2025-06-30]``, ``date:2024-02``),
+    ``prefix*`` and ``fuzzy~`` (``~2`` for two edits), and ``(groups)``.
+    """
     text = text.strip()
     if not text or text == "*":
         return wq.Every()
     check_syntax(text)
     try:
-        return _parser(schema).parse(text)
+        parser = _parser(schema, operators=not _all_capitals(text))
+        parsed = parser.parse(_expand_dates(text))
+    except InvalidDateError:
+        raise
     except Exception as error:  # Whoosh's parser signals problems with assorted exceptions
-        raise QuerySyntaxError(f"cannot parse query {text!r}: {error}") from error
+        raise QuerySyntaxError(
+            f"cannot parse query {text!r} ({type(error).__name__}: {error})",
+            "check its operators and parentheses: a group cannot hold only excluded words",
+        ) from error
+    return _restrict(_exclude(parsed))
+
+
+def _exclude(parsed: wq.Query) -> wq.Query:
+    """``a b NOT c`` means a or b, but never c (not "a or b or anything without c")."""
+    if not isinstance(parsed, wq.Or):
+        return parsed
+    excluded = [sub.query for sub in parsed.subqueries if isinstance(sub, wq.Not)]
+    if not excluded:
+        return parsed
+    kept = [sub for sub in parsed.subqueries if not isinstance(sub, wq.Not)]
+    positive = wq.Or(kept) if kept else wq.Every()
+    return wq.AndNot(positive, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+
+
+def _restrict(parsed: wq.Query) -> wq.Query:
+    """Top-level ``date:``, ``year:`` and entity clauses filter the results; they add no score."""
+    if _is_restriction(parsed):
+        return wq.Require(wq.Every(), parsed)
+    if isinstance(parsed, wq.AndNot):
+        return wq.AndNot(_restrict(parsed.a), parsed.b)
+    if not isinstance(parsed, (wq.Or, wq.And)):
+        return parsed
+    restrictions = [sub for sub in parsed.subqueries if _is_restriction(sub)]
+    if not restrictions:
+        return parsed
+    kept = [sub for sub in parsed.subqueries if not _is_restriction(sub)]
+    scored = (kept[0] if len(kept) == 1 else type(parsed)(kept)) if kept else wq.Every()
+    return wq.Require(scored, wq.And(restrictions) if len(restrictions) > 1 else restrictions[0])
+
+
+def _is_restriction(parsed: wq.Query) -> bool:
+    return getattr(parsed, "fieldname", None) in RESTRICTION_FIELDS
+
+
+# Spans of a query that are syntax rather than words to spell-check: field clauses, wildcard
+# and fuzzy terms, operators.
+_NOT_SPELLED = re.compile(
+    r'\b[a-z_]+:(?:"[^"]*"|\[[^\]]*\]|\S+)|\S*[*?~]\S*|\b(?:AND|OR|NOT|ANDNOT|TO)\b'
+)
+
+
+def suggest_spelling(searcher: Searcher, text: str) -> str | None:
+    """The query with each word the index does not know replaced by the closest word it knows,
+    or ``None`` when every word is known (or nothing better is found)."""
+    skip = [match.span() for match in _NOT_SPELLED.finditer(text)]
+    reader, stops = searcher.reader(), stopwords()
+    corrector = searcher.corrector("body")
+    pieces, cursor, changed = [], 0, False
+    for word, start, end in word_spans(text):
+        if len(word) < 4 or not word.isalpha() or word in stops:
+            continue
+        if any(lo <= start < hi for lo, hi in skip):
+            continue
+        stemmed = stem(word)
+        if any(reader.doc_frequency(name, stemmed) for name in SEARCH_FIELDS):
+            continue
+        found = corrector.suggest(word, limit=1, maxdist=1 if len(word) <= 5 else 2)
+        if found:
+            pieces += [text[cursor:start], _same_case(text[start:end], found[0])]
+            cursor, changed = end, True
+    return "".join([*pieces, text[cursor:]]) if changed else None
+
+
+def _same_case(original: str, word: str) -> str:
+    if original.isupper():
+        return word.upper()
+    return word.capitalize() if original[:1].isupper() else word
 
 
 def date_bound(value: str | dt.date, *, end: bool = False) -> str:
@@ -185,7 +388,7 @@ def _bad(text: str) -> str:
 def build_filter(
     date_from: str | dt.date | None = None,
     date_to: str | dt.date | None = None,
-    **entities: str | None,
+    **entities: str | list[str] | None,
 ) -> wq.Query | None:
     """The filter for dates and entities, or ``None`` when nothing is filtered."""
     parts: list[wq.Query] = []
@@ -198,8 +401,10 @@ def build_filter(
             )
         parts.append(wq.TermRange("date", start, stop))
     for name, value in entities.items():
-        if value:
-            parts.append(wq.Term(name, value.strip().lower()))
+        values = [value] if isinstance(value, str) else list(value or ())
+        terms = [wq.Term(name, v.strip().lower()) for v in values if v and v.strip()]
+        if terms:
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -272,6 +477,43 @@ def markdown_snippet(pieces: list[tuple[str, bool]]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Explanations
+
+
+def explain_score(searcher: Searcher, parsed: wq.Query, docnum: int) -> list[Contribution]:
+    """What each leaf clause of ``parsed`` (a term, a phrase…) adds to ``docnum``'s score.
+
+    Whoosh has no explain API: each clause is scored on its own with the searcher's weighting,
+    and for the bag-of-words queries searchlib builds the contributions add up to the score.
+    """
+    contributions = []
+    context = searcher.context()
+    for leaf in parsed.leaves():
+        name = getattr(leaf, "fieldname", None)
+        if name not in SEARCH_FIELDS:
+            continue
+        matcher = leaf.matcher(searcher, context)
+        if matcher.is_active():
+            matcher.skip_to(docnum)
+        if not matcher.is_active() or matcher.id() != docnum:
+            continue
+        frequency = None
+        if isinstance(leaf, wq.Term) and matcher.supports("frequency"):
+            frequency = int(matcher.value_as("frequency"))
+        if isinstance(leaf, wq.Phrase):
+            clause = '"' + " ".join(leaf.words) + '"'
+        else:
+            clause = _text(getattr(leaf, "text", "")) or str(leaf)
+        contributions.append(Contribution(name, clause, float(matcher.score()), frequency))
+    return sorted(contributions, key=lambda c: -c.score)
+
+
+def _key_terms(found: Any) -> list[str]:
+    # The key terms Whoosh's more_like chose are the terms of the query it ran.
+    return sorted({_text(text) for name, text in found.q.iter_all_terms() if name == "body"})
+
+
+# ---------------------------------------------------------------------------------------------
 # The open index
 
 _WHOOSH_DIR = os.path.dirname(whoosh.__file__)
@@ -309,6 +551,7 @@ class Index:
         self._version = 0
         self._stamp: int | None = None
         self._store, self.manifest = store.open_store(location)
+        self._table = store.load_entity_table(location, self.manifest)
         self._stamp = self._manifest_stamp()
         self._columns: dict[int, list[tuple[str | None, dict[str, list[str]]]]] = {}
 
@@ -357,6 +600,7 @@ class Index:
             with self._lock:
                 if stamp != self._stamp:
                     self._store, self.manifest = store.open_store(self.location)
+                    self._table = store.load_entity_table(self.location, self.manifest)
                     self._stamp, self._version = stamp, self._version + 1
                     self._columns.clear()
         searcher = getattr(self._local, "searcher", None)
@@ -383,14 +627,18 @@ class Index:
         org: str | None = None,
         place: str | None = None,
         facet_limit: int = 20,
+        explain: bool = False,
+        correct: bool = True,
     ) -> Results:
         """Rank the articles that match ``query`` and count facets over all of them.
 
         Parameters
         ----------
         query:
-            Words (any of them may match; articles with all of them rank first), ``"exact
-            phrases"``, ``title:word``. Empty or ``*`` matches every article.
+            Words (any of them may match; articles with more of them rank first),
+            ``"exact phrases"``, ``AND``/``OR``/``NOT``, ``+required``/``-excluded``,
+            ``title:word``, ``date:2023..2025``, ``prefix*``, ``fuzzy~``; see
+            :func:`parse_query`. Empty or ``*`` matches every article.
         limit, page:
             Page size and 1-based page number.
         sort:
@@ -401,6 +649,11 @@ class Index:
             Keep only articles that mention this entity.
         facet_limit:
             Most values to return per facet.
+        explain:
+            Attach to each hit how much each query term contributed to its score.
+        correct:
+            Suggest a spelling correction for words the index does not know and, when the
+            query finds nothing, search the correction instead (``Results.corrected``).
         """
         if limit < 1 or page < 1:
             raise ValueError("limit and page must be at least 1")
@@ -408,7 +661,35 @@ class Index:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         searcher = self._searcher()
         parsed = parse_query(query, searcher.schema)
-        flt = build_filter(date_from, date_to, person=person, org=org, place=place)
+        wanted = {"person": person, "org": org, "place": place}
+        flt = build_filter(
+            date_from, date_to, **{kind: self._variants(kind, v) for kind, v in wanted.items()}
+        )
+        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort, "explain": explain}
+        results = self._run(searcher, query, parsed, flt, facet_limit, **options)
+        suggestion = suggest_spelling(searcher, query) if correct else None
+        if suggestion is None:
+            return results
+        if results.total == 0:
+            fixed = parse_query(suggestion, searcher.schema)
+            retry = self._run(searcher, query, fixed, flt, facet_limit, **options)
+            if retry.total:
+                return replace(retry, suggestion=suggestion, corrected=True)
+        return replace(results, suggestion=suggestion)
+
+    def _run(
+        self,
+        searcher: Searcher,
+        query: str,
+        parsed: wq.Query,
+        flt: wq.Query | None,
+        facet_limit: int,
+        *,
+        limit: int,
+        page: int,
+        sort: str,
+        explain: bool,
+    ) -> Results:
         matching = parsed if flt is None else wq.And([parsed, flt])
         docnums = sorted(searcher.docs_for_query(matching))
         wanted = page * limit
@@ -418,14 +699,32 @@ class Index:
         if sort == "date":
             order.insert(0, FieldFacet("date", reverse=True))
         found = searcher.search(parsed, filter=flt, limit=wanted, sortedby=order)
-        terms = {text for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
+        # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
+        scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[wanted - limit :]]
+        return Results(
+            query=query,
+            total=len(docnums),
+            page=page,
+            limit=limit,
+            hits=self._hits(searcher, parsed, scored, wanted - limit + 1, explain=explain),
+            facets=self._facets(searcher, docnums, facet_limit),
+            dates=self._dates(searcher, docnums),
+        )
+
+    def _hits(
+        self,
+        searcher: Searcher,
+        parsed: wq.Query,
+        scored: list[tuple[int, float]],
+        first_rank: int,
+        *,
+        explain: bool = False,
+    ) -> list[Hit]:
+        terms = {_text(text) for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
         hits = []
-        first = wanted - limit
-        for rank, (docnum, key) in enumerate(list(found.items())[first:], first + 1):
-            # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
-            score = -key[-2]
+        for rank, (docnum, score) in enumerate(scored, first_rank):
             stored = searcher.stored_fields(docnum)
-            pieces = make_snippet(stored.get("body", ""), {_text(t) for t in terms})
+            pieces = make_snippet(stored.get("body", ""), terms)
             hits.append(
                 Hit(
                     rank=rank,
@@ -434,17 +733,37 @@ class Index:
                     date=stored.get("date"),
                     score=float(score or 0.0),
                     snippet=markdown_snippet(pieces),
-                    entities=_entities(stored),
+                    entities=self._entities(stored),
                     fragments=tuple(pieces),
+                    explanation=explain_score(searcher, parsed, docnum) if explain else None,
                 )
             )
+        return hits
+
+    @_reads_index
+    def similar(self, article_id: str, *, limit: int = 10, terms: int = 12) -> Results:
+        """Articles most like the given one, by the ``terms`` most distinctive words of its body.
+
+        Facets count the articles returned (similarity has no natural "all matches").
+        """
+        searcher = self._searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(
+                f"no article with id {article_id!r} in index {self.name!r}",
+                "find ids with: searchlib search QUERY",
+            )
+        found = searcher.more_like(docnum, "body", top=limit, numterms=terms, normalize=True)
+        scored = list(found.items())
+        key_terms = wq.Or([wq.Term("body", text) for text in _key_terms(found)])
         return Results(
-            query=query,
-            total=len(docnums),
-            page=page,
+            query=f"similar:{article_id}",
+            total=len(scored),
+            page=1,
             limit=limit,
-            hits=hits,
-            facets=self._facets(searcher, docnums, facet_limit),
+            hits=self._hits(searcher, key_terms, scored, 1),
+            facets=self._facets(searcher, sorted(d for d, _ in scored), limit),
+            dates=self._dates(searcher, [d for d, _ in scored]),
         )
 
     def _facets(
@@ -453,9 +772,9 @@ class Index:
         columns = self._facet_columns(searcher)
         counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
         for docnum in docnums:
-            year, entities = columns[docnum]
-            if year:
-                counts["year"][year] += 1
+            date, entities = columns[docnum]
+            if date:
+                counts["year"][date[:4]] += 1
             for name in store.ENTITY_FIELDS:
                 counts[name].update(entities[name])
         return {
@@ -468,17 +787,68 @@ class Index:
             for name in FACETS
         }
 
+    def _dates(self, searcher: Searcher, docnums: list[int]) -> Counter[str | None]:
+        """How many of these articles were published on each date (``None``: undated)."""
+        columns = self._facet_columns(searcher)
+        return Counter(columns[docnum][0] for docnum in docnums)
+
     def _facet_columns(self, searcher: Searcher) -> list[tuple[str | None, dict[str, list[str]]]]:
-        # Read once per generation: facet counting then touches no stored fields per query.
+        # Read once per generation: facet counting and timelines then touch no stored fields
+        # per query. Each column is (date, entities).
         version = self._version
         columns = self._columns.get(version)
         if columns is None:
             reader = searcher.reader()
             columns = [(None, {name: [] for name in store.ENTITY_FIELDS})] * reader.doc_count_all()
             for docnum, stored in reader.iter_docs():
-                columns[docnum] = (stored.get("year"), _entities(stored))
+                columns[docnum] = (stored.get("date"), self._entities(stored))
             self._columns = {version: columns}
         return columns
+
+    # -- entities ----------------------------------------------------------------------------
+
+    def _entities(self, stored: dict[str, Any]) -> dict[str, list[str]]:
+        """An article's entities under their canonical names."""
+        names = self._table.names
+        return {
+            kind: list(dict.fromkeys(names[kind].get(raw, raw) for raw in raws))
+            for kind, raws in _stored_entities(stored).items()
+        }
+
+    def _variants(self, kind: str, name: str | None) -> list[str] | None:
+        """Every stored name that means what ``name`` (canonical or alias, any case) means."""
+        if not name:
+            return None
+        canonical = self._table.canonical(kind, name)
+        return self._table.variants(kind, canonical) or [canonical] if canonical else [name]
+
+    @_reads_index
+    def entities(self, kind: str | None = None) -> list[Entity]:
+        """The people, organisations and places of the index, most mentioned first.
+
+        Each :class:`Entity` has its canonical name, the number of articles that mention it,
+        the aliases it answers to and those articles' ids.
+        """
+        if kind is not None and kind not in store.ENTITY_FIELDS:
+            raise ValueError(f"kind must be one of {', '.join(store.ENTITY_FIELDS)}")
+        searcher = self._searcher()
+        ids: dict[tuple[str, str], list[str]] = {}
+        for _, stored in searcher.reader().iter_docs():
+            for name_kind, names in self._entities(stored).items():
+                for name in names:
+                    ids.setdefault((name_kind, name), []).append(stored["id"])
+        found = [
+            Entity(
+                k,
+                name,
+                len(article_ids),
+                tuple(self._table.aliases[k].get(name, ())),
+                tuple(sorted(article_ids)),
+            )
+            for (k, name), article_ids in ids.items()
+            if kind in (None, k)
+        ]
+        return sorted(found, key=lambda e: (store.ENTITY_FIELDS.index(e.kind), -e.count, e.name))
 
     # -- articles and statistics -------------------------------------------------------------
 
@@ -486,7 +856,27 @@ class Index:
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or ``None``."""
         stored = self._searcher().document(id=article_id)
-        return None if stored is None else store.article_from_stored(stored)
+        return None if stored is None else self._article(stored)
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, in index order."""
+        for _, stored in self._searcher().reader().iter_docs():
+            yield self._article(stored)
+
+    @_reads_index
+    def to_pandas(self) -> pd.DataFrame:
+        """Every article with its fields and entities as a DataFrame (needs
+        ``searchlib[pandas]``)."""
+        return frames.articles_frame(self.articles())
+
+    def _article(self, stored: dict[str, Any]) -> Article:
+        entities = self._entities(stored)
+        return replace(
+            store.article_from_stored(stored),
+            person=tuple(entities["person"]),
+            org=tuple(entities["org"]),
+            place=tuple(entities["place"]),
+        )
 
     @_reads_index
     def stats(self) -> dict[str, Any]:
@@ -515,7 +905,7 @@ def _text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-def _entities(stored: dict[str, Any]) -> dict[str, list[str]]:
+def _stored_entities(stored: dict[str, Any]) -> dict[str, list[str]]:
     return {
         name: [v.strip() for v in stored.get(name, "").split(",") if v.strip()]
         for name in store.ENTITY_FIELDS

@@ -188,9 +188,9 @@ def _expand(path: Path, problems: list[Problem]) -> Iterator[Path]:
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
-            child = Path(folder, name)
-            if not name.startswith(".") and child.suffix.lower() in SUPPORTED_SUFFIXES:
-                yield child
+            file = Path(folder, name)
+            if not name.startswith(".") and file.suffix.lower() in SUPPORTED_SUFFIXES:
+                yield file
 
 
 def _is_ancestor_link(child: str, folder: str) -> bool:
@@ -477,11 +477,14 @@ def _read_html(path: Path, text: str, data: bytes) -> Iterator[SourceRecord | Pr
     except Exception as error:  # lxml and trafilatura raise assorted errors on broken pages
         yield Problem(source, f"cannot extract the article: {type(error).__name__}: {error}")
         return
-    body = (page.text if page is not None else "") or ""
+    found: dict[str, Any] = (
+        {} if page is None else page if isinstance(page, dict) else page.as_dict()
+    )
+    body = found.get("text") or ""
     if not body.strip():
         yield Problem(source, "no article text found in the page; skipped")
         return
-    title = (page.title or "").strip() or None
+    title = (found.get("title") or "").strip() or None
     if title and body.startswith(title + "\n"):  # the page's own heading repeats the title
         body = body[len(title) + 1 :]
     yield SourceRecord(
@@ -489,8 +492,8 @@ def _read_html(path: Path, text: str, data: bytes) -> Iterator[SourceRecord | Pr
         text=body,
         source=source,
         title=title,
-        date=page.date or None,
-        author=(page.author or "").strip() or None,
+        date=found.get("date") or None,
+        author=(found.get("author") or "").strip() or None,
         content_hash=_hash(data),
     )
 

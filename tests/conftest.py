@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 import searchlib
+import searchlib.index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -28,6 +31,21 @@ def ix(seeds_index_path: Path) -> searchlib.Index:
     return searchlib.open(seeds_index_path)
 
 
+def copy_project(target: Path) -> Path:
+    """Copy the package, seeds, index definitions and examples into ``target``, unbuilt.
+
+    Code run there (the README's commands, the notebook) builds its indexes inside the copy,
+    and imports searchlib from it when ``PYTHONPATH`` points at it.
+    """
+    ignore = shutil.ignore_patterns("__pycache__", ".*")
+    for folder in ("searchlib", "seeds", "examples"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=ignore)
+    (target / "indexes").mkdir()
+    for definition in (ROOT / "indexes").glob("*.toml"):
+        shutil.copy(definition, target / "indexes")
+    return target
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's seeds and index definitions, as the current folder, unbuilt."""
@@ -36,3 +54,65 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(ROOT / "indexes" / "seeds.toml", tmp_path / "indexes" / "seeds.toml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# Articles with entities and with markup that must never reach a notebook as HTML.
+HOSTILE_ARTICLES = [
+    {
+        "id": "xss-1",
+        "title": "<script>alert(1)</script> Summit in Astana",
+        "date": "2024-05-01",
+        "text": 'Officials said <img src=x onerror="alert(1)"> the summit in Astana & Almaty '
+        "went on. The summit closed with <b>bold</b> claims.",
+        "entities": {"person": ["<b>Eve</b>", "Kassym-Jomart Tokayev"], "org": ["Acme & Co"]},
+    },
+    {
+        "id": "plain-2",
+        "title": "Second summit report",
+        "date": "2023-02-10",
+        "text": "Another summit, this time in Almaty, with Kassym-Jomart Tokayev.",
+        "entities": {"person": ["Kassym-Jomart Tokayev"], "place": ["Almaty"]},
+    },
+    {
+        "id": "undated-3",
+        "title": "An undated note",
+        "text": "A note about a summit, with no date.",
+        "entities": {},
+    },
+]
+
+
+@pytest.fixture(scope="session")
+def entity_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of HOSTILE_ARTICLES whose articles carry entities.
+
+    Sources cannot state entities (a tagger in analysis will find them), so the build is run
+    with analysis's ``prepare`` wrapped to add the entities each article should have.
+    """
+    folder = tmp_path_factory.mktemp("entities")
+    source = folder / "articles.jsonl"
+    source.write_text(
+        "\n".join(
+            json.dumps({k: v for k, v in a.items() if k != "entities"}) for a in HOSTILE_ARTICLES
+        ),
+        encoding="utf-8",
+    )
+    entities = {a["id"]: a["entities"] for a in HOSTILE_ARTICLES}
+    prepare = searchlib.index.prepare
+
+    def prepare_with_entities(record):  # the same article, with its entities
+        article = prepare(record)
+        return dataclasses.replace(
+            article, **{k: tuple(v) for k, v in entities[article.id].items()}
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(searchlib.index, "prepare", prepare_with_entities)
+        report = searchlib.build(folder / "ix", [source])
+    assert report.articles == len(HOSTILE_ARTICLES) and report.skipped == 0
+    return folder / "ix"
+
+
+@pytest.fixture(scope="session")
+def entity_ix(entity_index_path: Path) -> searchlib.Index:
+    return searchlib.open(entity_index_path)

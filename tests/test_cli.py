@@ -203,12 +203,12 @@ def test_build_reports_counts_and_check_exit_codes(runner, tmp_path):
     assert "5 added, 0 updated, 0 deleted, 0 unchanged; 0 skipped" in first.stdout
     assert "articles/s, full build" in first.stdout
     ok = runner.invoke(cli, ["index", "check", "--index", str(path)])
-    assert ok.exit_code == 0 and "is up to date: 5 articles" in ok.stdout
+    assert ok.exit_code == 0 and "Up to date: 5 articles." in ok.stdout
     (src / "new.txt").write_text("A new article.", encoding="utf-8")
     (src / f"{SEED_IDS[0]}.txt").unlink()
     stale = runner.invoke(cli, ["index", "check", "--index", str(path)])
     assert stale.exit_code == 1
-    assert "is stale: 1 files added, 0 changed, 1 removed" in stale.stdout
+    assert "Stale: 1 file added, 0 changed, 1 removed; 1 article to add" in stale.stdout
     assert f"added file: {src / 'new.txt'}" in stale.stdout
     assert f"removed article: {SEED_IDS[0]}" in stale.stdout
     assert f"Update it with: searchlib index build --index {path}" in stale.stdout

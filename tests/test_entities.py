@@ -1,0 +1,109 @@
+"""Canonical entity names: titles, surnames, acronyms, places, spelling variants, user aliases."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchlib.entities import EntityTable, canonical_place, clean_name, key, load_user_aliases
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "name"),
+    [
+        ("person", "President Kassym-Jomart Tokayev", "Kassym-Jomart Tokayev"),
+        ("person", "Cardinal George Koovakad", "George Koovakad"),
+        ("person", "Kassym-Jomart Tokayev’s", "Kassym-Jomart Tokayev"),
+        ("person", "Senate Speaker Maulen Ashimbayev", "Maulen Ashimbayev"),
+        ("person", "Mr.", ""),
+        ("org", "the Muslim World League", "Muslim World League"),
+        ("place", "the Vatican", "Vatican"),
+    ],
+)
+def test_clean_name(kind, text, name):
+    assert clean_name(kind, text) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("NUR-SULTAN", "Astana"),
+        ("Nur-Sultan", "Astana"),
+        ("Akmola", "Astana"),
+        ("Alma-Ata", "Almaty"),
+        ("Republic of Kazakhstan", "Kazakhstan"),
+        ("Hashemite Kingdom of Jordan", "Jordan"),
+        ("U.S.", "United States"),
+        ("Britain", "United Kingdom"),
+        ("Atlantis Prime", "Atlantis Prime"),  # unknown places keep their name
+    ],
+)
+def test_places_take_geonames_canonical_names(name, canonical):
+    assert canonical_place(name) == canonical
+
+
+def test_key_ignores_case_accents_and_dots():
+    assert key("Miguel Ángel Moratinos") == key("MIGUEL ANGEL MORATINOS")
+    assert key("U.S.") == key("US")
+
+
+def test_table_joins_spelling_variants_and_surnames():
+    counts = {
+        "person": {
+            "Maulen Ashimbayev": 4,
+            "Maulen Ashimbaev": 1,
+            "Ashimbayev": 2,
+            "Tokayev": 1,
+            "Kassym-Jomart Tokayev": 3,
+            "Maulen Ashimov": 1,
+        },
+        "org": {},
+        "place": {},
+    }
+    table = EntityTable.build(counts)
+    person = table.names["person"]
+    assert person["Maulen Ashimbaev"] == person["Ashimbayev"] == "Maulen Ashimbayev"
+    assert person["Tokayev"] == "Kassym-Jomart Tokayev"
+    assert person["Maulen Ashimov"] == "Maulen Ashimov"  # a different person
+    assert set(table.aliases["person"]["Maulen Ashimbayev"]) == {"Maulen Ashimbaev", "Ashimbayev"}
+
+
+def test_table_joins_organisation_wordings_and_acronyms():
+    counts = {
+        "person": {},
+        "org": {
+            "Congress of Leaders of World and Traditional Religions": 3,
+            "Congress of the Leaders of World & Traditional Religions": 1,
+            "Muslim World League": 1,
+            "MWL": 2,
+        },
+        "place": {},
+    }
+    table = EntityTable.build(counts, [("org", "MWL", "Muslim World League")])
+    org = table.names["org"]
+    assert org["Congress of the Leaders of World & Traditional Religions"] == (
+        "Congress of Leaders of World and Traditional Religions"
+    )
+    # The acronym is used more often, but the full name is the canonical one it stands for.
+    assert org["MWL"] == org["Muslim World League"]
+    assert table.canonical("org", "mwl") == org["MWL"]
+    assert sorted(table.variants("org", org["MWL"])) == ["MWL", "Muslim World League"]
+
+
+def test_user_aliases_come_first(tmp_path):
+    path = tmp_path / "seeds.aliases.toml"
+    path.write_text('[person]\n"Kassym-Jomart Tokayev" = ["K. Tokayev", "KJT"]\n')
+    aliases = load_user_aliases(path)
+    counts = {"person": {"K. Tokayev": 1, "Tokayev": 1}, "org": {}, "place": {}}
+    table = EntityTable.build(counts, (), aliases)
+    assert table.names["person"]["K. Tokayev"] == "Kassym-Jomart Tokayev"
+    assert table.canonical("person", "kjt") == "Kassym-Jomart Tokayev"
+    assert EntityTable.from_json(table.to_json()) == table
+
+
+def test_bad_aliases_file_is_a_clear_error(tmp_path):
+    import searchlib
+
+    path = tmp_path / "x.aliases.toml"
+    path.write_text("[people]\nx = 'y'\n")
+    with pytest.raises(searchlib.IndexDamagedError, match="unknown section"):
+        load_user_aliases(path)
