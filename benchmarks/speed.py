@@ -257,13 +257,13 @@ def searchlib_open(folder: Path) -> Search:
 def whoosh_build(corpus: Path, folder: Path) -> int:
     from whoosh import index as whoosh_index
     from whoosh.analysis import StemmingAnalyzer
-    from whoosh.fields import ID, NUMERIC, TEXT, Schema
+    from whoosh.fields import ID, TEXT, Schema
 
     schema = Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=StemmingAnalyzer()),
         body=TEXT(analyzer=StemmingAnalyzer()),
-        year=NUMERIC(sortable=True),  # sortable: a column that faceting reads without stored fields
+        year=ID(sortable=True),  # sortable: a column that faceting reads without stored fields
     )
     docs = read_docs(corpus)
     ix = whoosh_index.create_in(str(folder), schema)
@@ -271,7 +271,7 @@ def whoosh_build(corpus: Path, folder: Path) -> int:
     for d in docs:
         fields = {"id": d["id"], "title": d["title"], "body": d["text"]}
         if d["year"]:
-            fields["year"] = d["year"]
+            fields["year"] = str(d["year"])
         writer.add_document(**fields)
     writer.commit()
     return len(docs)
@@ -292,8 +292,9 @@ def whoosh_open(folder: Path) -> Search:
         if not facets:
             return [hit["id"] for hit in searcher.search(parsed, limit=LIMIT)], None
         results = searcher.search(parsed, limit=LIMIT, groupedby={"year": year_facet})
-        years = {str(year): count for year, count in results.groups("year").items() if year}
-        return [hit["id"] for hit in results], years
+        years = {year: count for year, count in results.groups("year").items() if year}
+        # With groupedby, Whoosh keeps every match in the results, not only the top 10.
+        return [hit["id"] for hit in results[:LIMIT]], years
 
     return search
 
