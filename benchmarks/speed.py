@@ -706,8 +706,8 @@ def describe(report: dict[str, Any]) -> str:
     return (
         f"Machine: `nproc` {info['nproc']}, {info['cpu']}, {info['ram']} RAM, "
         f"Python {info['python']}, {info['date']}. {report['versions']}.\n"
-        f"Command: `{report['command']}`; median of {report['repeat']} run(s); "
-        f"{report['per_class']} queries per class (seed {SEED}), top {LIMIT} ids per query."
+        + "; ".join(f"`{r['command']}`: median of {r['repeat']} run(s)" for r in report["commands"])
+        + f". Queries drawn with seed {SEED}; top {LIMIT} ids per query."
     )
 
 
@@ -715,12 +715,13 @@ NOTES = """\
 ¹ searchlib counts its facets (year, person, org, place) in every `Index.search`; its public
 API has no switch to leave them out, so one timing fills both columns.
 Build: from reading the JSONL to a committed index, in a fresh process (tantivy with one
-indexing thread). Peak RSS is each process's `ru_maxrss` (interpreter and imports included); the
-search process opens the index, warms up on other queries, then runs the timed ones one at a
-time. QPS = queries / their summed latency. "+facets": the same queries also counting the matches
-per year (Whoosh `groupedby` a sortable field, FTS5 `GROUP BY year` over the match, tantivy a
-terms aggregation on a fast field, bm25s `get_scores` then numpy over a year array); without
-facets each engine returns only its top 10. bm25s has no phrase queries (n/a)."""
+indexing thread). Peak RSS is each process's high-water mark (VmHWM; interpreter and imports
+included); the search process opens the index, warms up on other queries, then runs the timed
+ones one at a time. QPS = queries / their summed latency. "+facets": the same queries also
+counting every match per year (Whoosh `groupedby` on a sortable field, which makes it score
+every match; FTS5 `GROUP BY year` over the match; tantivy a terms aggregation on a fast field;
+bm25s `get_scores` then numpy over a year array). Without facets each engine returns only its
+top 10. bm25s has no phrase queries (n/a)."""
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -799,6 +800,16 @@ def run(
     }
 
 
+def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report of several saved ones (say, 1m run apart from the rest); the first's machine."""
+    merged = {**reports[0], "results": {}, "query_counts": {}, "skipped": {}, "commands": []}
+    for report in reports:
+        for key in ("results", "query_counts", "skipped"):
+            merged[key].update(report[key])
+        merged["commands"] += report["commands"]
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_child"]:
@@ -816,6 +827,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-indexes", action="store_true", help="leave the built indexes")
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--out", type=Path, help="write the speed section of this RESULTS.md")
+    ap.add_argument(
+        "--from-json",
+        nargs="+",
+        metavar="FILE",
+        help="report saved --json output (several: their corpora together) instead of running",
+    )
     args = ap.parse_args(argv)
 
     corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
@@ -826,18 +843,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1 or args.queries < 1:
         ap.error("--repeat and --queries must be at least 1")
 
-    report = run(
-        corpora,
-        engines,
-        data=args.data,
-        workdir=args.workdir.expanduser(),
-        repeat=args.repeat,
-        per_class=args.queries,
-        warmup=args.warmup,
-        keep=args.keep_indexes,
-        log=lambda message: print(message, file=sys.stderr, flush=True),
-    )
-    report["command"] = "python benchmarks/speed.py " + " ".join(argv)
+    if args.from_json:
+        report = merge([json.loads(Path(p).read_text("utf-8")) for p in args.from_json])
+    else:
+        report = run(
+            corpora,
+            engines,
+            data=args.data,
+            workdir=args.workdir.expanduser(),
+            repeat=args.repeat,
+            per_class=args.queries,
+            warmup=args.warmup,
+            keep=args.keep_indexes,
+            log=lambda message: print(message, file=sys.stderr, flush=True),
+        )
+        command = "python benchmarks/speed.py " + " ".join(argv)
+        report["commands"] = [{"command": command, "repeat": args.repeat}]
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -122,7 +122,7 @@ def test_run_reports_tables_and_updates_only_its_section(corpus, tmp_path):
         per_class=3,
         warmup=1,
     )
-    report["command"] = "python benchmarks/speed.py (test)"
+    report["commands"] = [{"command": "python benchmarks/speed.py (test)", "repeat": 1}]
     (rows,) = report["results"].values()
     engines = [e for e in ("whoosh", "sqlite-fts5", "tantivy") if e not in report["skipped"]]
     assert list(rows) == engines
@@ -140,6 +140,13 @@ def test_run_reports_tables_and_updates_only_its_section(corpus, tmp_path):
     assert all(line.count("|") == 12 for line in query_table)
     if "tantivy" in rows:
         assert " 1.00 |" in next(line for line in query_table if "| tantivy |" in line)
+
+    saved = json.loads(json.dumps(report))  # as --json writes it and --from-json reads it
+    saved["results"] = {"other": saved["results"][str(corpus)]}
+    saved["query_counts"] = {"other": saved["query_counts"][str(corpus)]}
+    merged = speed.merge([report, saved])
+    assert list(merged["results"]) == [str(corpus), "other"] and len(merged["commands"]) == 2
+    assert speed.markdown(merged).count("| other | whoosh |") == 1 + len(speed.CLASSES)
 
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n## Relevance\n\nkeep me\n\n## Other\n\nme too\n")
