@@ -40,10 +40,20 @@ QUERY_STAGES = [
 BUILD_STAGES = [
     ("searchlib.build, all of it", "searchlib/index.py", "build"),
     ("read_sources (JSONL reading)", "searchlib/sources.py", "read_sources"),
-    ("prepare (header, title, date, entities)", "searchlib/analysis.py", "prepare"),
+    ("prepare (header, title, date)", "searchlib/analysis.py", "prepare"),
     ("add_document (analyzer + Whoosh in-memory postings)", "whoosh/writing.py", "add_document"),
-    ("  news_analyzer: tokenize, fold, stem", "searchlib/analysis.py", "__call__"),
-    ("commit (Whoosh sorts and writes the segment)", "whoosh/writing.py", "commit"),
+    (
+        "  NewsTokenizer: tokenize + fold (a generator: stemming not included)",
+        "searchlib/analysis.py",
+        "__call__",
+    ),
+    ("  Snowball stemming (NLTK)", "nltk/stem/snowball.py", "stem"),
+    ("commit (Whoosh sorts postings, writes the segment)", "whoosh/writing.py", "commit"),
+    (
+        "  doc_field_length (per posting; each asks the file system if a column exists)",
+        "whoosh/codec/whoosh3.py",
+        "doc_field_length",
+    ),
     ("write_entity_table (reads every stored doc)", "searchlib/index.py", "write_entity_table"),
 ]
 TOP = 12
