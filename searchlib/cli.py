@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 import searchlib
+from searchlib.parallel import default_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -334,6 +335,8 @@ Examples:
   searchlib index build seeds --rebuild
   searchlib index build --index /tmp/news ~/articles/ feeds/*.jsonl
   searchlib index build --index /tmp/csv news.csv --field id=doc_id --field text=body
+  searchlib index build --index /tmp/big big.jsonl --workers auto
+  searchlib index build --index /tmp/big big.jsonl --scheduler tcp://10.0.0.5:8786
 """
 
 
@@ -386,6 +389,19 @@ def _build_target(args: tuple[str, ...], index: str | None) -> tuple[str, list[s
     "--strict", is_flag=True, help="Stop at the first unreadable file or record; change nothing."
 )
 @field_option
+@click.option(
+    "--workers",
+    "-w",
+    default="1",
+    show_default=True,
+    metavar="N|auto",
+    help="Analyse articles in N local processes (auto: one per core); same index for any N.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:8786",
+    help="Analyse articles on a Dask distributed cluster; the index is written here.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and errors.")
 @json_option
 def build_command(
@@ -394,6 +410,8 @@ def build_command(
     rebuild: bool,
     strict: bool,
     fields: tuple[str, ...],
+    workers: str,
+    scheduler: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -407,6 +425,8 @@ def build_command(
             rebuild=rebuild,
             strict=strict,
             progress=bar,
+            workers=_workers(workers),
+            scheduler=scheduler,
         )
     finally:
         if bar is not None:
@@ -455,6 +475,16 @@ class ProgressBar:
         """Erase the bar, so the report that follows starts on a clean line."""
         if self.drawn:
             click.echo("\r\x1b[2K", err=True, nl=False)
+
+
+def _workers(value: str) -> int:
+    if value == "auto":
+        return default_workers()
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not a number of processes or auto", param_hint="--workers"
+        )
+    return int(value)
 
 
 def _progress(quiet: bool) -> ProgressBar | None:

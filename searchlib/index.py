@@ -33,6 +33,7 @@ import datetime as dt
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -40,8 +41,9 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
@@ -55,10 +57,12 @@ from .errors import (
     SourceError,
     SourceProblemError,
 )
+from .parallel import Runner, runner
 from .sources import (
     SUPPORTED_SUFFIXES,
     FieldMap,
     Problem,
+    SourceRecord,
     discover,
     field_map,
     file_hash,
@@ -75,7 +79,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 #: Bumped whenever the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MANIFEST = "searchlib.json"
 #: What each source file held at the build of a generation; kept inside the generation.
 SOURCES_STATE = "sources.json"
@@ -99,18 +103,72 @@ RACY_SECONDS = 2.0
 PAUSE_VARIABLE = "SEARCHLIB_TEST_PAUSE"
 
 
+class Analyzed(NamedTuple):
+    """A text field analysed ahead of writing: its postings and its words for spelling."""
+
+    postings: list[tuple[bytes, int, float, bytes]]
+    spelling: list[str]
+
+
+class AnalyzedText(TEXT):
+    """Whoosh's TEXT field that also takes text analysed ahead (see :func:`analyze_batch`),
+    so that a build can analyse in worker processes and only write in this one."""
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        """Postings of ``value``: given ready if it was analysed ahead, else computed now."""
+        if isinstance(value, Analyzed):
+            return iter(value.postings)
+        return super().index(value, **kwargs)
+
+    def spellable_words(self, value: Any) -> Any:
+        """Words of ``value`` for spelling suggestions (unstemmed), ready or computed now."""
+        if isinstance(value, Analyzed):
+            return iter(value.spelling)
+        return super().spellable_words(value)
+
+
+TEXT_FIELDS = ("title", "body", "author")
+
+
+@lru_cache(maxsize=1)
+def _schema() -> Schema:
+    return make_schema()
+
+
+def analyze_batch(articles: list[Article]) -> list[dict[str, Any]]:
+    """The Whoosh documents of a batch of articles, their text fields already analysed: the
+    costly half of adding a document, and the unit of work sent to a worker."""
+    schema = _schema()
+    docs = []
+    for article in articles:
+        doc: dict[str, Any] = document(article)
+        for name in TEXT_FIELDS:
+            text = doc.get(name)
+            if text:
+                text_field = schema[name]
+                spelling = (
+                    text_field.spellable_words(text) if text_field.separate_spelling() else ()
+                )
+                doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
+                doc[f"_stored_{name}"] = text
+        docs.append(doc)
+    return docs
+
+
 def make_schema() -> Schema:
     """The Whoosh schema every searchlib index uses."""
     analyzer = news_analyzer()
     entity = {"stored": True, "commas": True, "lowercase": True, "scorable": False}
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
+        title=AnalyzedText(
+            analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"
+        ),
+        body=AnalyzedText(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
-        author=TEXT(analyzer=analyzer, stored=True, multitoken_query="phrase"),
+        author=AnalyzedText(analyzer=analyzer, stored=True, multitoken_query="phrase"),
         person=KEYWORD(**entity),
         org=KEYWORD(**entity),
         place=KEYWORD(**entity),
@@ -420,6 +478,7 @@ class _Scan:
     previous: dict[str, FileState]
     fresh: dict[str, list[Article]]  # the articles of files read in this scan, by file
     files_parsed: int = 0
+    unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
@@ -459,6 +518,7 @@ def _scan(
     trust: bool,
     strict: bool,
     force: Iterable[str] = (),
+    run: Runner | None = None,
 ) -> _Scan:
     """Read what changed since ``previous``: unchanged stat → not read; same hash → not
     analysed. With ``strict``, the first problem raises :class:`SourceProblemError`."""
@@ -476,6 +536,7 @@ def _scan(
                 "fix the source or build without --strict; the index was not changed",
             )
         scan.files[key] = state
+    _prepare_fresh(scan, run or Runner())
     return scan
 
 
@@ -502,16 +563,33 @@ def _read_state(
         return FileState(trusted, digest, old.articles, old.problems)
     scan.files_parsed += 1
     state = FileState(trusted if data is not None else None, digest)
-    articles: list[Article] = []
+    records: list[SourceRecord] = []
     for item in read_file(path, fields, data):
         if isinstance(item, Problem):
             state.problems.append([item.line, item.entry, item.reason, item.skipped])
         else:
-            article = prepare(item)
-            articles.append(article)
-            state.articles.append([article.id, article.line, article.entry, document_hash(article)])
-    scan.fresh[key] = articles
+            records.append(item)
+    scan.unprepared[key] = records
     return state
+
+
+def _prepare_fresh(scan: _Scan, run: Runner) -> None:
+    """Analyse the records of every file read in this scan (in parallel where ``run`` is)."""
+    paths = list(scan.unprepared)
+    records = (record for path in paths for record in scan.unprepared[path])
+    articles = run.map(prepare_batch, records)
+    for path in paths:
+        fresh = [next(articles) for _ in scan.unprepared[path]]
+        scan.fresh[path] = fresh
+        scan.files[path].articles = [
+            [article.id, article.line, article.entry, document_hash(article)] for article in fresh
+        ]
+    scan.unprepared.clear()
+
+
+def prepare_batch(records: list[SourceRecord]) -> list[Article]:
+    """:func:`~searchlib.analysis.prepare` over a batch: the unit of work sent to a worker."""
+    return [prepare(record) for record in records]
 
 
 def _cannot_read(error: OSError) -> str:
@@ -619,6 +697,8 @@ def build(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     lock_timeout: float = 10.0,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> BuildReport:
     """Bring an index up to date with its sources and switch readers to it atomically.
 
@@ -645,6 +725,11 @@ def build(
         Called with the number of articles written so far and the number to write.
     lock_timeout:
         Seconds to wait for another build of the same index to finish.
+    workers:
+        Analyse articles in this many local processes (the index is the same for any number).
+    scheduler:
+        Analyse articles on the workers of the Dask distributed cluster at this address
+        (``tcp://HOST:8786``) instead; the index is written here.
     """
     started = time.perf_counter()
     location = locate(index)
@@ -652,7 +737,7 @@ def build(
     mapping = _resolve_fields(location, fields)
     location.path.mkdir(parents=True, exist_ok=True)
     report = BuildReport(location.name, location.path)
-    with _build_lock(location, lock_timeout):
+    with _build_lock(location, lock_timeout), runner(workers, scheduler) as run:
         _checkpoint("locked")
         manifest = _read_manifest(location.path)
         current = manifest.get("generation")
@@ -666,7 +751,7 @@ def build(
                 f"stopped at the first problem: {found_problems[0]}",
                 "fix the source or build without --strict; the index was not changed",
             )
-        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict)
+        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run)
         previous_hashes = scan.hashes(old_files)
         changes = _changes(scan, previous_hashes)
         # An article that must be written may sit in a file that was not read (its stat was
@@ -674,7 +759,9 @@ def build(
         winners = scan.winners()
         unread = {winners[i][0] for i in changes.added + changes.updated} - set(scan.fresh)
         if unread:
-            scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, force=unread)
+            scan = _scan(
+                paths, old_files, mapping, trust=trust, strict=strict, force=unread, run=run
+            )
             changes = _changes(scan, previous_hashes)
             winners = scan.winners()
         source_problems = found_problems + scan.problems()
@@ -704,7 +791,9 @@ def build(
             generation = _next_generation(location.path)
             target = location.path / generation
             try:
-                _write_generation(location, current, target, changes, to_write, report, progress)
+                _write_generation(
+                    location, current, target, changes, to_write, report, progress, run
+                )
                 write_entity_table(location, target)
                 _write_json(target / SOURCES_STATE, state)
                 _checkpoint("committed")
@@ -773,6 +862,7 @@ def _write_generation(
     articles: list[Article],
     report: BuildReport,
     progress: Callable[[int, int], None] | None,
+    run: Runner,
 ) -> None:
     target.mkdir()
     if report.full or current is None:
@@ -787,14 +877,16 @@ def _write_generation(
         deletions = changes.updated + changes.deleted
     written = 0
     total = len(articles)
-    for start in range(0, max(total, 1), SEGMENT_DOCS):
+    # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
+    docs = run.map(analyze_batch, articles)
+    for _ in range(0, max(total, 1), SEGMENT_DOCS):
         writer = store.writer(limitmb=256)
         try:
             for article_id in deletions:
                 writer.delete_by_term("id", article_id)
             deletions = []
-            for article in articles[start : start + SEGMENT_DOCS]:
-                writer.add_document(**document(article))
+            for doc in itertools.islice(docs, SEGMENT_DOCS):
+                writer.add_document(**doc)
                 written += 1
                 if written == 1:
                     _checkpoint("writing")
