@@ -28,9 +28,10 @@ from .errors import (
     QuerySyntaxError,
     SearchlibError,
     SourceError,
+    SourceProblemError,
 )
 from .evaluation import evaluate_index as evaluate
-from .index import BuildReport, build
+from .index import BuildReport, CheckReport, build, check
 from .search import Contribution, Entity, FacetValue, Hit, Index, Results
 from .search import open_index as open
 from .sources import Problem
@@ -40,6 +41,7 @@ __all__ = [
     "Article",
     "ArticleNotFoundError",
     "BuildReport",
+    "CheckReport",
     "Contribution",
     "Entity",
     "FacetValue",
@@ -55,8 +57,10 @@ __all__ = [
     "Results",
     "SearchlibError",
     "SourceError",
+    "SourceProblemError",
     "Timeline",
     "build",
+    "check",
     "evaluate",
     "open",
 ]

@@ -43,6 +43,7 @@ class Article:
 
     ``date`` is ``YYYY-MM-DD`` or ``None`` when the source does not state one; we never guess a
     date from the body. ``dateline`` is the place (and agency) line the header opened with.
+    ``line`` or ``entry`` tells where in ``source`` the article is (a line, a feed entry).
     """
 
     id: str
@@ -53,6 +54,8 @@ class Article:
     source: str = ""
     line: int | None = None
     content_hash: str = ""
+    author: str = ""
+    entry: int | None = None
     person: tuple[str, ...] = field(default=())
     org: tuple[str, ...] = field(default=())
     place: tuple[str, ...] = field(default=())
@@ -90,6 +93,8 @@ def prepare(record: SourceRecord) -> Article:
         source=record.source,
         line=record.line,
         content_hash=record.content_hash,
+        author=record.author or "",
+        entry=record.entry,
     )
 
 

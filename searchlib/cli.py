@@ -13,16 +13,19 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
 import searchlib
+from searchlib.parallel import default_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 EXIT_SKIPPED = 1
+EXIT_STALE = 1
 _MARK_ON, _MARK_OFF = "\x01", "\x02"
 
 
@@ -309,25 +312,66 @@ cli.add_command(timeline_command)
 
 @cli.group("index", cls=FriendlyGroup)
 def index_group() -> None:
-    """Build indexes."""
+    """Build indexes and check them against their sources."""
 
 
-BUILD_HELP = """Build an index from its sources.
+BUILD_HELP = """Bring an index up to date with its sources.
 
 Without SOURCES, builds the index named by NAME or --index from its definition
-(indexes/NAME.toml). With --index PATH and SOURCES (files, folders or glob patterns of .txt, .md
-and .jsonl files), builds an ad-hoc index in the folder PATH.
+(indexes/NAME.toml). With --index PATH and SOURCES (files, folders or glob patterns), builds an
+ad-hoc index in the folder PATH. Sources: .txt, .md, .html, .jsonl, .json (an array of
+objects), .csv, and RSS or Atom feeds (.rss, .atom, .xml).
 
-The new index replaces the old one only once it is complete: a failed or interrupted build
-leaves the previous index as it was. Files that cannot be read are reported with their line and
-skipped; the exit code is then 1.
+Builds are incremental: unchanged files are not read again, and only the articles that were
+added, changed or removed are indexed; --rebuild reads and indexes everything afresh. The new
+index replaces the old one only once it is complete: a failed or interrupted build leaves the
+previous index as it was. Files and records that cannot be read are reported with their line
+and skipped; the exit code is then 1. With --strict the build stops at the first one and the
+index is left unchanged.
 
 \b
 Examples:
   searchlib index build                      # the seeds index
-  searchlib index build seeds
+  searchlib index build seeds --rebuild
   searchlib index build --index /tmp/news ~/articles/ feeds/*.jsonl
+  searchlib index build --index /tmp/csv news.csv --field id=doc_id --field text=body
+  searchlib index build --index /tmp/big big.jsonl --workers auto
+  searchlib index build --index /tmp/big big.jsonl --scheduler tcp://10.0.0.5:8786
 """
+
+
+def _parse_fields(values: tuple[str, ...]) -> dict[str, str] | None:
+    fields = {}
+    for value in values:
+        name, sep, column = value.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{value!r} is not NAME=KEY (e.g. text=body)", param_hint="--field"
+            )
+        fields[name.strip()] = column.strip()
+    return fields or None
+
+
+field_option = click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=KEY",
+    help="For JSON, JSON Lines and CSV sources: the key or column that holds an article field "
+    "(id, title, date, text, author). Repeat for each field; the definition's [fields] table "
+    "does this for named indexes.",
+)
+
+
+def _build_target(args: tuple[str, ...], index: str | None) -> tuple[str, list[str] | None]:
+    if index is None:
+        if len(args) > 1:
+            raise click.UsageError(
+                "to build from files, name the index folder: "
+                "searchlib index build --index PATH SOURCES..."
+            )
+        return (args[0] if args else "seeds"), None
+    return index, list(args) or None
 
 
 @index_group.command("build", help=BUILD_HELP)
@@ -340,41 +384,175 @@ Examples:
     metavar="NAME|PATH",
     help="The index to build (default: seeds).",
 )
+@click.option("--rebuild", is_flag=True, help="Read and index every source afresh.")
+@click.option(
+    "--strict", is_flag=True, help="Stop at the first unreadable file or record; change nothing."
+)
+@field_option
+@click.option(
+    "--workers",
+    "-w",
+    default="1",
+    show_default=True,
+    metavar="N|auto",
+    help="Analyse articles in N local processes (auto: one per core); same index for any N.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:8786",
+    help="Analyse articles on a Dask distributed cluster; the index is written here.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and errors.")
 @json_option
-def build_command(args: tuple[str, ...], index: str | None, quiet: bool, as_json: bool) -> None:
-    if index is None:
-        if len(args) > 1:
-            raise click.UsageError(
-                "to build from files, name the index folder: "
-                "searchlib index build --index PATH SOURCES..."
-            )
-        index, sources = (args[0] if args else "seeds"), None
-    else:
-        sources = list(args) or None
-    report = searchlib.build(index, sources, progress=_progress(quiet or as_json))
+def build_command(
+    args: tuple[str, ...],
+    index: str | None,
+    rebuild: bool,
+    strict: bool,
+    fields: tuple[str, ...],
+    workers: str,
+    scheduler: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    index, sources = _build_target(args, index)
+    bar = _progress(quiet or as_json)
+    try:
+        report = searchlib.build(
+            index,
+            sources,
+            fields=_parse_fields(fields),
+            rebuild=rebuild,
+            strict=strict,
+            progress=bar,
+            workers=_workers(workers),
+            scheduler=scheduler,
+        )
+    finally:
+        if bar is not None:
+            bar.clear()
     for problem in report.problems:
         label = "skipped" if problem.skipped else "warning"
         click.echo(f"{label}: {problem}", err=True)
     if as_json:
         _emit_json(report.to_dict())
     elif not quiet:
+        kind = "full build" if report.full else "incremental"
         click.echo(
-            f"Indexed {report.articles} articles into {report.path} in {report.seconds:.2f} s "
-            f"({report.articles_per_second:,.0f} articles/s); {report.skipped} skipped"
+            f"Indexed {report.articles:,} articles into {report.path} in {report.seconds:.2f} s "
+            f"({report.articles_per_second:,.0f} articles/s, {kind}): {report.added:,} added, "
+            f"{report.updated:,} updated, {report.deleted:,} deleted, "
+            f"{report.unchanged:,} unchanged; {report.skipped:,} skipped"
         )
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
 
-def _progress(quiet: bool) -> Callable[[int], None] | None:
+class ProgressBar:
+    """A progress bar on stderr, drawn only once a build has lasted a second."""
+
+    WIDTH = 30
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.started = time.monotonic()
+        self.delay = delay
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self.started
+        if elapsed < self.delay:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = (
+            f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done:,}/{total:,} articles "
+            f"· {rate:,.0f}/s"
+        )
+        click.echo(f"\r{line}", err=True, nl=False)
+        self.drawn = True
+
+    def clear(self) -> None:
+        """Erase the bar, so the report that follows starts on a clean line."""
+        if self.drawn:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+
+
+def _workers(value: str) -> int:
+    if value == "auto":
+        return default_workers()
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not a number of processes or auto", param_hint="--workers"
+        )
+    return int(value)
+
+
+def _progress(quiet: bool) -> ProgressBar | None:
     if quiet or not sys.stderr.isatty():
         return None
+    return ProgressBar()
 
-    def show(count: int) -> None:
-        click.echo(f"\rindexed {count:,} articles…", err=True, nl=False)
 
-    return show
+CHECK_HELP = """Check that an index matches its sources, without changing anything.
+
+Exits with 0 when the index is up to date, and with 1 listing what is stale: files added,
+changed or removed since the last build, and the articles a build would add, update or delete.
+
+\b
+Examples:
+  searchlib index check                      # the seeds index
+  searchlib index check seeds --json
+  searchlib index check --index /tmp/news
+"""
+
+
+@index_group.command("check", help=CHECK_HELP)
+@click.argument("name", required=False, metavar="[NAME]")
+@click.option(
+    "--index", "-i", "index", default=None, metavar="NAME|PATH", help="The index to check."
+)
+@field_option
+@json_option
+def check_command(
+    name: str | None, index: str | None, fields: tuple[str, ...], as_json: bool
+) -> None:
+    report = searchlib.check(index or name or "seeds", fields=_parse_fields(fields))
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        _print_check(report)
+    if report.stale:
+        sys.exit(EXIT_STALE)
+
+
+def _count(items: list[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _print_check(report: searchlib.CheckReport, most: int = 20) -> None:
+    changes = report.changes
+    if not report.stale:
+        click.echo(f"Up to date: {report.articles:,} articles.")
+        return
+    click.echo(
+        f"Stale: {_count(report.files_added, 'file')} added, "
+        f"{len(report.files_changed)} changed, {len(report.files_removed)} removed; "
+        f"{_count(changes.added, 'article')} to add, {len(changes.updated)} to update, "
+        f"{len(changes.deleted)} to delete."
+    )
+    listed = [
+        *(("added file", p) for p in report.files_added),
+        *(("changed file", p) for p in report.files_changed),
+        *(("removed file", p) for p in report.files_removed),
+        *(("new article", i) for i in changes.added),
+        *(("changed article", i) for i in changes.updated),
+        *(("removed article", i) for i in changes.deleted),
+    ]
+    for label, value in listed[:most]:
+        click.echo(f"  {label}: {value}")
+    if len(listed) > most:
+        click.echo(f"  … and {len(listed) - most} more (see --json)")
+    click.echo(f"Update it with: {report.update_command}")
 
 
 @cli.command("similar")

@@ -67,3 +67,7 @@ class MissingExtraError(SearchlibError, ImportError):
 
     It is also an :class:`ImportError`, so code that guards optional imports catches it.
     """
+
+
+class SourceProblemError(SearchlibError):
+    """A strict build met a file or record it could not read, and stopped without changes."""

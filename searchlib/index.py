@@ -1,13 +1,29 @@
-"""Index: where indexes live, their schema, and building them safely.
+"""Index: where indexes live, their schema, and building them safely and incrementally.
 
 An index is a folder. Indexes named in a project are defined by ``indexes/NAME.toml`` (tracked
 in git) and built into ``indexes/NAME/`` (ignored by git); any other folder can hold an ad-hoc
 index built from files given on the command line.
 
-Inside the folder, each build writes a new Whoosh index into a fresh generation folder
-(``gen-000001``, ``gen-000002`` …) and only then points ``searchlib.json`` at it, with an atomic
-rename. A build that fails or is killed therefore leaves the previous index as it was, and
-readers always see a complete index. A lock file keeps two builds from running at once.
+**Generations.** Inside the folder, ``searchlib.json`` (the manifest) names the current
+generation folder (``gen-000001``, ``gen-000002`` …). A build never changes the files of the
+current generation: it writes a new generation folder and only then points the manifest at it,
+with an atomic rename. A build that fails or is killed at any moment therefore leaves the
+previous index as it was, readers always see a complete index, and the next build removes the
+leftovers. A lock file (``fcntl.flock``, released by the OS when a process dies) keeps two
+builds from running at once.
+
+**Incremental builds.** Each generation holds ``sources.json``: for every source file its size,
+times and SHA-256, and for every article in it the id, the line or feed entry, and a hash of the
+document indexed for it. A build stats each file; a file whose stat is unchanged is not read at
+all, a file whose content hash is unchanged is not analysed again. The documents that changed are
+applied copy-on-write: the current generation's segment files are hard-linked into the new
+generation folder (Whoosh never rewrites a segment file, it only writes new ones and replaces
+its table of contents by rename), and Whoosh deletes, adds and merges there. When nothing
+changed no generation is written. Whoosh keeps deleted documents in its term statistics until
+their segment is merged, which would make scores differ from a fresh build; so every segment
+with deletions is written again in the same commit, and segments are kept to about
+:data:`SEGMENT_DOCS` documents so that this stays cheap. An incremental build thus
+gives the same documents and the same scores as a full build from the same sources.
 """
 
 from __future__ import annotations
@@ -16,6 +32,8 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -23,19 +41,37 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import Article, news_analyzer, prepare
 from .entities import EntityTable, load_user_aliases
-from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, SourceError
-from .sources import Problem, SourceRecord, read_sources
+from .errors import (
+    IndexDamagedError,
+    IndexLockedError,
+    IndexNotFoundError,
+    SourceError,
+    SourceProblemError,
+)
+from .parallel import Runner, runner
+from .sources import (
+    SUPPORTED_SUFFIXES,
+    FieldMap,
+    Problem,
+    SourceRecord,
+    discover,
+    field_map,
+    file_hash,
+    read_file,
+    where,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,13 +79,80 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 #: Bumped whenever the schema or analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 MANIFEST = "searchlib.json"
+#: What each source file held at the build of a generation; kept inside the generation.
+SOURCES_STATE = "sources.json"
 LOCK = ".lock"
 DEFAULT_INDEX = "seeds"
 ENTITY_FIELDS = ("person", "org", "place")
 #: Paths of the form indexes/NAME.toml are looked up from here and from its parents.
 INDEXES_DIR = "indexes"
+#: Documents per Whoosh segment in a full build: small enough that purging one segment's
+#: deletions costs little, large enough that searches see few segments.
+SEGMENT_DOCS = 1000
+#: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
+#: together again once there are more than this many.
+MAX_SMALL_SEGMENTS = 8
+#: A file modified this recently may change again within the same timestamp; its stat is not
+#: trusted next time (the "racily clean" problem git also guards against).
+RACY_SECONDS = 2.0
+#: Test hook: ``SEARCHLIB_TEST_PAUSE=POINT[:SECONDS]`` makes a build print
+#: "searchlib-test: paused at POINT" on stderr and sleep there, so tests can kill it at a
+#: known moment. The points are the names passed to :func:`_checkpoint`.
+PAUSE_VARIABLE = "SEARCHLIB_TEST_PAUSE"
+
+
+class Analyzed(NamedTuple):
+    """A text field analysed ahead of writing: its postings and its words for spelling."""
+
+    postings: list[tuple[bytes, int, float, bytes]]
+    spelling: list[str]
+
+
+class AnalyzedText(TEXT):
+    """Whoosh's TEXT field that also takes text analysed ahead (see :func:`analyze_batch`),
+    so that a build can analyse in worker processes and only write in this one."""
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        """Postings of ``value``: given ready if it was analysed ahead, else computed now."""
+        if isinstance(value, Analyzed):
+            return iter(value.postings)
+        return super().index(value, **kwargs)
+
+    def spellable_words(self, value: Any) -> Any:
+        """Words of ``value`` for spelling suggestions (unstemmed), ready or computed now."""
+        if isinstance(value, Analyzed):
+            return iter(value.spelling)
+        return super().spellable_words(value)
+
+
+TEXT_FIELDS = ("title", "body", "author")
+
+
+@lru_cache(maxsize=1)
+def _schema() -> Schema:
+    return make_schema()
+
+
+def analyze_batch(articles: list[Article]) -> list[dict[str, Any]]:
+    """The Whoosh documents of a batch of articles, their text fields already analysed: the
+    costly half of adding a document, and the unit of work sent to a worker."""
+    schema = _schema()
+    docs = []
+    for article in articles:
+        doc: dict[str, Any] = document(article)
+        for name in TEXT_FIELDS:
+            text = doc.get(name)
+            if text:
+                text_field = schema[name]
+                spelling = (
+                    text_field.spellable_words(text) if text_field.separate_spelling() else ()
+                )
+                doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
+                doc[f"_stored_{name}"] = text
+        docs.append(doc)
+    return docs
 
 
 def make_schema() -> Schema:
@@ -58,11 +161,14 @@ def make_schema() -> Schema:
     entity = {"stored": True, "commas": True, "lowercase": True, "scorable": False}
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
+        title=AnalyzedText(
+            analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"
+        ),
+        body=AnalyzedText(analyzer=analyzer, stored=True, spelling=True, multitoken_query="phrase"),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
+        author=AnalyzedText(analyzer=analyzer, stored=True, multitoken_query="phrase"),
         person=KEYWORD(**entity),
         org=KEYWORD(**entity),
         place=KEYWORD(**entity),
@@ -80,13 +186,16 @@ def make_schema() -> Schema:
 class IndexDefinition:
     """An index defined in ``indexes/NAME.toml``: its name and where its articles come from.
 
-    Source patterns are relative to the folder that holds the TOML file.
+    Source patterns are relative to the folder that holds the TOML file. ``fields`` maps the
+    article fields (id, title, date, text, author) to the keys or columns of JSON, JSON Lines
+    and CSV sources, from the optional ``[fields]`` table.
     """
 
     name: str
     sources: tuple[str, ...]
     base: Path
     description: str = ""
+    fields: Mapping[str, str] = field(default_factory=lambda: field_map(None))
 
     @classmethod
     def load(cls, path: Path) -> IndexDefinition:
@@ -103,11 +212,22 @@ class IndexDefinition:
                 f"index definition {path} needs a list of source patterns",
                 'add a line such as: sources = ["../seeds/*.txt"]',
             )
+        fields = data.get("fields", {})
+        try:
+            if not isinstance(fields, dict):
+                raise ValueError("[fields] must be a table")
+            fields = field_map(fields)
+        except ValueError as error:
+            raise IndexDamagedError(
+                f"index definition {path}: {error}",
+                'write it as: [fields] id = "doc_id", text = "body"',
+            ) from error
         return cls(
             name=str(data.get("name", path.stem)),
             sources=tuple(sources),
             base=path.parent,
             description=str(data.get("description", "")),
+            fields=fields,
         )
 
 
@@ -173,15 +293,16 @@ def require_built(location: Location) -> dict[str, Any]:
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
     except (OSError, ValueError) as error:
-        raise _damaged(location, f"unreadable {MANIFEST}: {error}") from error
+        raise damaged(location, f"unreadable {MANIFEST}: {error}") from error
     if manifest.get("schema") != SCHEMA_VERSION:
-        raise _damaged(location, "it was built by another version of searchlib")
+        raise damaged(location, "it was built by another version of searchlib")
     if not (location.path / str(manifest.get("generation", ""))).is_dir():
-        raise _damaged(location, "its current generation folder is missing")
+        raise damaged(location, "its current generation folder is missing")
     return manifest
 
 
-def _damaged(location: Location, why: str) -> IndexDamagedError:
+def damaged(location: Location, why: str) -> IndexDamagedError:
+    """The error for an index that cannot be read, with the command that rebuilds it."""
     return IndexDamagedError(
         f"index {location.name!r} is damaged: {why}", f"rebuild it with: {rebuild_hint(location)}"
     )
@@ -190,8 +311,8 @@ def _damaged(location: Location, why: str) -> IndexDamagedError:
 def rebuild_hint(location: Location) -> str:
     """The command that rebuilds this index from its sources."""
     if location.definition is not None:
-        return f"searchlib index build {location.name}"
-    return f"searchlib index build --index {location.path} FILES..."
+        return f"searchlib index build {location.name} --rebuild"
+    return f"searchlib index build --index {location.path} --rebuild"
 
 
 def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
@@ -199,9 +320,11 @@ def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
     manifest = require_built(location)
     try:
         store = whoosh_index.open_dir(str(location.path / manifest["generation"]))
-        store.doc_count()  # reads the table of contents and segment list now, not mid-search
+        # Opening a reader opens every segment file now, so a truncated or missing segment is
+        # reported here rather than in the middle of a search.
+        store.reader().close()
     except Exception as error:  # Whoosh raises many types (EOFError, struct.error, …)
-        raise _damaged(location, f"{type(error).__name__}: {error}") from error
+        raise damaged(location, f"{type(error).__name__}: {error}") from error
     return store, manifest
 
 
@@ -224,7 +347,7 @@ def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTab
     try:
         return EntityTable.from_json(json.loads(path.read_text("utf-8")))
     except (OSError, ValueError, KeyError) as error:
-        raise _damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
+        raise damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
 
 
 def write_entity_table(location: Location, folder: Path) -> EntityTable:
@@ -249,18 +372,282 @@ def write_entity_table(location: Location, folder: Path) -> EntityTable:
 
 
 # ---------------------------------------------------------------------------------------------
+# Documents
+
+
+def document(article: Article) -> dict[str, str]:
+    """The Whoosh document for an article (fields without a value are left out)."""
+    doc = {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "dateline": article.dateline,
+        "author": article.author,
+        "source": where(article.source, article.line, article.entry),
+        "content_hash": article.content_hash,
+    }
+    if article.date:
+        doc["date"], doc["year"] = article.date, article.date[:4]
+    for name in ENTITY_FIELDS:
+        values = getattr(article, name)
+        if values:
+            doc[name] = ",".join(v.replace(",", " ") for v in values)
+    doc["entity_aliases"] = "\n".join("\t".join(alias) for alias in article.entity_aliases)
+    return {key: value for key, value in doc.items() if value}
+
+
+def article_from_stored(stored: Mapping[str, Any]) -> Article:
+    """The article a stored Whoosh document was made from (the inverse of :func:`document`)."""
+    source, line, entry = stored.get("source", ""), None, None
+    for mark in (":", "#"):
+        path, _, number = source.rpartition(mark)
+        if path and number.isdigit():
+            source = path
+            line, entry = (int(number), None) if mark == ":" else (None, int(number))
+            break
+    entities = {
+        name: tuple(v.strip() for v in stored.get(name, "").split(",") if v.strip())
+        for name in ENTITY_FIELDS
+    }
+    return Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        date=stored.get("date"),
+        dateline=stored.get("dateline", ""),
+        source=source,
+        line=line,
+        entry=entry,
+        author=stored.get("author", ""),
+        content_hash=stored.get("content_hash", ""),
+        entity_aliases=tuple(
+            tuple(line.split("\t")) for line in stored.get("entity_aliases", "").splitlines()
+        ),
+        **entities,
+    )
+
+
+def document_hash(article: Article) -> str:
+    """A hash of everything indexed for an article: equal hashes, equal documents."""
+    text = json.dumps(document(article), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the sources hold
+
+
+@dataclass
+class FileState:
+    """What one source file held when it was last read.
+
+    ``stat`` is ``None`` when it must not be trusted next time (the file was unreadable or
+    modified just before it was read). ``articles`` holds ``[id, line, entry, document hash]``
+    in file order; ``problems`` holds ``[line, entry, reason, skipped]``.
+    """
+
+    stat: list[int] | None
+    sha256: str | None
+    articles: list[list[Any]] = field(default_factory=list)
+    problems: list[list[Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as stored in ``sources.json``."""
+        return {
+            "stat": self.stat,
+            "sha256": self.sha256,
+            "articles": self.articles,
+            "problems": self.problems,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileState:
+        """The state read back from ``sources.json``."""
+        return cls(data["stat"], data["sha256"], list(data["articles"]), list(data["problems"]))
+
+
+def _stat_key(status: os.stat_result) -> list[int]:
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+
+@dataclass
+class _Scan:
+    """The sources as they are now, next to what the current generation was built from."""
+
+    files: dict[str, FileState]
+    previous: dict[str, FileState]
+    fresh: dict[str, list[Article]]  # the articles of files read in this scan, by file
+    files_parsed: int = 0
+    unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
+
+    def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
+        """Article id → (file, index in that file): the first of each id, in file order."""
+        chosen: dict[str, tuple[str, int]] = {}
+        for path, state in (self.files if files is None else files).items():
+            for number, (article_id, *_) in enumerate(state.articles):
+                chosen.setdefault(article_id, (path, number))
+        return chosen
+
+    def problems(self) -> list[Problem]:
+        """Every problem, file by file: what could not be read, then duplicate ids."""
+        found: list[Problem] = []
+        first: dict[str, str] = {}
+        for path, state in self.files.items():
+            for line, entry, reason, skipped in state.problems:
+                found.append(Problem(path, reason, line=line, skipped=skipped, entry=entry))
+            for article_id, line, entry, _ in state.articles:
+                if article_id in first:
+                    reason = f"duplicate id {article_id!r} (first in {first[article_id]})"
+                    found.append(Problem(path, reason, line=line, entry=entry))
+                else:
+                    first[article_id] = where(path, line, entry)
+        return found
+
+    def hashes(self, files: Mapping[str, FileState]) -> dict[str, str]:
+        return {
+            article_id: files[path].articles[number][3]
+            for article_id, (path, number) in self.winners(files).items()
+        }
+
+
+def _scan(
+    paths: list[Path],
+    previous: dict[str, FileState],
+    fields: FieldMap,
+    *,
+    trust: bool,
+    strict: bool,
+    force: Iterable[str] = (),
+    run: Runner | None = None,
+) -> _Scan:
+    """Read what changed since ``previous``: unchanged stat → not read; same hash → not
+    analysed. With ``strict``, the first problem raises :class:`SourceProblemError`."""
+    scan = _Scan({}, previous, {})
+    started = time.time()
+    forced = set(force)
+    for path in paths:
+        key = str(path)
+        old = previous.get(key) if trust and key not in forced else None
+        state = _read_state(path, old, fields, started, scan)
+        if strict and state.problems:
+            line, entry, reason, _ = state.problems[0]
+            raise SourceProblemError(
+                f"stopped at the first problem: {where(key, line, entry)}: {reason}",
+                "fix the source or build without --strict; the index was not changed",
+            )
+        scan.files[key] = state
+    _prepare_fresh(scan, run or Runner())
+    return scan
+
+
+def _read_state(
+    path: Path, old: FileState | None, fields: FieldMap, started: float, scan: _Scan
+) -> FileState:
+    key = str(path)
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        return FileState(None, None, problems=[[None, None, _cannot_read(error), True]])
+    stat = _stat_key(status)
+    trusted = stat if started - status.st_mtime_ns / 1e9 > RACY_SECONDS else None
+    if old is not None and old.stat is not None and old.stat == stat:
+        return old
+    data: bytes | None = None
+    if path.suffix.lower() in SUPPORTED_SUFFIXES:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            return FileState(None, None, problems=[[None, None, _cannot_read(error), True]])
+    digest = file_hash(data) if data is not None else None
+    if old is not None and digest is not None and old.sha256 == digest:
+        return FileState(trusted, digest, old.articles, old.problems)
+    scan.files_parsed += 1
+    state = FileState(trusted if data is not None else None, digest)
+    records: list[SourceRecord] = []
+    for item in read_file(path, fields, data):
+        if isinstance(item, Problem):
+            state.problems.append([item.line, item.entry, item.reason, item.skipped])
+        else:
+            records.append(item)
+    scan.unprepared[key] = records
+    return state
+
+
+def _prepare_fresh(scan: _Scan, run: Runner) -> None:
+    """Analyse the records of every file read in this scan (in parallel where ``run`` is)."""
+    paths = list(scan.unprepared)
+    records = (record for path in paths for record in scan.unprepared[path])
+    articles = run.map(prepare_batch, records)
+    for path in paths:
+        fresh = [next(articles) for _ in scan.unprepared[path]]
+        scan.fresh[path] = fresh
+        scan.files[path].articles = [
+            [article.id, article.line, article.entry, document_hash(article)] for article in fresh
+        ]
+    scan.unprepared.clear()
+
+
+def prepare_batch(records: list[SourceRecord]) -> list[Article]:
+    """:func:`~searchlib.analysis.prepare` over a batch: the unit of work sent to a worker."""
+    return [prepare(record) for record in records]
+
+
+def _cannot_read(error: OSError) -> str:
+    return f"cannot read: {error.strerror or error}"
+
+
+@dataclass
+class Changes:
+    """How the articles in the sources differ from those in the index."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+
+def _changes(scan: _Scan, previous_hashes: Mapping[str, str]) -> Changes:
+    changes = Changes()
+    current = scan.hashes(scan.files)
+    for article_id, digest in current.items():
+        old = previous_hashes.get(article_id)
+        if old is None:
+            changes.added.append(article_id)
+        elif old != digest:
+            changes.updated.append(article_id)
+        else:
+            changes.unchanged += 1
+    changes.deleted = sorted(set(previous_hashes) - set(current))
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
 # Building
 
 
 @dataclass
 class BuildReport:
-    """What a build did: how many articles it indexed and which problems it met."""
+    """What a build did: the articles it added, updated and deleted, and the problems it met.
+
+    ``articles`` is how many articles the index holds after the build.
+    """
 
     name: str
     path: Path
     articles: int = 0
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    files: int = 0
+    files_parsed: int = 0
+    full: bool = False
+    generation: str = ""
 
     @property
     def skipped(self) -> int:
@@ -269,7 +656,7 @@ class BuildReport:
 
     @property
     def articles_per_second(self) -> float:
-        """Indexing speed over the whole build."""
+        """Speed over the whole build: articles in the index per second of building."""
         return self.articles / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,10 +665,24 @@ class BuildReport:
             "index": self.name,
             "path": str(self.path),
             "articles": self.articles,
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
             "skipped": self.skipped,
+            "full": self.full,
+            "files": self.files,
+            "files_parsed": self.files_parsed,
+            "generation": self.generation,
             "seconds": round(self.seconds, 3),
             "problems": [
-                {"source": p.source, "line": p.line, "reason": p.reason, "skipped": p.skipped}
+                {
+                    "source": p.source,
+                    "line": p.line,
+                    "entry": p.entry,
+                    "reason": p.reason,
+                    "skipped": p.skipped,
+                }
                 for p in self.problems
             ],
         }
@@ -291,10 +692,18 @@ def build(
     index: str | os.PathLike[str] = DEFAULT_INDEX,
     sources: Iterable[str | os.PathLike[str]] | None = None,
     *,
-    progress: Callable[[int], None] | None = None,
+    fields: Mapping[str, str] | None = None,
+    rebuild: bool = False,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
     lock_timeout: float = 10.0,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> BuildReport:
-    """Build (or rebuild) an index from its sources and switch readers to it atomically.
+    """Bring an index up to date with its sources and switch readers to it atomically.
+
+    Only what changed since the last build is read and indexed again; the result is the same
+    as a full build from the same sources.
 
     Parameters
     ----------
@@ -303,33 +712,241 @@ def build(
     sources:
         Files, folders or glob patterns to index. Defaults to the definition's sources, or,
         for an ad-hoc index built before, the sources it was built from.
+    fields:
+        Which keys or columns of JSON, JSON Lines and CSV records hold the article's id,
+        title, date, text and author. Defaults to the definition's ``[fields]`` table, or to
+        what an ad-hoc index was built with, or to those same names.
+    rebuild:
+        Build the whole index afresh, reading every file again.
+    strict:
+        Stop at the first problem in the sources (raising :class:`SourceProblemError`),
+        leaving the index unchanged.
     progress:
-        Called with the number of articles indexed so far, now and then.
+        Called with the number of articles written so far and the number to write.
     lock_timeout:
         Seconds to wait for another build of the same index to finish.
+    workers:
+        Analyse articles in this many local processes (the index is the same for any number).
+    scheduler:
+        Analyse articles on the workers of the Dask distributed cluster at this address
+        (``tcp://HOST:8786``) instead; the index is written here.
     """
     started = time.perf_counter()
     location = locate(index)
     patterns, base = _resolve_sources(location, sources)
+    mapping = _resolve_fields(location, fields)
     location.path.mkdir(parents=True, exist_ok=True)
     report = BuildReport(location.name, location.path)
-    with _build_lock(location, lock_timeout):
+    with _build_lock(location, lock_timeout), runner(workers, scheduler) as run:
+        _checkpoint("locked")
         manifest = _read_manifest(location.path)
         current = manifest.get("generation")
-        _remove_stale_generations(location.path, keep={current})
-        generation = _next_generation(location.path)
-        target = location.path / generation
-        try:
-            articles = _analyzed(read_sources(patterns, base), report.problems)
-            report.articles = _write(target, articles, progress)
-            write_entity_table(location, target)
-            _write_manifest(location, generation, patterns, report.articles)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
-        _remove_stale_generations(location.path, keep={generation, current})
+        _remove_leftovers(location.path, keep={current})
+        paths, found_problems = discover(patterns, base)
+        previous = None if rebuild else _previous_state(location, manifest, mapping, report)
+        trust = previous is not None and previous["fields"] == mapping
+        old_files = previous["files"] if previous is not None else {}
+        if strict and found_problems:
+            raise SourceProblemError(
+                f"stopped at the first problem: {found_problems[0]}",
+                "fix the source or build without --strict; the index was not changed",
+            )
+        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run)
+        previous_hashes = scan.hashes(old_files)
+        changes = _changes(scan, previous_hashes)
+        # An article that must be written may sit in a file that was not read (its stat was
+        # unchanged, but the copy that used to win a duplicate id went away): read those too.
+        winners = scan.winners()
+        unread = {winners[i][0] for i in changes.added + changes.updated} - set(scan.fresh)
+        if unread:
+            scan = _scan(
+                paths, old_files, mapping, trust=trust, strict=strict, force=unread, run=run
+            )
+            changes = _changes(scan, previous_hashes)
+            winners = scan.winners()
+        source_problems = found_problems + scan.problems()
+        if strict and source_problems:  # duplicate ids are only known once all is read
+            raise SourceProblemError(
+                f"stopped at the first problem: {source_problems[0]}",
+                "fix the source or build without --strict; the index was not changed",
+            )
+        report.problems += source_problems
+        report.files, report.files_parsed = len(paths), scan.files_parsed
+        report.full = previous is None
+        state = {
+            "schema": SCHEMA_VERSION,
+            "fields": mapping,
+            "aliases": _aliases_digest(location),
+            "files": {path: s.to_json() for path, s in scan.files.items()},
+        }
+        # The entity table is saved with each generation: new user aliases need a new one.
+        new_aliases = previous is not None and previous["json"].get("aliases") != state["aliases"]
+        wanted = set(changes.added) | set(changes.updated)
+        to_write = [
+            scan.fresh[path][number]
+            for article_id, (path, number) in winners.items()
+            if article_id in wanted
+        ]
+        if report.full or changes or new_aliases:
+            generation = _next_generation(location.path)
+            target = location.path / generation
+            try:
+                _write_generation(
+                    location, current, target, changes, to_write, report, progress, run
+                )
+                write_entity_table(location, target)
+                _write_json(target / SOURCES_STATE, state)
+                _checkpoint("committed")
+                _write_manifest(location, generation, patterns, mapping, len(winners))
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            _checkpoint("switched")
+            _remove_leftovers(location.path, keep={generation, current})
+            report.generation = generation
+        else:
+            if previous is not None and state != previous["json"]:
+                # Only file times or problems changed: the index itself stays as it is.
+                _write_json(location.path / str(current) / SOURCES_STATE, state)
+            report.generation = str(current)
+        report.articles = len(winners)
+        report.added, report.updated = len(changes.added), len(changes.updated)
+        report.deleted, report.unchanged = len(changes.deleted), changes.unchanged
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _previous_state(
+    location: Location, manifest: Mapping[str, Any], mapping: FieldMap, report: BuildReport
+) -> dict[str, Any] | None:
+    """The sources state of the current generation, or ``None`` when a full build is needed
+    (nothing built yet, another schema, or a generation that cannot be read)."""
+    generation = manifest.get("generation")
+    if not generation or manifest.get("schema") != SCHEMA_VERSION:
+        return None
+    folder = location.path / str(generation)
+    try:
+        data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
+        files = {path: FileState.from_json(s) for path, s in data["files"].items()}
+        expected = len(_Scan(files, {}, {}).winners())
+        _verify_generation(folder, expected)
+    except (OSError, ValueError, KeyError, TypeError, IndexDamagedError) as error:
+        report.problems.append(
+            Problem(
+                str(folder),
+                f"the current index cannot be updated ({error}); building it afresh",
+                skipped=False,
+            )
+        )
+        return None
+    return {"fields": data.get("fields"), "files": files, "json": data}
+
+
+def _verify_generation(folder: Path, expected: int) -> None:
+    """Open every segment of a generation and check its article count (cheap: no postings)."""
+    try:
+        store = whoosh_index.open_dir(str(folder))
+        with store.reader() as reader:
+            count = reader.doc_count()
+    except Exception as error:  # Whoosh raises many types (EOFError, struct.error, …)
+        raise IndexDamagedError(f"{type(error).__name__}: {error}") from error
+    if count != expected:
+        raise IndexDamagedError(f"it holds {count} articles where its sources list {expected}")
+
+
+def _write_generation(
+    location: Location,
+    current: str | None,
+    target: Path,
+    changes: Changes,
+    articles: list[Article],
+    report: BuildReport,
+    progress: Callable[[int, int], None] | None,
+    run: Runner,
+) -> None:
+    target.mkdir()
+    if report.full or current is None:
+        store = whoosh_index.create_in(str(target), make_schema())
+        deletions: list[str] = []
+    else:
+        _link_segments(location.path / current, target)
+        _checkpoint("linked")
+        if not (changes or articles):
+            return  # only the entity table changes
+        store = whoosh_index.open_dir(str(target))
+        deletions = changes.updated + changes.deleted
+    written = 0
+    total = len(articles)
+    # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
+    docs = run.map(analyze_batch, articles)
+    for _ in range(0, max(total, 1), SEGMENT_DOCS):
+        writer = store.writer(limitmb=256)
+        try:
+            for article_id in deletions:
+                writer.delete_by_term("id", article_id)
+            deletions = []
+            for doc in itertools.islice(docs, SEGMENT_DOCS):
+                writer.add_document(**doc)
+                written += 1
+                if written == 1:
+                    _checkpoint("writing")
+                if progress is not None and written % 100 == 0:
+                    progress(written, total)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=_purge_deletions)
+    if progress is not None:
+        progress(written, total)
+
+
+def _link_segments(source: Path, target: Path) -> None:
+    """Fill ``target`` with the index files of ``source``: hard links, or copies where the
+    file system has none. Whoosh only ever adds files, so sharing them is safe."""
+    for item in source.iterdir():
+        if not item.is_file() or item.name in (SOURCES_STATE, ENTITY_TABLE) or "LOCK" in item.name:
+            continue
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copy2(item, target / item.name)
+
+
+def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy: write again every segment that has deleted documents, and the
+    small segments once there are too many of them.
+
+    Documents are added again from their stored fields (every field is stored) rather than
+    merged with Whoosh's ``add_reader``, which copies field lengths rounded to one byte: the
+    collection statistics, and so the scores, then stay exactly those of a fresh build.
+    """
+    from whoosh.reading import SegmentReader
+
+    rewrite = [segment for segment in segments if segment.has_deletions()]
+    kept = [segment for segment in segments if not segment.has_deletions()]
+    small = [segment for segment in kept if segment.doc_count_all() < SEGMENT_DOCS // 4]
+    if len(small) > MAX_SMALL_SEGMENTS:
+        rewrite += small
+        kept = [segment for segment in kept if segment not in small]
+    for segment in rewrite:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            for _, stored in reader.iter_docs():  # live documents only
+                writer.add_document(**stored)
+        finally:
+            reader.close()
+    return kept
+
+
+def _checkpoint(name: str) -> None:
+    """Pause here if the test hook asks for it (see :data:`PAUSE_VARIABLE`)."""
+    wanted = os.environ.get(PAUSE_VARIABLE)
+    if not wanted:
+        return
+    point, _, seconds = wanted.partition(":")
+    if point == name:
+        print(f"searchlib-test: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
 
 
 def _resolve_sources(
@@ -349,67 +966,22 @@ def _resolve_sources(
     )
 
 
-def _analyzed(
-    items: Iterator[SourceRecord | Problem], problems: list[Problem]
-) -> Iterator[Article]:
-    seen: dict[str, str] = {}
-    for item in items:
-        if isinstance(item, Problem):
-            problems.append(item)
-            continue
-        if item.id in seen:
-            problems.append(
-                Problem(
-                    item.source,
-                    f"duplicate id {item.id!r} (first in {seen[item.id]})",
-                    line=item.line,
-                )
-            )
-            continue
-        seen[item.id] = item.source if item.line is None else f"{item.source}:{item.line}"
-        yield prepare(item)
-
-
-def _write(
-    target: Path, articles: Iterable[Article], progress: Callable[[int], None] | None
-) -> int:
-    target.mkdir()
-    store = whoosh_index.create_in(str(target), make_schema())
-    writer = store.writer(limitmb=256)
-    count = 0
+def _aliases_digest(location: Location) -> str | None:
     try:
-        for article in articles:
-            writer.add_document(**document(article))
-            count += 1
-            if progress is not None and count % 100 == 0:
-                progress(count)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    if progress is not None:
-        progress(count)
-    return count
+        return file_hash(aliases_path(location).read_bytes())
+    except OSError:
+        return None
 
 
-def document(article: Article) -> dict[str, str]:
-    """The Whoosh document for an article (fields without a value are left out)."""
-    doc = {
-        "id": article.id,
-        "title": article.title,
-        "body": article.body,
-        "dateline": article.dateline,
-        "source": article.source if article.line is None else f"{article.source}:{article.line}",
-        "content_hash": article.content_hash,
-    }
-    if article.date:
-        doc["date"], doc["year"] = article.date, article.date[:4]
-    for name in ENTITY_FIELDS:
-        values = getattr(article, name)
-        if values:
-            doc[name] = ",".join(v.replace(",", " ") for v in values)
-    doc["entity_aliases"] = "\n".join("\t".join(alias) for alias in article.entity_aliases)
-    return {key: value for key, value in doc.items() if value}
+def _resolve_fields(location: Location, fields: Mapping[str, str] | None) -> FieldMap:
+    if fields:
+        try:
+            return field_map(fields)
+        except ValueError as error:
+            raise SourceError(str(error), "map fields as NAME=COLUMN, e.g. text=body") from error
+    if location.definition is not None:
+        return dict(location.definition.fields)
+    return field_map(_read_manifest(location.path).get("fields"))
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -419,21 +991,31 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_manifest(location: Location, generation: str, sources: list[str], count: int) -> None:
+def _write_manifest(
+    location: Location, generation: str, sources: list[str], fields: FieldMap, count: int
+) -> None:
+    if location.definition is not None:  # a named index: its definition says where from
+        sources = list(location.definition.sources)
     manifest = {
         "schema": SCHEMA_VERSION,
         "name": location.name,
         "generation": generation,
         "articles": count,
-        "sources": sources if location.definition is None else list(location.definition.sources),
+        "sources": sources,
+        "fields": fields,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    temporary = location.path / f".{MANIFEST}.{os.getpid()}.tmp"
+    _write_json(location.path / MANIFEST, manifest)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one, never a part."""
+    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
     with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2)
+        json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, location.path / MANIFEST)
+    os.replace(temporary, path)
 
 
 def _next_generation(path: Path) -> str:
@@ -441,11 +1023,12 @@ def _next_generation(path: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-def _remove_stale_generations(path: Path, keep: set[str | None]) -> None:
+def _remove_leftovers(path: Path, keep: set[str | None]) -> None:
+    """Remove generations other than ``keep`` and temporary files of killed builds."""
     for folder in path.glob("gen-*"):
         if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
-    for leftover in path.glob(f".{MANIFEST}.*.tmp"):
+    for leftover in [*path.glob(".*.tmp"), *path.glob("gen-*/.*.tmp")]:
         leftover.unlink(missing_ok=True)
 
 
@@ -479,3 +1062,96 @@ def _build_lock(location: Location, timeout: float) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking
+
+
+@dataclass
+class CheckReport:
+    """How an index differs from its sources; ``stale`` is False when it matches them."""
+
+    name: str
+    path: Path
+    articles: int = 0
+    files_added: list[str] = field(default_factory=list)
+    files_changed: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+    problems: list[Problem] = field(default_factory=list)
+    update_command: str = ""
+
+    @property
+    def stale(self) -> bool:
+        """True when the sources changed since the last build (articles or files)."""
+        return bool(self.changes or self.files_added or self.files_changed or self.files_removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "index": self.name,
+            "path": str(self.path),
+            "stale": self.stale,
+            "articles": self.articles,
+            "files": {
+                "added": self.files_added,
+                "changed": self.files_changed,
+                "removed": self.files_removed,
+            },
+            "articles_changed": {
+                "added": self.changes.added,
+                "updated": self.changes.updated,
+                "deleted": self.changes.deleted,
+            },
+            "problems": [str(p) for p in self.problems],
+            "update_command": self.update_command,
+        }
+
+
+def check(
+    index: str | os.PathLike[str] = DEFAULT_INDEX,
+    sources: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    fields: Mapping[str, str] | None = None,
+) -> CheckReport:
+    """Compare a built index with its sources without changing anything.
+
+    Raises :class:`IndexNotFoundError` if it is not built and :class:`IndexDamagedError` if it
+    cannot be read.
+    """
+    location = locate(index)
+    manifest = require_built(location)
+    patterns, base = _resolve_sources(location, sources)
+    mapping = _resolve_fields(location, fields)
+    folder = location.path / manifest["generation"]
+    try:
+        data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
+        old_files = {path: FileState.from_json(s) for path, s in data["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise damaged(location, f"unreadable {SOURCES_STATE}: {error}") from error
+    try:
+        _verify_generation(folder, len(_Scan(old_files, {}, {}).winners()))
+    except IndexDamagedError as error:
+        raise damaged(location, error.message) from error
+    paths, found_problems = discover(patterns, base)
+    trust = data.get("fields") == mapping
+    scan = _scan(paths, old_files, mapping, trust=trust, strict=False)
+    report = CheckReport(location.name, location.path)
+    report.update_command = (
+        f"searchlib index build {location.name}"
+        if location.definition is not None
+        else f"searchlib index build --index {location.path}"
+    )
+    report.changes = _changes(scan, scan.hashes(old_files))
+    report.articles = len(scan.winners(old_files))
+    report.problems = found_problems + scan.problems()
+    report.files_added = [p for p in scan.files if p not in old_files]
+    report.files_removed = [p for p in old_files if p not in scan.files]
+    report.files_changed = [
+        p
+        for p, state in scan.files.items()
+        if p in old_files
+        and (state.sha256 != old_files[p].sha256 or state.articles != old_files[p].articles)
+    ]
+    return report

@@ -8,6 +8,7 @@ new generation.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import whoosh
 from whoosh import query as wq
 from whoosh.qparser import (
     FuzzyTermPlugin,
@@ -29,11 +31,11 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 from . import display, frames, ranking
 from . import index as store
 from .analysis import Article, stem, stopwords, word_spans
-from .errors import ArticleNotFoundError, InvalidDateError, QuerySyntaxError
+from .errors import ArticleNotFoundError, InvalidDateError, QuerySyntaxError, SearchlibError
 from .timeline import Timeline
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pandas as pd
     from whoosh.searching import Searcher
@@ -514,6 +516,30 @@ def _key_terms(found: Any) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # The open index
 
+_WHOOSH_DIR = os.path.dirname(whoosh.__file__)
+
+
+def _reads_index(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Report a failure inside Whoosh while reading (a truncated or missing segment file) as
+    :class:`~searchlib.IndexDamagedError` with the command that rebuilds the index."""
+
+    @functools.wraps(method)
+    def guarded(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SearchlibError:
+            raise
+        except Exception as error:
+            tb = error.__traceback__
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR):
+                    why = f"{type(error).__name__}: {error}"
+                    raise store.damaged(self.location, why) from error
+                tb = tb.tb_next
+            raise
+
+    return guarded
+
 
 class Index:
     """A built index, open for searching. Use :func:`searchlib.open` to get one."""
@@ -544,6 +570,7 @@ class Index:
     def __repr__(self) -> str:
         return f"<searchlib.Index {self.name!r} at {str(self.path)!r}: {len(self)} articles>"
 
+    @_reads_index
     def __len__(self) -> int:
         return self._searcher().doc_count()
 
@@ -586,6 +613,7 @@ class Index:
 
     # -- searching --------------------------------------------------------------------------
 
+    @_reads_index
     def search(
         self,
         query: str = "",
@@ -666,20 +694,14 @@ class Index:
         docnums = sorted(searcher.docs_for_query(matching))
         wanted = page * limit
         ranked = ranking.expand(searcher, parsed, flt)  # feedback reorders matches, adds none
+        # Ties are broken by id, so the order does not depend on where an article sits in the
+        # index: a full build writes articles in file order, an incremental one appends them.
+        order = [ScoreFacet(), FieldFacet("id")]
         if sort == "date":
-            found = searcher.search(
-                ranked,
-                filter=flt,
-                limit=wanted,
-                sortedby=[FieldFacet("date", reverse=True), ScoreFacet()],
-            )
-        else:
-            found = searcher.search(ranked, filter=flt, limit=wanted)
-        # Sorted by date, Whoosh's sort key is (date key, -score).
-        scored = [
-            (docnum, -key[-1] if isinstance(key, tuple) else key)
-            for docnum, key in list(found.items())[wanted - limit :]
-        ]
+            order.insert(0, FieldFacet("date", reverse=True))
+        found = searcher.search(ranked, filter=flt, limit=wanted, sortedby=order)
+        # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
+        scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[wanted - limit :]]
         return Results(
             query=query,
             total=len(docnums),
@@ -724,6 +746,7 @@ class Index:
             )
         return hits
 
+    @_reads_index
     def similar(self, article_id: str, *, limit: int = 10, terms: int = 12) -> Results:
         """Articles most like the given one, by the ``terms`` most distinctive words of its body.
 
@@ -805,6 +828,7 @@ class Index:
         canonical = self._table.canonical(kind, name)
         return self._table.variants(kind, canonical) or [canonical] if canonical else [name]
 
+    @_reads_index
     def entities(self, kind: str | None = None) -> list[Entity]:
         """The people, organisations and places of the index, most mentioned first.
 
@@ -834,6 +858,7 @@ class Index:
 
     # -- articles and statistics -------------------------------------------------------------
 
+    @_reads_index
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or ``None``."""
         stored = self._searcher().document(id=article_id)
@@ -844,6 +869,7 @@ class Index:
         for _, stored in self._searcher().reader().iter_docs():
             yield self._article(stored)
 
+    @_reads_index
     def to_pandas(self) -> pd.DataFrame:
         """Every article with its fields and entities as a DataFrame (needs
         ``searchlib[pandas]``)."""
@@ -851,23 +877,14 @@ class Index:
 
     def _article(self, stored: dict[str, Any]) -> Article:
         entities = self._entities(stored)
-        source, _, line = stored.get("source", "").rpartition(":")
-        if not line.isdigit():
-            source, line = stored.get("source", ""), ""
-        return Article(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            body=stored.get("body", ""),
-            date=stored.get("date"),
-            dateline=stored.get("dateline", ""),
-            source=source,
-            line=int(line) if line else None,
-            content_hash=stored.get("content_hash", ""),
+        return replace(
+            store.article_from_stored(stored),
             person=tuple(entities["person"]),
             org=tuple(entities["org"]),
             place=tuple(entities["place"]),
         )
 
+    @_reads_index
     def stats(self) -> dict[str, Any]:
         """Facts about the index: size, dates, when and from what it was built."""
         searcher = self._searcher()

@@ -36,7 +36,7 @@ def test_definitions_are_found_from_subfolders(project, monkeypatch):
 def test_rebuild_switches_generation_and_drops_old_ones(tmp_path):
     path = tmp_path / "ix"
     for _ in range(4):
-        searchlib.build(path, [SEEDS])
+        searchlib.build(path, [SEEDS], rebuild=True)
     generations = sorted(p.name for p in path.glob("gen-*"))
     current = json.loads((path / MANIFEST).read_text())["generation"]
     assert current == "gen-000004"
@@ -55,7 +55,7 @@ def test_failed_build_leaves_previous_index_intact(tmp_path):
     searchlib.build(path, [SEEDS])
     before = (path / MANIFEST).read_text()
 
-    def explode(count: int) -> None:
+    def explode(done: int, total: int) -> None:
         raise RuntimeError("interrupted")
 
     extra = tmp_path / "more"

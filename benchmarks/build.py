@@ -1,0 +1,105 @@
+"""Benchmark: full, no-change and one-line-change builds of reuters21578, as a Markdown table.
+
+    python benchmarks/build.py [--data DIR] [--repeat N]
+
+The data folder defaults to ``<repo>/../shared/data``. The corpus is copied to a temporary
+folder (and the index built there) so that one line of it can be changed; nothing is written
+into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import searchlib  # noqa: E402
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+CLI = "from searchlib.cli import main; main()"
+
+
+def timed_cli(index: Path) -> float:
+    """Wall-clock seconds of `searchlib index build` in a new process (imports included)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", CLI, "index", "build", "--index", str(index), "-q"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--repeat", type=int, default=3, help="no-change builds to time")
+    args = parser.parse_args()
+    corpus = args.data / "reuters21578" / "docs.jsonl"
+    if not corpus.is_file():
+        sys.exit(f"no corpus at {corpus}; give --data DIR")
+
+    with tempfile.TemporaryDirectory(prefix="searchlib-bench-") as tmp:
+        source = Path(tmp) / "docs.jsonl"
+        shutil.copyfile(corpus, source)
+        old = time.time() - 3600  # as a file that has not changed since the last build
+        os.utime(source, (old, old))
+        index = Path(tmp) / "index"
+
+        full = searchlib.build(index, [source], rebuild=True)
+        no_change = [searchlib.build(index) for _ in range(args.repeat)]
+        assert all(r.unchanged == full.articles and r.files_parsed == 0 for r in no_change)
+        no_change_s = statistics.median(r.seconds for r in no_change)
+        cli_s = statistics.median(timed_cli(index) for _ in range(args.repeat))
+
+        lines = source.read_text("utf-8").splitlines()
+        story = json.loads(lines[9000])
+        story["text"] += " A sentence added by the benchmark."
+        lines[9000] = json.dumps(story)
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.utime(source, (old + 60, old + 60))
+        one_line = searchlib.build(index)
+        assert (one_line.updated, one_line.unchanged) == (1, full.articles - 1)
+
+    print("## Incremental builds (reuters21578)\n")
+    print(
+        f"Machine: {os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}, "
+        f"{dt.date.today().isoformat()}. Corpus: {full.articles:,} articles in one "
+        f"{corpus.stat().st_size / 1e6:.1f} MB JSON Lines file.\n"
+    )
+    print("| build | seconds | vs full build |")
+    print("| --- | ---: | ---: |")
+    rows = [
+        ("full build (`--rebuild`)", full.seconds),
+        (f"no change, in process (median of {args.repeat})", no_change_s),
+        (f"no change, `searchlib index build` command (median of {args.repeat})", cli_s),
+        ("one line of the file changed (1 article updated)", one_line.seconds),
+    ]
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.3f} | {seconds / full.seconds:.2%} |")
+
+
+if __name__ == "__main__":
+    main()

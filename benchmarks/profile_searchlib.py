@@ -1,0 +1,192 @@
+"""Where searchlib spends its time: a cProfile of its query path and of its build path.
+
+    python benchmarks/profile_searchlib.py query INDEX [--corpus reuters] [--queries 50]
+    python benchmarks/profile_searchlib.py build [--corpus reuters] [--articles 3000]
+
+``query`` opens a built searchlib index (for example one left by ``speed.py --keep-indexes`` in
+``~/.cache/searchlib-bench/indexes/100k/searchlib/index``), warms it up, then profiles
+``Index.search`` on the speed benchmark's queries, the four classes in turn. ``build`` profiles
+``searchlib.build`` on the first N articles of a corpus. Both print the stages as shares of the
+profiled time: inclusive time of the functions that make up each stage, and self time by package.
+The profiler's overhead inflates small, frequent Python calls, so read shares, not milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speed  # the benchmark's corpora and queries
+
+# Stages of the query path: (label, file suffix, function name); inclusive (cumulative) time.
+QUERY_STAGES = [
+    ("Index.search, all of it", "searchlib/search.py", "search"),
+    ("parse_query (Whoosh query parser)", "searchlib/search.py", "parse_query"),
+    ("suggest_spelling (did-you-mean check)", "searchlib/search.py", "suggest_spelling"),
+    ("docs_for_query (every match, for total and facets)", "whoosh/searching.py", "docs_for_query"),
+    ("Searcher.search (BM25F scoring, top 10)", "whoosh/searching.py", "search"),
+    ("_hits (stored fields, snippets, entities of the top 10)", "searchlib/search.py", "_hits"),
+    ("  stored_fields (read the 10 stored documents)", "whoosh/reading.py", "stored_fields"),
+    ("  make_snippet (tokenize + stem the body)", "searchlib/search.py", "make_snippet"),
+    ("_facets (count year and entities over every match)", "searchlib/search.py", "_facets"),
+]
+BUILD_STAGES = [
+    ("searchlib.build, all of it", "searchlib/index.py", "build"),
+    ("read_sources (JSONL reading)", "searchlib/sources.py", "read_sources"),
+    ("prepare (header, title, date)", "searchlib/analysis.py", "prepare"),
+    ("add_document (analyzer + Whoosh in-memory postings)", "whoosh/writing.py", "add_document"),
+    (
+        "  NewsTokenizer: tokenize + fold (a generator: stemming not included)",
+        "searchlib/analysis.py",
+        "__call__",
+    ),
+    ("  Snowball stemming (NLTK)", "nltk/stem/snowball.py", "stem"),
+    ("commit (Whoosh sorts postings, writes the segment)", "whoosh/writing.py", "commit"),
+    (
+        "  doc_field_length (per posting; each asks the file system if a column exists)",
+        "whoosh/codec/whoosh3.py",
+        "doc_field_length",
+    ),
+    ("write_entity_table (reads every stored doc)", "searchlib/index.py", "write_entity_table"),
+]
+TOP = 12
+PACKAGES = [
+    ("searchlib.analysis", "searchlib/analysis.py"),
+    ("searchlib.entities", "searchlib/entities.py"),
+    ("searchlib (other)", "searchlib/"),
+    ("nltk", "/nltk/"),
+    ("whoosh.analysis", "/whoosh/analysis/"),
+    ("whoosh (other)", "/whoosh/"),
+]
+
+
+def inclusive(stats: pstats.Stats, suffix: str, name: str) -> float:
+    """Inclusive time of every function called ``name`` in files ending with ``suffix``.
+
+    cProfile counts a recursive function's inclusive time once per outermost call, so the
+    largest entry wins rather than a sum when the same name appears at several lines.
+    """
+    found = [
+        cumulative
+        for (path, _, function), (_, _, _, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+        if function == name and path.endswith(suffix)
+    ]
+    return max(found, default=0.0)
+
+
+def by_package(stats: pstats.Stats) -> Counter[str]:
+    """Self time grouped by the package a function belongs to."""
+    shares: Counter[str] = Counter()
+    for (path, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if path == "~":  # cProfile's name for C functions: pickle, zlib, re, sorted…
+            label = "C built-ins (pickle, zlib, re, sorted…)"
+        else:
+            label = next((label for label, part in PACKAGES if part in path), "other Python")
+        shares[label] += own
+    return shares
+
+
+def report(stats: pstats.Stats, stages: list[tuple[str, str, str]], total: float) -> str:
+    lines = ["| stage | seconds | share |", "|---|---|---|"]
+    for label, suffix, name in stages:
+        seconds = inclusive(stats, suffix, name)
+        lines.append(f"| {label} | {seconds:.2f} | {100 * seconds / total:.0f}% |")
+    lines += ["", "| self time by package | seconds | share |", "|---|---|---|"]
+    for label, seconds in by_package(stats).most_common():
+        lines.append(f"| {label} | {seconds:.2f} | {100 * seconds / total:.0f}% |")
+    lines += ["", "| top functions by self time | calls | seconds | share |", "|---|---|---|---|"]
+    top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:TOP]  # type: ignore[attr-defined]
+    for (path, line, function), (_, calls, own, _, _) in top:
+        where = function if path == "~" else f"{short(path)}:{line} {function}"
+        lines.append(f"| `{where}` | {calls:,} | {own:.2f} | {100 * own / total:.0f}% |")
+    return "\n".join(lines)
+
+
+def short(path: str) -> str:
+    """A file's path from its package down (whoosh/matching/mcore.py)."""
+    parts = Path(path).parts
+    for anchor in ("searchlib", "whoosh", "nltk"):
+        if anchor in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(anchor) :])
+    return Path(path).name
+
+
+def profile_queries(index: Path, source: Path, count: int) -> str:
+    import searchlib
+
+    ix = searchlib.open(index)
+    per_class = max(1, count // len(speed.CLASSES))
+    queries = [q for qs in speed.make_queries(source, per_class).values() for q in qs]
+    for query in speed.make_queries(source, 5, speed.WARMUP_SEED)["2-word"]:
+        ix.search(speed.query_text(query), limit=speed.LIMIT)  # loads the facet columns
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    for query in queries:
+        ix.search(speed.query_text(query), limit=speed.LIMIT)
+    profiler.disable()
+    wall = time.perf_counter() - start
+    stats = pstats.Stats(profiler)
+    total = inclusive(stats, "searchlib/search.py", "search")
+    head = (
+        f"{len(queries)} queries ({per_class} per class) on {len(ix):,} articles: "
+        f"{wall:.1f} s under the profiler, {1000 * wall / len(queries):.0f} ms a query."
+    )
+    return head + "\n\n" + report(stats, QUERY_STAGES, total)
+
+
+def profile_build(source: Path, articles: int) -> str:
+    import searchlib
+
+    with tempfile.TemporaryDirectory(prefix="profile-build-") as tmp:
+        subset = Path(tmp) / "subset.jsonl"
+        with source.open(encoding="utf-8") as f, subset.open("w", encoding="utf-8") as out:
+            for n, line in enumerate(f):
+                if n == articles:
+                    break
+                out.write(line)
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        built = searchlib.build(Path(tmp) / "index", [subset])
+        profiler.disable()
+        wall = time.perf_counter() - start
+    stats = pstats.Stats(profiler)
+    total = inclusive(stats, "searchlib/index.py", "build")
+    head = (
+        f"{built.articles:,} articles: {wall:.1f} s under the profiler "
+        f"({built.articles / wall:.0f} articles/s)."
+    )
+    return head + "\n\n" + report(stats, BUILD_STAGES, total)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("path", choices=("query", "build"), help="which path to profile")
+    ap.add_argument("index", nargs="?", type=Path, help="a built searchlib index (for query)")
+    ap.add_argument("--corpus", default="reuters", help="where queries or articles come from")
+    ap.add_argument("--queries", type=int, default=50, help="queries to profile")
+    ap.add_argument("--articles", type=int, default=3000, help="articles to build")
+    ap.add_argument("--data", type=Path, default=speed.DEFAULT_DATA)
+    ap.add_argument("--workdir", type=Path, default=speed.DEFAULT_WORKDIR)
+    args = ap.parse_args(argv)
+    if args.path == "query":
+        if args.index is None:
+            ap.error("query needs the path of a built index")
+        source = speed.query_source(args.corpus, args.data, args.workdir)
+        print(profile_queries(args.index, source, args.queries))
+    else:
+        source = speed.corpus_file(args.corpus, args.data, args.workdir)
+        print(profile_build(source, args.articles))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

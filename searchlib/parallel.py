@@ -1,0 +1,115 @@
+"""Parallel: run a pipeline stage over many items here, in worker processes, or on Dask.
+
+Analysis is a pure function of each article, so a build can fan it out: ``workers=N`` uses N
+local processes, ``scheduler="tcp://HOST:8786"`` the workers of a Dask distributed cluster.
+Results always come back in input order, so every way of running gives the same index. At most
+a few batches per worker are in flight at once, which bounds memory however large the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import SearchlibError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Items per batch sent to a worker: large enough that sending costs little next to the work.
+BATCH = 64
+
+
+class Runner:
+    """Maps a function over batches of items, keeping the input order."""
+
+    def __init__(self, submit: Callable[..., Any] | None = None, window: int = 1) -> None:
+        self._submit = submit
+        self._window = max(1, window)
+
+    @property
+    def parallel(self) -> bool:
+        """True when the work runs outside this process."""
+        return self._submit is not None
+
+    def map(
+        self, function: Callable[[list[T]], list[R]], items: Iterable[T], batch: int = BATCH
+    ) -> Iterator[R]:
+        """``function`` takes a batch (a list) and returns one result per item, in order."""
+        if self._submit is None:
+            for chunk in _batches(items, batch):
+                yield from function(chunk)
+            return
+        pending: deque[Any] = deque()
+        for chunk in _batches(items, batch):
+            pending.append(self._submit(function, chunk))
+            if len(pending) >= self._window:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextlib.contextmanager
+def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
+    """A :class:`Runner` for this process (``workers=1``), ``workers`` local processes, or the
+    Dask cluster at ``scheduler`` (which needs ``pip install 'searchlib[dask]'``)."""
+    if scheduler:
+        with _dask_client(scheduler) as client:
+            workers_there = max(1, len(client.scheduler_info().get("workers", {})))
+            yield Runner(client.submit, window=2 * workers_there)
+        return
+    if workers <= 1:
+        yield Runner()
+        return
+    executor: Executor = ProcessPoolExecutor(max_workers=workers)
+    try:
+        yield Runner(executor.submit, window=2 * workers)
+    finally:
+        executor.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str) -> Iterator[Any]:
+    try:
+        from dask.distributed import Client
+    except ImportError as error:
+        raise SearchlibError(
+            "building on a Dask cluster needs the dask extra",
+            "install it with: pip install 'searchlib[dask]'",
+        ) from error
+    try:
+        client = Client(scheduler, timeout=os.environ.get("SEARCHLIB_DASK_TIMEOUT", "10s"))
+    except OSError as error:
+        raise SearchlibError(
+            f"cannot reach the Dask scheduler at {scheduler}: {error}",
+            "check the address, or build on this machine with --workers N",
+        ) from error
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def default_workers() -> int:
+    """How many local processes ``--workers auto`` means: one per available core."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
