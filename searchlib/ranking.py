@@ -257,7 +257,7 @@ def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) 
         counts: Counter[str] = Counter()
         for field, weight in FIELD_WEIGHTS.items():
             for term in searcher.schema[field].process_text(stored.get(field, ""), mode="index"):
-                counts[term] += weight
+                counts[term] += weight  # type: ignore[assignment]  # Counter holds floats too
         best = []
         for term, count in counts.most_common():
             if term not in eligible:
