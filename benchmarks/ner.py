@@ -1,6 +1,6 @@
 """Score searchlib.ner on CoNLL-2003 test: typed exact-span P/R/F1 and words per second.
 
-    python benchmarks/ner.py [--data ../shared/data/conll2003] [--json]
+python benchmarks/ner.py [--data ../shared/data/conll2003] [--json]
 """
 
 from __future__ import annotations
