@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import multiprocessing
+import os
 import re
 import sys
 import tempfile
@@ -20,12 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import pycrfsuite
-from nltk.tokenize import RegexpTokenizer
 
 DATA_DIR = Path(__file__).parent / "data"
 MODEL_PATH = DATA_DIR / "ner.crfsuite"
 GAZETTEER_NAME = "ner_gazetteer.txt"
 TRUECASE_NAME = "ner_truecase.txt"
+CLUSTERS_NAME = "ner_clusters.txt"
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
@@ -54,7 +56,10 @@ _TOKEN_PATTERN = rf"""(?x)
   | \w+(?:[-&]\w+|['’](?![sS]\b)\w+)*           # words, Kassym-Jomart, O'Neill, AT&T
   | \S                                          # any other symbol on its own
 """
-_TOKENIZER = RegexpTokenizer(_TOKEN_PATTERN)
+# Plain ``re`` rather than nltk's RegexpTokenizer: NLTK 3.10 runs every match through a
+# ReDoS guard (the ``regex`` engine under a timeout), which made tokenizing 3x slower.  This
+# pattern has no nested quantifiers, so it cannot backtrack catastrophically.
+_TOKENIZER = re.compile(_TOKEN_PATTERN)
 
 # News text uses typographic characters that CoNLL's Reuters text spells in ASCII.
 _NORMALIZE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "`": "'"})
@@ -63,7 +68,9 @@ _SENTENCE_END = frozenset({".", "!", "?"})
 
 def _tokenize(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, normalized word) for each token of ``text``."""
-    return [(s, e, text[s:e].translate(_NORMALIZE)) for s, e in _TOKENIZER.span_tokenize(text)]
+    return [
+        (m.start(), m.end(), m.group().translate(_NORMALIZE)) for m in _TOKENIZER.finditer(text)
+    ]
 
 
 def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]:
@@ -88,11 +95,32 @@ def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]
 # --------------------------------------------------------------------------- resources
 
 
-@dataclass
 class _Resources:
-    gazetteer: dict[tuple[str, ...], str]  # lower-cased token tuple -> category
-    gazetteer_max_len: int
-    truecase: dict[str, str]  # lower-cased word -> its usual spelling in mixed-case text
+    """Word lists shipped beside the model, and feature caches that depend on them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.gazetteer = _read_gazetteer(directory / GAZETTEER_NAME)
+        self.gazetteer_max_len = max(map(len, self.gazetteer), default=1)
+        # lower-cased word -> (usual spelling in mixed-case text, how often it is capitalised)
+        self.truecase = _read_truecase(directory / TRUECASE_NAME)
+        self.clusters = _read_clusters(directory / CLUSTERS_NAME)
+        # News text repeats words constantly, so per-word features are computed once each.
+        self.word_features = lru_cache(maxsize=200_000)(self._word_features)
+        self.context_features = lru_cache(maxsize=400_000)(self._context_features)
+
+    def _cluster(self, word: str) -> tuple[str, ...]:
+        found = self.clusters.get(word) or self.clusters.get(word.lower())
+        return found or self.clusters.get(word.capitalize()) or ("none",)
+
+    def _word_features(self, word: str) -> tuple[str, ...]:
+        features = _word_features(word)
+        clusters = self._cluster(word)
+        features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
+        casing = self.truecase.get(word.lower())
+        return (*features, "capr=" + (casing[1] if casing else "?"))
+
+    def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
+        return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
 
 
 def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
@@ -105,18 +133,18 @@ def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
     return gazetteer
 
 
-def _read_truecase(path: Path) -> dict[str, str]:
-    words = path.read_text(encoding="utf-8").split()
-    return {w.lower(): w for w in words}
+def _read_truecase(path: Path) -> dict[str, tuple[str, str]]:
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return {word.lower(): (word, ratio) for word, ratio in rows}
+
+
+def _read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return {word: tuple(ids) for word, *ids in rows}
 
 
 def _load_resources(directory: Path) -> _Resources:
-    gazetteer = _read_gazetteer(directory / GAZETTEER_NAME)
-    return _Resources(
-        gazetteer=gazetteer,
-        gazetteer_max_len=max(map(len, gazetteer), default=1),
-        truecase=_read_truecase(directory / TRUECASE_NAME),
-    )
+    return _Resources(directory)
 
 
 # --------------------------------------------------------------------------- features
@@ -132,7 +160,6 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=200_000)
 def _word_features(word: str) -> tuple[str, ...]:
     """Features of a word on its own; cached because news text repeats words constantly."""
     low = word.lower()
@@ -163,7 +190,6 @@ def _word_features(word: str) -> tuple[str, ...]:
     return tuple(feats)
 
 
-@lru_cache(maxsize=200_000)
 def _context_features(word: str, offset: str) -> tuple[str, ...]:
     """The few features a neighbouring word contributes, tagged with its relative position."""
     low = word.lower()
@@ -185,6 +211,25 @@ class _Analysis:
     sentences: list[list[int]]
     features: list[list[list[str]]]
     keys: list[list[str]]  # per token: lower-cased name-like word, or "" (see _consistency)
+
+
+def _dateline(text: str, tokens: list[tuple[int, int, str]], sent: list[int], is_caps: bool) -> int:
+    """How many leading tokens of the sentence form a dateline, which names a place even in
+    sports stories where the same town names a team everywhere else.
+
+    Reuters: "WIGAN , England 1996-08-31".  Wire stories: "ASTANA – The Senate ...",
+    "NUR-SULTAN. KAZINFORM – ...": capitals opening a paragraph, then a dash or a period.
+    """
+    words = [tokens[i][2] for i in sent]
+    if len(words) <= 8 and _shape(words[-1]) in ("d-d-d", "d/d/d"):
+        return len(words)
+    first = sent[0]
+    if is_caps or (first > 0 and "\n" not in text[tokens[first - 1][1] : tokens[first][0]]):
+        return 0
+    n = 0
+    while n < len(words) and (words[n] == "," or (words[n].isupper() and len(words[n]) > 1)):
+        n += 1
+    return n if 0 < n < len(words) and words[n] in ("-", ".") else 0
 
 
 def _topic(words: list[str], first_sentence: list[int]) -> str:
@@ -227,17 +272,19 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
             run = []
 
     truecase = resources.truecase
+    usual = {low: forms.most_common(1)[0][0] for low, forms in doc_forms.items()}
 
     def feature_word(i: int, in_caps: bool) -> str:
         w = words[i]
         if not (in_caps or (w.isupper() and len(w) > 1)):
             return w
         low = w.lower()
-        if low in doc_forms:
-            return doc_forms[low].most_common(1)[0][0]
-        return truecase.get(low, w)
+        if low in usual:
+            return usual[low]
+        return truecase[low][0] if low in truecase else w
 
     gazetteer, max_len = resources.gazetteer, resources.gazetteer_max_len
+    word_features, context_features = resources.word_features, resources.context_features
     out: list[list[list[str]]] = []
     keys: list[list[str]] = []
     for sent, is_caps in zip(sentences, caps, strict=True):
@@ -247,8 +294,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
         keys.append([low if w[:1].isupper() else "" for w, low in zip(fwords, lows, strict=True)])
         gaz = [""] * n
         k = 0
-        while k < n:  # longest gazetteer match starting at k
-            for length in range(min(max_len, n - k), 0, -1):
+        while k < n:  # longest gazetteer match starting at a capitalised word
+            longest = min(max_len, n - k) if fwords[k][:1].isupper() else 0
+            for length in range(longest, 0, -1):
                 category = gazetteer.get(tuple(lows[k : k + length]))
                 if category:
                     gaz[k] = "B-" + category
@@ -258,35 +306,34 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
                     break
             else:
                 k += 1
+        dateline = _dateline(text, tokens, sent, is_caps)
         padded = ["<s>", "<s>", *fwords, "</s>", "</s>"]
         sent_feats: list[list[str]] = []
         for k, i in enumerate(sent):
             fw = fwords[k]
             original = words[i]
-            feats = ["bias", *_word_features(fw)]
-            feats += _context_features(padded[k], "-2")
-            feats += _context_features(padded[k + 1], "-1")
-            feats += _context_features(padded[k + 3], "+1")
-            feats += _context_features(padded[k + 4], "+2")
+            feats = ["bias", *word_features(fw)]
+            feats += context_features(padded[k], "-2")
+            feats += context_features(padded[k + 1], "-1")
+            feats += context_features(padded[k + 3], "+1")
+            feats += context_features(padded[k + 4], "+2")
             feats.append("w-1|w=" + padded[k + 1].lower() + "|" + lows[k])
             feats.append("w|w+1=" + lows[k] + "|" + padded[k + 3].lower())
             if k == 0:
                 feats.append("first")
             if is_caps:
                 feats.append("caps_sent")
+            if k < dateline:
+                feats.append("dateline")
             if original != fw:
                 feats.append("truecased")
             if gaz[k]:
                 feats.append("gaz=" + gaz[k])
             if fw[:1].isalpha():
                 low = lows[k]
-                forms = doc_forms.get(low)
-                if forms:
-                    usual = forms.most_common(1)[0][0]
-                    feats.append("doc=" + ("lower" if usual.islower() else "cap"))
-                else:
-                    tc = truecase.get(low)
-                    feats.append("tc=" + ("none" if tc is None else _shape(tc)[:2]))
+                form = usual.get(low)
+                if form:
+                    feats.append("doc=" + ("lower" if form.islower() else "cap"))
                 for pos in run_position.get(fw, ()):
                     feats.append("run=" + pos)
                 if topic and fw[:1].isupper():
@@ -370,6 +417,9 @@ def _spans(labels: list[str]) -> Iterator[tuple[str, int, int]]:
             start, kind = k, typ
 
 
+_LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
+
+
 def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mention]:
     """Find the named entities in ``text``, in order of appearance."""
     if not text.strip():
@@ -379,6 +429,10 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
     mentions: list[Mention] = []
     for sent, labels in zip(analysis.sentences, recognizer.labels(analysis), strict=True):
         for kind, first, last in _spans(labels):
+            # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
+            # a name that begins with a word it saw inside names ("the Muslim World League").
+            while first < last and analysis.tokens[sent[first]][2] in _LEADING_JUNK:
+                first += 1
             start, end = analysis.tokens[sent[first]][0], analysis.tokens[sent[last]][1]
             mentions.append(Mention(kind, text[start:end], start, end))
     return mentions
@@ -483,19 +537,92 @@ def _build_gazetteer(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _build_truecase(documents: list[_Document], path: Path) -> None:
-    """Record each word's usual spelling in mixed-case text, away from sentence starts."""
+def _unlabelled_sentences(texts: Iterable[str]) -> Iterator[list[str]]:
+    """Mixed-case sentences of raw text, as lists of normalized tokens."""
+    for text in texts:
+        tokens = _tokenize(text)
+        for sent in _sentences(text, tokens):
+            words = [tokens[i][2] for i in sent]
+            if not _is_caps_sentence(words):
+                yield words
+
+
+def _build_truecase(sentences: list[list[str]], path: Path) -> None:
+    """Record each word's usual spelling away from sentence starts, and how often it is
+    capitalised there (0: almost never ... 3: almost always): a cue for sentence-initial words
+    and for words in all-capital headlines."""
     forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for doc in documents:
-        for line in doc.text.split("\n"):
-            words = line.split()
-            if _is_caps_sentence(words):
+    for words in sentences:
+        for w in words[1:]:
+            if w[:1].isalpha():
+                forms[w.lower()][w] += 1
+    rows = []
+    for counts in forms.values():
+        total = sum(counts.values())
+        if total < 2:
+            continue
+        ratio = sum(n for w, n in counts.items() if w[:1].isupper()) / total
+        bucket = 0 if ratio < 0.05 else 1 if ratio < 0.5 else 2 if ratio < 0.95 else 3
+        rows.append(f"{counts.most_common(1)[0][0]}\t{bucket}")
+    path.write_text("\n".join(sorted(rows)) + "\n", encoding="utf-8")
+
+
+def _build_clusters(
+    sentences: list[list[str]], path: Path, vocabulary: int = 40_000, contexts: int = 2_000
+) -> None:
+    """Group words that occur in similar contexts (a cheap stand-in for Brown clusters).
+
+    Each word is described by counts of its left and right neighbours, weighted by positive
+    PMI and reduced to 100 dimensions; spherical k-means then groups the words at two
+    granularities.  Cluster ids let the CRF generalize from training names to unseen ones
+    that appear in the same company ("shares of X rose") or sports ("X beat Y 2-1") contexts.
+    """
+    import numpy as np  # training-time dependency only
+
+    counts = Counter(w for words in sentences for w in words)
+    vocab = [w for w, n in counts.most_common(vocabulary) if n >= 3]
+    word_id = {w: i for i, w in enumerate(vocab)}
+    lower_counts = Counter()
+    for w, n in counts.items():
+        lower_counts[w.lower()] += n
+    context_id = {w: i for i, (w, _n) in enumerate(lower_counts.most_common(contexts))}
+    rows, cols = [], []
+    for words in sentences:
+        ids = [word_id.get(w, -1) for w in words]
+        ctx = [context_id.get(w.lower(), -1) for w in words]
+        for k in range(len(words)):
+            if ids[k] < 0:
                 continue
-            for w in words[1:]:
-                if w[:1].isalpha():
-                    forms[w.lower()][w.translate(_NORMALIZE)] += 1
-    usual = sorted(c.most_common(1)[0][0] for c in forms.values())
-    path.write_text("\n".join(usual) + "\n", encoding="utf-8")
+            if k > 0 and ctx[k - 1] >= 0:
+                rows.append(ids[k])
+                cols.append(ctx[k - 1])
+            if k + 1 < len(words) and ctx[k + 1] >= 0:
+                rows.append(ids[k])
+                cols.append(contexts + ctx[k + 1])
+    matrix = np.zeros((len(vocab), 2 * contexts), dtype=np.float32)
+    np.add.at(matrix, (np.array(rows), np.array(cols)), 1.0)
+    total = matrix.sum()
+    expected = np.outer(matrix.sum(axis=1), matrix.sum(axis=0)) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        matrix = np.maximum(np.nan_to_num(np.log(matrix / expected), neginf=0.0), 0.0)
+    rng = np.random.default_rng(0)
+    # Randomized SVD: project, orthonormalize, then an exact SVD of the small matrix.
+    basis, _r = np.linalg.qr(matrix @ rng.standard_normal((2 * contexts, 120), dtype=np.float32))
+    u, sigma, _vt = np.linalg.svd(basis.T @ matrix, full_matrices=False)
+    vectors = (basis @ u)[:, :100] * np.sqrt(sigma[:100])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    assignments = []
+    for k in (64, 512):
+        centres = vectors[rng.choice(len(vocab), k, replace=False)]
+        for _ in range(20):
+            nearest = np.argmax(vectors @ centres.T, axis=1)
+            sums = np.zeros_like(centres)
+            np.add.at(sums, nearest, vectors)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            centres = np.where(norms > 0, sums / np.maximum(norms, 1e-9), centres)
+        assignments.append(np.argmax(vectors @ centres.T, axis=1))
+    lines = [f"{w}\t{a}\t{b}" for w, a, b in zip(vocab, *assignments, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
@@ -524,8 +651,27 @@ def _fit(
     trainer.train(str(path))
 
 
+_shared: dict[str, object] = {}  # training data handed to forked workers
+
+
+def _fit_fold(job: tuple[int, int, Path]) -> int:
+    """Train a stage-one model on every document outside ``fold`` (in a worker process)."""
+    fold, folds, path = job
+    analyses: list[_Analysis] = _shared["analyses"]  # type: ignore[assignment]
+    gold: list[list[list[str]]] = _shared["gold"]  # type: ignore[assignment]
+    examples = zip(analyses, gold, strict=True)
+    kept = ((a.features, g) for i, (a, g) in enumerate(examples) if i % folds != fold)
+    _fit(kept, path, _shared["params"])  # type: ignore[arg-type]
+    return fold
+
+
 def train(
-    data: Path, out: Path, params: dict[str, object], folds: int, with_dev: bool
+    data: Path,
+    out: Path,
+    params: dict[str, object],
+    folds: int,
+    with_dev: bool,
+    unlabelled: list[str],
 ) -> dict[str, object]:
     """Train both stages on train.conll (+ dev.conll with ``with_dev``); return dev scores."""
     started = time.time()
@@ -539,7 +685,14 @@ def train(
     if with_dev:
         documents += dev
     _build_gazetteer(out.parent / GAZETTEER_NAME)
-    _build_truecase(documents, out.parent / TRUECASE_NAME)
+    texts = [doc.text for doc in documents]
+    for name in unlabelled:
+        path = data.parent / name / "docs.jsonl"
+        texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
+    sentences = list(_unlabelled_sentences(texts))
+    _build_truecase(sentences, out.parent / TRUECASE_NAME)
+    _build_clusters(sentences, out.parent / CLUSTERS_NAME)
+    log(f"word lists from {len(sentences)} sentences")
     resources = _load_resources(out.parent)
     analyses = [_analyse(doc.text, resources) for doc in documents]
     gold = [_gold_labels(doc, a) for doc, a in zip(documents, analyses, strict=True)]
@@ -547,28 +700,23 @@ def train(
 
     # Stage two must learn from stage-one labels as noisy as they will be on unseen text, so
     # each training document gets its stage-one labels from a model trained without it.
+    # The fold models and the full stage-one model are independent: train them two at a time.
     predicted: list[list[list[str]]] = [[] for _ in documents]
     with tempfile.TemporaryDirectory() as tmp:
-        for fold in range(folds):
-            path = Path(tmp) / f"fold{fold}.crfsuite"
-            held_out = range(fold, len(documents), folds)
-            kept = (
-                (analyses[i].features, gold[i]) for i in range(len(documents)) if i % folds != fold
-            )
-            _fit(kept, path, params)
+        paths = [Path(tmp) / f"fold{fold}.crfsuite" for fold in range(folds)]
+        jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
+        jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
+        _shared.update(analyses=analyses, gold=gold, params=params)
+        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+            for fold in pool.imap_unordered(_fit_fold, jobs):
+                log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
+        _shared.clear()
+        for fold, path in enumerate(paths):
             tagger = pycrfsuite.Tagger()
             tagger.open(str(path))
-            for i in held_out:
+            for i in range(fold, len(documents), folds):
                 predicted[i] = [tagger.tag(f) for f in analyses[i].features]
             tagger.close()
-            log(f"stage one, fold {fold + 1}/{folds}")
-
-    _fit(
-        ((a.features, g) for a, g in zip(analyses, gold, strict=True)),
-        out.with_name(STAGE1_NAME),
-        params,
-    )
-    log("stage one, all documents")
     second = ((_consistency(a, p), g) for a, p, g in zip(analyses, predicted, gold, strict=True))
     _fit(second, out, params)
     log(f"stage two -> {out}")
@@ -620,6 +768,11 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--iterations", type=int, default=150)
     t.add_argument("--folds", type=int, default=4, help="folds for stage-one labels")
     t.add_argument("--with-dev", action="store_true", help="also train on dev (final model)")
+    t.add_argument(
+        "--unlabelled",
+        default="reuters21578,bbc",
+        help="sibling folders of --data whose docs.jsonl texts feed the word clusters",
+    )
     e = commands.add_parser("eval", help="score a model on a .jsonl file")
     e.add_argument("path", type=Path)
     e.add_argument("--model", type=Path, default=MODEL_PATH)
@@ -631,7 +784,9 @@ def main(argv: list[str] | None = None) -> None:
             "max_iterations": args.iterations,
             "feature.possible_transitions": True,
         }
-        scores = train(args.data, args.out, params, args.folds, args.with_dev)
+        scores = train(
+            args.data, args.out, params, args.folds, args.with_dev, args.unlabelled.split(",")
+        )
         note = " (includes training data: --with-dev)" if args.with_dev else ""
         print(f"dev scores{note}:")
         print(json.dumps(scores))
