@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from whoosh.analysis import Analyzer
 
+    from .entities import ArticleEntities
     from .sources import SourceRecord
 
 TITLE_MAX_CHARS = 120
@@ -82,8 +83,10 @@ def prepare(record: SourceRecord) -> Article:
         heading, rest = split_heading(text)
         if heading:
             title, text = heading, rest
-    if not title:
+    derived_title = not title
+    if derived_title:
         title = first_sentence(text)
+    found = find_entities(text if derived_title else f"{title}\n\n{text}", dateline)
     return Article(
         id=record.id,
         title=title,
@@ -95,7 +98,21 @@ def prepare(record: SourceRecord) -> Article:
         content_hash=record.content_hash,
         author=record.author or "",
         entry=record.entry,
+        person=found.person,
+        org=found.org,
+        place=found.place,
+        entity_aliases=found.aliases,
     )
+
+
+def find_entities(text: str, dateline: str = "") -> ArticleEntities:
+    """The people, organisations and places of an article's text, under canonical names; the
+    place of a dateline ("NUR-SULTAN (KAZINFORM)") counts too."""
+    # Imported here: the tagger's model loads on first use, and entities imports this module.
+    from .entities import article_entities
+    from .ner import extract_mentions
+
+    return article_entities(text, extract_mentions(text), dateline.split(" (")[0])
 
 
 # ---------------------------------------------------------------------------------------------

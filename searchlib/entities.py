@@ -126,14 +126,33 @@ def article_entities(
 
     people = _expand_surnames(names["person"], aliases)
     defined = {alias: full for kind, alias, full in aliases if kind == "org"}
-    orgs = [defined.get(name, name) for name in names["org"]]
-    places = [canonical_place(name) for name in names["place"] if name]
+    full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
+    orgs = [defined.get(name, name) for name in _without_people(names["org"], full_names)]
+    places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     return ArticleEntities(
         person=_unique(people),
         org=_unique(orgs),
         place=_unique(places),
         aliases=tuple(dict.fromkeys(aliases)),
     )
+
+
+def _without_people(names: list[str], people: list[str]) -> list[str]:
+    """Cut a person's name off the end of an organisation or place the tagger ran on into
+    ("UN Alliance of Civilizations Miguel Ángel Moratinos" → "UN Alliance of Civilizations")."""
+    kept = []
+    for name in names:
+        for person in people:
+            if name.endswith(" " + person):
+                name = name[: -len(person) - 1].strip(" ,")
+                break
+        if name and not _only_titles(name):
+            kept.append(name)
+    return kept
+
+
+def _only_titles(name: str) -> bool:
+    return all(w.lower() in TITLES or w.lower() in _TITLE_GLUE for w in name.split())
 
 
 def clean_name(kind: str, text: str) -> str:
@@ -147,6 +166,8 @@ def clean_name(kind: str, text: str) -> str:
         name = " ".join(words)
     elif kind in ("org", "place"):
         name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+    if _only_titles(name):
+        return ""  # "Your Holiness", "Senate Speaker": an office, not a name
     return name if len(name) > 1 and any(ch.isalpha() for ch in name) else ""
 
 
@@ -244,6 +265,12 @@ def build_places_file(out: Path) -> int:
         offer(alias, country, 2e10, code=True)
     for continent in cache.get_continents().values():
         offer(continent["name"], continent["name"], 1e11)
+    # GeoNames lists some demonyms as a town's other name ("Kazakh" for Petropavl): a word that
+    # only starts a country's name ("kazakh" of "kazakhstan") names no place.
+    countries = [key(c["name"]) for c in cache.get_countries().values()]
+    for alias in list(best):
+        if any(c.startswith(alias) and c[len(alias) : len(alias) + 1].isalpha() for c in countries):
+            del best[alias]
     lines = sorted(f"{alias}\t{canonical}" for alias, (_, canonical) in best.items())
     out.write_bytes(gzip.compress("\n".join(lines).encode("utf-8"), mtime=0))
     return len(lines)
@@ -273,6 +300,17 @@ class EntityTable:
         for canonical, others in self.aliases[kind].items():
             if wanted == key(canonical) or any(key(o) == wanted for o in others):
                 return canonical
+        if kind == "place" and key(canonical_place(name)) != wanted:
+            return self.canonical(kind, canonical_place(name))  # another name of a place
+        if kind == "person" and len(wanted.split()) == 1:
+            # A surname alone, or a spelling of it, that fits exactly one person of the index.
+            fits = {
+                canonical
+                for raw, canonical in self.names[kind].items()
+                if _spelling_variants(raw.split()[-1], name) or key(raw.split()[-1]) == wanted
+            }
+            if len(fits) == 1:
+                return fits.pop()
         return None
 
     def variants(self, kind: str, canonical: str) -> list[str]:

@@ -106,13 +106,16 @@ def test_entities_show_as_chips_when_present(entity_ix):
     assert_only_our_markup(page)
     facets = Page(results._repr_html_()).chips
     assert ("person", "Kassym-Jomart Tokayev (2)") in facets
-    assert ("place", "Almaty (1)") in facets
+    assert any(kind == "place" and chip.startswith("Almaty (") for kind, chip in facets)
 
 
-def test_no_chips_without_entities(ix):
-    page = Page(ix.search("Astana")._repr_html_())
-    assert all(kind == "year" for kind, _ in page.chips)
-    assert "sl-entities" not in ix.search("Astana")._repr_html_()
+def test_no_chips_without_entities(tmp_path):
+    docs = tmp_path / "plain.jsonl"
+    docs.write_text('{"id": "p1", "title": "", "text": "no names in this lower-case note."}\n')
+    searchlib.build(tmp_path / "ix", [docs])
+    html = searchlib.open(tmp_path / "ix").search("note")._repr_html_()
+    assert all(kind == "year" for kind, _ in Page(html).chips)
+    assert "sl-entities" not in html
 
 
 def test_hand_made_results_render(ix):

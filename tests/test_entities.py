@@ -107,3 +107,36 @@ def test_bad_aliases_file_is_a_clear_error(tmp_path):
     path.write_text("[people]\nx = 'y'\n")
     with pytest.raises(searchlib.IndexDamagedError, match="unknown section"):
         load_user_aliases(path)
+
+
+# --- The whole pipeline on the seed articles: tagger, names, index-wide table, facets --------
+
+
+def test_seed_entities_meet_the_issue(ix):
+    people = {e.name: e for e in ix.entities("person")}
+    ashimbayev = [e for e in people.values() if "Ashimba" in e.name]
+    assert [e.name for e in ashimbayev] == ["Maulen Ashimbayev"]  # one value, not three
+    assert ashimbayev[0].count == 5
+    assert "Ashimbaev" in " ".join(ashimbayev[0].aliases)
+    assert people["Kassym-Jomart Tokayev"].kind == "person"
+    assert not any("Tokayev" in e.name for e in ix.entities("org"))
+    astana = next(e for e in ix.entities("place") if e.name == "Astana")
+    assert "004_776b0de49483b812" in astana.ids  # filed from NUR-SULTAN
+    assert not any(e.name in ("Plenipotentiary", "Your Holiness") for e in ix.entities())
+
+
+def test_filters_accept_any_alias_in_any_case(ix):
+    canonical = ix.search("*", person="Maulen Ashimbayev")
+    assert canonical.total == 5
+    for alias in ("Ashimbaev", "maulen ashimbaev", "ASHIMBAYEV"):
+        assert ix.search("*", person=alias).total == canonical.total
+    assert ix.search("*", place="Nur-Sultan").total == ix.search("*", place="Astana").total
+
+
+def test_facet_counts_equal_the_matching_articles(ix):
+    results = ix.search("Congress", limit=50)
+    for kind in ("person", "org", "place"):
+        for value in results.facets[kind]:
+            having = [h for h in results.hits if value.value in h.entities[kind]]
+            assert value.count == len(having), (kind, value)
+            assert ix.search("Congress", **{kind: value.value}).total == value.count

