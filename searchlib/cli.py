@@ -223,7 +223,7 @@ def _explained(contribution: searchlib.Contribution) -> str:
     return f"{contribution.field}:{contribution.clause}{times} +{contribution.score:.2f}"
 
 
-def _facet_summary(results: searchlib.Results, most: int = 5) -> str:
+def _facet_summary(results: searchlib.Results, most: int = 4) -> str:
     lines = []
     for name, values in results.facets.items():
         if values:
