@@ -865,7 +865,8 @@ def _write_generation(
     run: Runner,
 ) -> None:
     target.mkdir()
-    if report.full or current is None:
+    fresh = report.full or current is None
+    if fresh or current is None:
         store = whoosh_index.create_in(str(target), make_schema())
         deletions: list[str] = []
     else:
@@ -875,17 +876,44 @@ def _write_generation(
             return  # only the entity table changes
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
-    written = 0
     total = len(articles)
+    if fresh and run.processes > 1:
+        # A fresh index on several local processes: Whoosh's own multiprocess writer analyses
+        # and writes one segment per process, about SEGMENT_DOCS articles each.
+        per_commit = SEGMENT_DOCS * run.processes
+        segments: Iterator[tuple[Any, Iterable[dict[str, Any]]]] = (
+            (
+                store.writer(procs=run.processes, multisegment=True, limitmb=128),
+                (document(article) for article in articles[start : start + per_commit]),
+            )
+            for start in range(0, total, per_commit)
+        )
+        _add_segments(segments, total, progress, {})
+        return
     # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
     docs = run.map(analyze_batch, articles)
-    for _ in range(0, max(total, 1), SEGMENT_DOCS):
-        writer = store.writer(limitmb=256)
+    segments = (
+        (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
+        for _ in range(0, max(total, 1), SEGMENT_DOCS)
+    )
+    _add_segments(segments, total, progress, {"mergetype": _purge_deletions}, deletions)
+
+
+def _add_segments(
+    segments: Iterable[tuple[Any, Iterable[dict[str, Any]]]],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    commit: dict[str, Any],
+    deletions: list[str] | None = None,
+) -> None:
+    """Add each batch of documents with its own writer and commit it, reporting progress."""
+    written = 0
+    for writer, docs in segments:
         try:
-            for article_id in deletions:
+            for article_id in deletions or ():
                 writer.delete_by_term("id", article_id)
-            deletions = []
-            for doc in itertools.islice(docs, SEGMENT_DOCS):
+            deletions = None
+            for doc in docs:
                 writer.add_document(**doc)
                 written += 1
                 if written == 1:
@@ -895,7 +923,7 @@ def _write_generation(
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=_purge_deletions)
+        writer.commit(**commit)
     if progress is not None:
         progress(written, total)
 
