@@ -1,6 +1,6 @@
 """Benchmark: full, no-change and one-line-change builds of reuters21578, as a Markdown table.
 
-    python benchmarks/build.py [--data DIR] [--repeat N]
+    python benchmarks/build.py [--data DIR] [--repeat N] [--workers N]
 
 The data folder defaults to ``<repo>/../shared/data``. The corpus is copied to a temporary
 folder (and the index built there) so that one line of it can be changed; nothing is written
@@ -56,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--repeat", type=int, default=3, help="no-change builds to time")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the parallel build")
     args = parser.parse_args()
     corpus = args.data / "reuters21578" / "docs.jsonl"
     if not corpus.is_file():
@@ -69,6 +70,8 @@ def main() -> None:
         index = Path(tmp) / "index"
 
         full = searchlib.build(index, [source], rebuild=True)
+        parallel = searchlib.build(Path(tmp) / "parallel", [source], workers=args.workers)
+        assert parallel.articles == full.articles
         no_change = [searchlib.build(index) for _ in range(args.repeat)]
         assert all(r.unchanged == full.articles and r.files_parsed == 0 for r in no_change)
         no_change_s = statistics.median(r.seconds for r in no_change)
@@ -99,6 +102,14 @@ def main() -> None:
     ]
     for name, seconds in rows:
         print(f"| {name} | {seconds:.3f} | {seconds / full.seconds:.2%} |")
+    print(f"\n### Parallel full build ({args.workers} workers, same run)\n")
+    print("| build | seconds | articles/s | speed-up |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, report in (("1 process", full), (f"--workers {args.workers}", parallel)):
+        print(
+            f"| {name} | {report.seconds:.1f} | {report.articles_per_second:,.0f} "
+            f"| {full.seconds / report.seconds:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -865,8 +865,7 @@ def _write_generation(
     run: Runner,
 ) -> None:
     target.mkdir()
-    fresh = report.full or current is None
-    if fresh or current is None:
+    if report.full or current is None:
         store = whoosh_index.create_in(str(target), make_schema())
         deletions: list[str] = []
     else:
@@ -877,19 +876,6 @@ def _write_generation(
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
     total = len(articles)
-    if fresh and run.processes > 1:
-        # A fresh index on several local processes: Whoosh's own multiprocess writer analyses
-        # and writes one segment per process, about SEGMENT_DOCS articles each.
-        per_commit = SEGMENT_DOCS * run.processes
-        segments: Iterator[tuple[Any, Iterable[dict[str, Any]]]] = (
-            (
-                store.writer(procs=run.processes, multisegment=True, limitmb=128),
-                (document(article) for article in articles[start : start + per_commit]),
-            )
-            for start in range(0, total, per_commit)
-        )
-        _add_segments(segments, total, progress, {})
-        return
     # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
     docs = run.map(analyze_batch, articles)
     segments = (

@@ -29,13 +29,9 @@ BATCH = 64
 class Runner:
     """Maps a function over batches of items, keeping the input order."""
 
-    def __init__(
-        self, submit: Callable[..., Any] | None = None, window: int = 1, processes: int = 1
-    ) -> None:
+    def __init__(self, submit: Callable[..., Any] | None = None, window: int = 1) -> None:
         self._submit = submit
         self._window = max(1, window)
-        #: Local processes this runner may use (for work that must happen on this machine).
-        self.processes = processes
 
     @property
     def parallel(self) -> bool:
@@ -84,7 +80,7 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
         return
     executor: Executor = ProcessPoolExecutor(max_workers=workers)
     try:
-        yield Runner(executor.submit, window=2 * workers, processes=workers)
+        yield Runner(executor.submit, window=2 * workers)
     finally:
         executor.shutdown(cancel_futures=True)
 
