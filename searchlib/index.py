@@ -442,8 +442,8 @@ class FileState:
     """What one source file held when it was last read.
 
     ``stat`` is ``None`` when it must not be trusted next time (the file was unreadable or
-    modified just before it was read). ``articles`` holds ``[id, line, entry, document hash]``
-    in file order; ``problems`` holds ``[line, entry, reason, skipped]``.
+    modified just before it was read). ``articles`` holds ``[id, line, entry, document hash,
+    record hash]`` in file order; ``problems`` holds ``[line, entry, reason, skipped]``.
     """
 
     stat: list[int] | None
@@ -476,8 +476,11 @@ class _Scan:
 
     files: dict[str, FileState]
     previous: dict[str, FileState]
-    fresh: dict[str, list[Article]]  # the articles of files read in this scan, by file
+    # The articles of files read in this scan, by file; a record left unanalysed because it is
+    # unchanged (see _prepare_fresh) is analysed only if it must be written after all.
+    fresh: dict[str, list[Article | SourceRecord]]
     files_parsed: int = 0
+    analysed: int = 0
     unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
@@ -495,7 +498,7 @@ class _Scan:
         for path, state in self.files.items():
             for line, entry, reason, skipped in state.problems:
                 found.append(Problem(path, reason, line=line, skipped=skipped, entry=entry))
-            for article_id, line, entry, _ in state.articles:
+            for article_id, line, entry, *_ in state.articles:
                 if article_id in first:
                     reason = f"duplicate id {article_id!r} (first in {first[article_id]})"
                     found.append(Problem(path, reason, line=line, entry=entry))
@@ -536,7 +539,7 @@ def _scan(
                 "fix the source or build without --strict; the index was not changed",
             )
         scan.files[key] = state
-    _prepare_fresh(scan, run or Runner())
+    _prepare_fresh(scan, run or Runner(), reuse=trust)
     return scan
 
 
@@ -573,18 +576,47 @@ def _read_state(
     return state
 
 
-def _prepare_fresh(scan: _Scan, run: Runner) -> None:
-    """Analyse the records of every file read in this scan (in parallel where ``run`` is)."""
+def _prepare_fresh(scan: _Scan, run: Runner, reuse: bool) -> None:
+    """Analyse the records of every file read in this scan (in parallel where ``run`` is).
+
+    With ``reuse``, a record found unchanged at the same place of a file that changed (same id,
+    content hash, line and entry) keeps its document hash from last time and is not analysed:
+    one edited line of a large file costs one article's analysis, not the whole file's.
+    """
     paths = list(scan.unprepared)
-    records = (record for path in paths for record in scan.unprepared[path])
-    articles = run.map(prepare_batch, records)
+    known: dict[str, dict[tuple[Any, ...], str]] = {}
     for path in paths:
-        fresh = [next(articles) for _ in scan.unprepared[path]]
+        old = scan.previous.get(path) if reuse else None
+        known[path] = {
+            (e[0], e[1], e[2], e[4]): e[3] for e in (old.articles if old else ()) if len(e) > 4
+        }
+
+    def place(record: SourceRecord) -> tuple[Any, ...]:
+        return (record.id, record.line, record.entry, record.content_hash)
+
+    todo = (r for path in paths for r in scan.unprepared[path] if place(r) not in known[path])
+    prepared = run.map(prepare_batch, todo)
+    for path in paths:
+        fresh: list[Article | SourceRecord] = []
+        entries = []
+        for record in scan.unprepared[path]:
+            document_hash_ = known[path].get(place(record))
+            item: Article | SourceRecord = record
+            if document_hash_ is None:
+                item = next(prepared)
+                document_hash_ = document_hash(item)
+                scan.analysed += 1
+            fresh.append(item)
+            entries.append(
+                [record.id, record.line, record.entry, document_hash_, record.content_hash]
+            )
         scan.fresh[path] = fresh
-        scan.files[path].articles = [
-            [article.id, article.line, article.entry, document_hash(article)] for article in fresh
-        ]
+        scan.files[path].articles = entries
     scan.unprepared.clear()
+
+
+def _article(item: Article | SourceRecord) -> Article:
+    return prepare(item) if isinstance(item, SourceRecord) else item
 
 
 def prepare_batch(records: list[SourceRecord]) -> list[Article]:
@@ -646,6 +678,8 @@ class BuildReport:
     seconds: float = 0.0
     files: int = 0
     files_parsed: int = 0
+    #: Articles analysed in this build (unchanged ones in a changed file are not).
+    analysed: int = 0
     full: bool = False
     generation: str = ""
 
@@ -673,6 +707,7 @@ class BuildReport:
             "full": self.full,
             "files": self.files,
             "files_parsed": self.files_parsed,
+            "analysed": self.analysed,
             "generation": self.generation,
             "seconds": round(self.seconds, 3),
             "problems": [
@@ -772,6 +807,7 @@ def build(
             )
         report.problems += source_problems
         report.files, report.files_parsed = len(paths), scan.files_parsed
+        report.analysed = scan.analysed
         report.full = previous is None
         state = {
             "schema": SCHEMA_VERSION,
@@ -783,7 +819,7 @@ def build(
         new_aliases = previous is not None and previous["json"].get("aliases") != state["aliases"]
         wanted = set(changes.added) | set(changes.updated)
         to_write = [
-            scan.fresh[path][number]
+            _article(scan.fresh[path][number])
             for article_id, (path, number) in winners.items()
             if article_id in wanted
         ]

@@ -302,3 +302,20 @@ def test_new_user_aliases_give_a_new_generation_without_reindexing(tmp_path):
     full = snapshot_of_full_build(tmp_path, src, path / "aliases.toml")
     assert snapshot(path)["articles"] == full["articles"]
     assert searchlib.build(path).generation == "gen-000002"  # and then nothing to do
+
+
+def test_one_changed_line_of_a_large_file_analyses_one_article(tmp_path):
+    lines = [
+        json.dumps({"id": f"n{i}", "title": f"Note {i}", "text": f"Astana report number {i}."})
+        for i in range(300)
+    ]
+    source = tmp_path / "news.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = searchlib.build(tmp_path / "ix", [source])
+    assert first.analysed == 300
+    lines[150] = json.dumps({"id": "n150", "title": "Note 150", "text": "Changed in Almaty."})
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = searchlib.build(tmp_path / "ix")
+    assert (second.analysed, second.updated, second.unchanged) == (1, 1, 299)
+    assert searchlib.build(tmp_path / "full", [source]).articles == 300
+    assert snapshot(tmp_path / "ix")["articles"] == snapshot(tmp_path / "full")["articles"]
