@@ -129,6 +129,13 @@ def article_entities(
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
     orgs = [defined.get(name, name) for name in _without_people(names["org"], full_names)]
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
+    # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
+    keys = [key(p) for p in places]
+    places = [
+        p
+        for p, k in zip(places, keys, strict=True)
+        if " " in k or not any(o.startswith(k) and o[len(k) : len(k) + 1].isalpha() for o in keys)
+    ]
     return ArticleEntities(
         person=_unique(people),
         org=_unique(orgs),
