@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+from . import impacts
 from .analysis import Article, news_analyzer, prepare
 from .entities import EntityTable, load_user_aliases
 from .errors import (
@@ -795,6 +796,7 @@ def build(
                     location, current, target, changes, to_write, report, progress, run
                 )
                 write_entity_table(location, target)
+                impacts.write(target, generation)
                 _write_json(target / SOURCES_STATE, state)
                 _checkpoint("committed")
                 _write_manifest(location, generation, patterns, mapping, len(winners))
