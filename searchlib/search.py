@@ -51,8 +51,8 @@ SORTS = ("relevance", "date")
 FACETS = ("person", "org", "place", "year")
 SNIPPET_CHARS = 240
 #: Score bag-of-words queries from the impact sidecar (:mod:`searchlib.impacts`) when the index
-#: has a current one (off until the identity tests pass: ``SEARCHLIB_IMPACTS=1`` turns it on).
-USE_IMPACTS = os.environ.get("SEARCHLIB_IMPACTS", "0") != "0"
+#: has a current one; ``SEARCHLIB_IMPACTS=0`` makes every search go through Whoosh.
+USE_IMPACTS = os.environ.get("SEARCHLIB_IMPACTS", "1") != "0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -772,7 +772,7 @@ class Index:
             best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs]]
             top = [(int(d), float(first[d])) for d in best]
             ranked = ranking.with_feedback(searcher, parsed, top)
-            if isinstance(ranked, wq.AndMaybe):
+            if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 extra = accel.bag(ranked.b)
                 if extra is None:
                     return None
