@@ -1,6 +1,6 @@
 """Impacts: a BM25F sidecar beside each Whoosh generation, for fast exact bag-of-words search.
 
-A build writes ``impacts/`` into every new generation folder: for each word of the title and
+A build writes ``impacts-*`` files into every new generation folder: for each word of the title and
 body vocabulary, the ``tf~`` of :mod:`searchlib.ranking` in every article that holds it (a
 terms × articles CSR matrix of float64, from the same postings, field lengths and average
 lengths that the scorer reads), and per-article columns for filters and facets (date, id order,
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,11 @@ from whoosh import index as whoosh_index
 
 from . import ranking
 
-FOLDER = "impacts"
-HEADER = "header.json"
+#: The sidecar's files in a generation folder: ``impacts-NAME.npy`` and the header (written
+#: last, so a sidecar without one is incomplete). Builds never hard-link them into the next
+#: generation.
+PREFIX = "impacts-"
+HEADER = f"{PREFIX}header.json"
 FORMAT = 1
 ENTITY_KINDS = ("person", "org", "place")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -109,9 +111,8 @@ def write(folder: Path, generation: str) -> None:
     id_rank = np.empty(n, np.int32)
     id_rank[sorted(range(n), key=ids.__getitem__)] = np.arange(n, dtype=np.int32)
 
-    tmp = folder / f"{FOLDER}-tmp"  # not ".*.tmp": leftover cleanup unlinks files only
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    for old in folder.glob(f"{PREFIX}*"):
+        old.unlink()
     arrays = {
         "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
         "indptr": indptr,
@@ -125,7 +126,7 @@ def write(folder: Path, generation: str) -> None:
         arrays[f"{kind}_docs"] = np.array(pairs[kind][0], np.int32)
         arrays[f"{kind}_names"] = np.array(pairs[kind][1], np.int32)
     for key, array in arrays.items():
-        np.save(tmp / f"{key}.npy", array, allow_pickle=False)
+        np.save(folder / f"{PREFIX}{key}.npy", array, allow_pickle=False)
     header = {
         "format": FORMAT,
         "generation": generation,
@@ -134,9 +135,10 @@ def write(folder: Path, generation: str) -> None:
         "names": {kind: list(raw[kind]) for kind in ENTITY_KINDS},
         **_signature(),
     }
-    (tmp / HEADER).write_text(json.dumps(header, ensure_ascii=False), "utf-8")
-    shutil.rmtree(folder / FOLDER, ignore_errors=True)
-    tmp.rename(folder / FOLDER)
+    # Renamed into place: a half-written header never passes for a sidecar.
+    tmp = folder / f".{HEADER}.tmp"
+    tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
+    tmp.rename(folder / HEADER)
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,8 @@ class Sidecar:
 def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
     """The sidecar of generation folder ``folder``, or ``None`` when it is missing, unreadable
     or written for another generation, article count or ranking."""
-    path = folder / FOLDER
     try:
-        header = json.loads((path / HEADER).read_text("utf-8"))
+        header = json.loads((folder / HEADER).read_text("utf-8"))
         if (
             header.get("format") != FORMAT
             or header.get("generation") != generation
@@ -179,7 +180,7 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             return None
 
         def array(key: str) -> np.ndarray:
-            return np.load(path / f"{key}.npy", mmap_mode="r", allow_pickle=False)
+            return np.load(folder / f"{PREFIX}{key}.npy", mmap_mode="r", allow_pickle=False)
 
         entities = {
             kind: (array(f"{kind}_docs"), array(f"{kind}_names"), list(header["names"][kind]))

@@ -908,6 +908,8 @@ def _link_segments(source: Path, target: Path) -> None:
     for item in source.iterdir():
         if not item.is_file() or item.name in (SOURCES_STATE, ENTITY_TABLE) or "LOCK" in item.name:
             continue
+        if item.name.startswith(impacts.PREFIX):  # each generation writes its own sidecar
+            continue
         try:
             os.link(item, target / item.name)
         except OSError:

@@ -698,10 +698,9 @@ class Index:
         sort: str,
         explain: bool,
     ) -> Results:
+        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort, "explain": explain}
         if self.use_impacts:
-            fast = self._run_impacts(
-                searcher, query, parsed, flt, facet_limit, limit=limit, page=page, sort=sort
-            )
+            fast = self._run_impacts(searcher, query, parsed, flt, facet_limit, **options)
             if fast is not None:
                 return fast
         matching = parsed if flt is None else wq.And([parsed, flt])
@@ -750,6 +749,7 @@ class Index:
         limit: int,
         page: int,
         sort: str,
+        explain: bool,
     ) -> Results | None:
         """:meth:`_run` from the impact sidecar, or ``None`` for queries it cannot answer
         exactly (anything but words with AND, OR, NOT, + and -; sorting by date)."""
@@ -791,7 +791,9 @@ class Index:
             total=len(docnums),
             page=page,
             limit=limit,
-            hits=self._hits(searcher, parsed, scored, wanted - limit + 1, ranked=ranked),
+            hits=self._hits(
+                searcher, parsed, scored, wanted - limit + 1, explain=explain, ranked=ranked
+            ),
             facets=accel.facets(matched, facet_limit),
             dates=accel.dates(docnums),
         )
@@ -1019,6 +1021,8 @@ class _Accelerator:
         AND, AND NOT and AND MAYBE (``+``), or ``None`` for any other query."""
         n = self.sidecar.docs_all
         kind = type(query)
+        if query is wq.NullQuery:  # only stop words: nothing matches
+            return np.zeros(n, bool), np.zeros(n)
         if kind is ranking.FieldsTerm:
             terms = query.subqueries
             if (
