@@ -19,7 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,6 +32,17 @@ from searchlib import impacts
 from searchlib.index import MANIFEST, SOURCES_STATE
 
 CLASSES = ("1-word", "2-word", "5-10-word")
+#: Searches the sidecar answered (a near tie of 3+ words sends one to Whoosh: search._near_ties).
+answered: list[bool] = []
+
+
+def _counted(run: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        result = run(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    return counted
 
 
 def copy_index(source: Path, target: Path) -> str:
@@ -65,6 +78,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in (folder / generation).glob(f"{impacts.PREFIX}*"))
         print(f"sidecar: built in {seconds:.1f} s, {size / 2**20:.1f} MB")
+        searchlib.Index._run_impacts = _counted(searchlib.Index._run_impacts)  # type: ignore[method-assign]
         ix = searchlib.open(folder)
         assert ix._impacts[1] is not None, "the sidecar did not load"
         corpus = speed.corpus_file(args.corpus, speed.DEFAULT_DATA, args.workdir)
@@ -76,6 +90,7 @@ def main() -> None:
                     ix.search(speed.query_text(query))
         for name in CLASSES:
             times: dict[bool, list[float]] = {False: [], True: []}
+            answered.clear()
             for query in queries[name][: args.queries]:
                 answers = {}
                 for use in (False, True):
@@ -95,7 +110,8 @@ def main() -> None:
                 f"{name}: Whoosh p50 {statistics.median(before):.1f} ms, "
                 f"p95 {percentile(before, 0.95):.1f} ms; sidecar p50 "
                 f"{statistics.median(after):.1f} ms, p95 {percentile(after, 0.95):.1f} ms "
-                f"(p50 ×{statistics.median(before) / statistics.median(after):.1f})"
+                f"(p50 ×{statistics.median(before) / statistics.median(after):.1f}); "
+                f"{sum(answered)} of {len(answered)} answered by the sidecar"
             )
 
 

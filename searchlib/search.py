@@ -769,8 +769,10 @@ class Index:
         params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
-            best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs]]
-            top = [(int(d), float(first[d])) for d in best]
+            best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs + 1]]
+            if _near_ties(first[best], parsed):
+                return None
+            top = [(int(d), float(first[d])) for d in best[: params.feedback_docs]]
             ranked = ranking.with_feedback(searcher, parsed, top)
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 extra = accel.bag(ranked.b)
@@ -780,11 +782,14 @@ class Index:
                 final = first + np.where(matched & extra[0], extra[1], 0.0)
         wanted = page * limit
         candidates, scores = docnums, final[docnums]
-        if len(docnums) > wanted:
-            cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-            keep = scores >= cut  # all ties of the last place, for the id order below
+        if len(docnums) > wanted + 1:
+            cut = np.partition(scores, len(scores) - wanted - 1)[len(scores) - wanted - 1]
+            keep = scores >= cut  # all ties of the first place left out, for the checks below
             candidates, scores = candidates[keep], scores[keep]
-        order = np.lexsort((accel.sidecar.id_rank[candidates], -scores))[:wanted]
+        order = np.lexsort((accel.sidecar.id_rank[candidates], -scores))[: wanted + 1]
+        if _near_ties(scores[order], ranked):
+            return None
+        order = order[:wanted]
         scored = [(int(d), float(final[d])) for d in candidates[order][wanted - limit :]]
         return Results(
             query=query,
@@ -989,6 +994,21 @@ class Index:
             "generation": self.manifest["generation"],
             "sources": self.manifest.get("sources", []),
         }
+
+
+def _near_ties(ranked_scores: np.ndarray, query: wq.Query) -> bool:
+    """Whether Whoosh might order these best-first scores otherwise than the sidecar.
+
+    Whoosh adds three or more word scores in an order that depends on the index segment (a
+    tree weighted by each segment's document frequencies), so two articles with the same
+    score can differ in the last bits there, and their order then follows their segments,
+    not their ids. Such near ties are left to Whoosh; with one or two words addition is exact
+    in any order.
+    """
+    if len({text for _, text in query.iter_all_terms()}) < 3 or len(ranked_scores) < 2:
+        return False
+    gaps = ranked_scores[:-1] - ranked_scores[1:]
+    return bool(np.any(gaps <= 1e-12 * np.abs(ranked_scores[:-1])))
 
 
 @dataclass(frozen=True)
