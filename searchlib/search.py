@@ -732,11 +732,12 @@ class Index:
         generation = self.manifest["generation"]
         with self._store.reader() as reader:
             docs_all = reader.doc_count_all()
+            segments = [offset for _, offset in reader.leaf_readers()]
         sidecar = impacts.load(self.location.path / generation, generation, docs_all)
         if sidecar is None:
             log.debug("no current impact sidecar in %s: searching with Whoosh", generation)
             return None
-        return _Accelerator.build(sidecar, self._table.names)
+        return _Accelerator.build(sidecar, self._table.names, segments)
 
     def _run_impacts(
         self,
@@ -770,7 +771,7 @@ class Index:
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
             best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs + 1]]
-            if _near_ties(first[best], parsed):
+            if accel.near_ties(best, first[best], parsed):
                 return None
             top = [(int(d), float(first[d])) for d in best[: params.feedback_docs]]
             ranked = ranking.with_feedback(searcher, parsed, top)
@@ -787,7 +788,7 @@ class Index:
             keep = scores >= cut  # all ties of the first place left out, for the checks below
             candidates, scores = candidates[keep], scores[keep]
         order = np.lexsort((accel.sidecar.id_rank[candidates], -scores))[: wanted + 1]
-        if _near_ties(scores[order], ranked):
+        if accel.near_ties(candidates[order], scores[order], ranked):
             return None
         order = order[:wanted]
         scored = [(int(d), float(final[d])) for d in candidates[order][wanted - limit :]]
@@ -996,21 +997,6 @@ class Index:
         }
 
 
-def _near_ties(ranked_scores: np.ndarray, query: wq.Query) -> bool:
-    """Whether Whoosh might order these best-first scores otherwise than the sidecar.
-
-    Whoosh adds three or more word scores in an order that depends on the index segment (a
-    tree weighted by each segment's document frequencies), so two articles with the same
-    score can differ in the last bits there, and their order then follows their segments,
-    not their ids. Such near ties are left to Whoosh; with one or two words addition is exact
-    in any order.
-    """
-    if len({text for _, text in query.iter_all_terms()}) < 3 or len(ranked_scores) < 2:
-        return False
-    gaps = ranked_scores[:-1] - ranked_scores[1:]
-    return bool(np.any(gaps <= 1e-12 * np.abs(ranked_scores[:-1])))
-
-
 @dataclass(frozen=True)
 class _Accelerator:
     """An impact sidecar with its entity columns under canonical names: scores bag-of-words
@@ -1020,9 +1006,13 @@ class _Accelerator:
     #: Per entity kind: (article, canonical name id) pairs, each pair once, and the canonical
     #: names in sorted order (so name ids sort as names do).
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    #: The first docnum of each Whoosh segment.
+    segments: np.ndarray
 
     @classmethod
-    def build(cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]]) -> _Accelerator:
+    def build(
+        cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]], segments: list[int]
+    ) -> _Accelerator:
         """Map the sidecar's raw entity names to canonical ones, as ``Index._entities`` does."""
         entities = {}
         for kind, (docs, raw_ids, raw_names) in sidecar.entities.items():
@@ -1034,7 +1024,22 @@ class _Accelerator:
             keys = np.unique(docs.astype(np.int64) * max(len(sorted_names), 1) + ids[raw_ids])
             width = max(len(sorted_names), 1)
             entities[kind] = (keys // width, keys % width, sorted_names)
-        return cls(sidecar, entities)
+        return cls(sidecar, entities, np.array(sorted(segments), np.int64))
+
+    def near_ties(self, docnums: np.ndarray, scores: np.ndarray, query: wq.Query) -> bool:
+        """Whether Whoosh might order these articles (best first) otherwise than the sidecar.
+
+        Whoosh adds three or more word scores in an order that depends on the segment (a tree
+        weighted by the segment's document frequencies), so equal scores in two segments can
+        differ in the last bits there and follow segment order, not id order. Such near ties
+        are left to Whoosh. Within a segment the order of addition is the same for every
+        article, and with one or two words addition is exact in any order.
+        """
+        if len({text for _, text in query.iter_all_terms()}) < 3 or len(scores) < 2:
+            return False
+        segment = np.searchsorted(self.segments, docnums, side="right")
+        close = scores[:-1] - scores[1:] <= 1e-12 * np.abs(scores[:-1])
+        return bool(np.any(close & (segment[:-1] != segment[1:])))
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,

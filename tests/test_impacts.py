@@ -253,10 +253,10 @@ def test_reuters_queries_give_the_whoosh_results(
     spy = Spy(monkeypatch)
     compared = run_identity(reuters_ix, spy, plain=150, filtered=150, seed=2)
     assert compared == 300
-    # Misspelt queries run twice; near ties of three or more words are left to Whoosh (Reuters
+    # Misspelt queries run twice; near ties of 3+ words across segments are left to Whoosh (Reuters
     # holds many duplicate articles), the rest the sidecar answered itself.
     print(f"reuters: {spy.fast} of {spy.calls} searches answered by the sidecar")
-    assert spy.calls >= compared and spy.fast >= 0.75 * spy.calls
+    assert spy.calls >= compared and spy.fast >= 0.9 * spy.calls
 
 
 def test_other_queries_fall_back_to_whoosh(
