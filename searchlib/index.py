@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+from . import impacts
 from .analysis import Article, news_analyzer, prepare
 from .entities import EntityTable, load_user_aliases
 from .errors import (
@@ -831,6 +832,7 @@ def build(
                     location, current, target, changes, to_write, report, progress, run
                 )
                 write_entity_table(location, target)
+                impacts.write(target, generation)
                 _write_json(target / SOURCES_STATE, state)
                 _checkpoint("committed")
                 _write_manifest(location, generation, patterns, mapping, len(winners))
@@ -955,6 +957,8 @@ def _link_segments(source: Path, target: Path) -> None:
     file system has none. Whoosh only ever adds files, so sharing them is safe."""
     for item in source.iterdir():
         if not item.is_file() or item.name in (SOURCES_STATE, ENTITY_TABLE) or "LOCK" in item.name:
+            continue
+        if item.name.startswith(impacts.PREFIX):  # each generation writes its own sidecar
             continue
         try:
             os.link(item, target / item.name)

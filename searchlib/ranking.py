@@ -249,10 +249,17 @@ def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) 
     if not params.feedback_docs or isinstance(query, wq.Every):
         return query
     top = searcher.search(query, filter=filter, limit=params.feedback_docs)
+    return with_feedback(searcher, query, list(top.items()))
+
+
+def with_feedback(searcher: Searcher, query: wq.Query, top: list[tuple[int, float]]) -> wq.Query:
+    """``query`` with the RM3 terms of its first pass's ``top`` ``(docnum, score)`` articles
+    (best first); :func:`expand` runs that first pass with Whoosh, the impact sidecar without."""
+    params: Params = getattr(searcher.weighting, "params", PARAMS)
     most = params.feedback_max_df * searcher.doc_count_all()
     eligible: dict[str, bool] = {}
     model: Counter[str] = Counter()
-    for docnum, score in top.items():
+    for docnum, score in top:
         stored = searcher.stored_fields(docnum)
         counts: Counter[str] = Counter()
         for field, weight in FIELD_WEIGHTS.items():
@@ -274,7 +281,7 @@ def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) 
                     break
         total = sum(count for _, count in best)
         for term, count in best:
-            model[term] += score * count / total
+            model[term] += score * count / total  # type: ignore[assignment]  # floats too
     chosen = model.most_common(params.feedback_terms)
     mass = sum(weight for _, weight in chosen)
     if not mass:

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import whoosh
 from whoosh import query as wq
 from whoosh.qparser import (
@@ -28,7 +29,7 @@ from whoosh.qparser import (
 )
 from whoosh.sorting import FieldFacet, ScoreFacet
 
-from . import display, frames, ranking
+from . import display, frames, impacts, ranking
 from . import index as store
 from .analysis import Article, stem, stopwords, word_spans
 from .errors import ArticleNotFoundError, InvalidDateError, QuerySyntaxError, SearchlibError
@@ -49,6 +50,9 @@ FIELD_BOOSTS = ranking.FIELD_WEIGHTS
 SORTS = ("relevance", "date")
 FACETS = ("person", "org", "place", "year")
 SNIPPET_CHARS = 240
+#: Score bag-of-words queries from the impact sidecar (:mod:`searchlib.impacts`) when the index
+#: has a current one; ``SEARCHLIB_IMPACTS=0`` makes every search go through Whoosh.
+USE_IMPACTS = os.environ.get("SEARCHLIB_IMPACTS", "1") != "0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,6 +558,9 @@ class Index:
         self._table = store.load_entity_table(location, self.manifest)
         self._stamp = self._manifest_stamp()
         self._columns: dict[int, list[tuple[str | None, dict[str, list[str]]]]] = {}
+        #: Whether searches may use the impact sidecar (tests compare both paths).
+        self.use_impacts = USE_IMPACTS
+        self._impacts = (self._version, self._load_impacts())
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -603,6 +610,7 @@ class Index:
                     self._table = store.load_entity_table(self.location, self.manifest)
                     self._stamp, self._version = stamp, self._version + 1
                     self._columns.clear()
+                    self._impacts = (self._version, self._load_impacts())
         searcher = getattr(self._local, "searcher", None)
         if searcher is None or self._local.version != self._version:
             if searcher is not None:
@@ -690,6 +698,11 @@ class Index:
         sort: str,
         explain: bool,
     ) -> Results:
+        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort, "explain": explain}
+        if self.use_impacts:
+            fast = self._run_impacts(searcher, query, parsed, flt, facet_limit, **options)
+            if fast is not None:
+                return fast
         matching = parsed if flt is None else wq.And([parsed, flt])
         docnums = sorted(searcher.docs_for_query(matching))
         wanted = page * limit
@@ -712,6 +725,83 @@ class Index:
             ),
             facets=self._facets(searcher, docnums, facet_limit),
             dates=self._dates(searcher, docnums),
+        )
+
+    def _load_impacts(self) -> _Accelerator | None:
+        """The current generation's impact sidecar with its facet columns, if it has one."""
+        generation = self.manifest["generation"]
+        with self._store.reader() as reader:
+            docs_all = reader.doc_count_all()
+            segments = [offset for _, offset in reader.leaf_readers()]
+        sidecar = impacts.load(self.location.path / generation, generation, docs_all)
+        if sidecar is None:
+            log.debug("no current impact sidecar in %s: searching with Whoosh", generation)
+            return None
+        return _Accelerator.build(sidecar, self._table.names, segments)
+
+    def _run_impacts(
+        self,
+        searcher: Searcher,
+        query: str,
+        parsed: wq.Query,
+        flt: wq.Query | None,
+        facet_limit: int,
+        *,
+        limit: int,
+        page: int,
+        sort: str,
+        explain: bool,
+    ) -> Results | None:
+        """:meth:`_run` from the impact sidecar, or ``None`` for queries it cannot answer
+        exactly (anything but words with AND, OR, NOT, + and -; sorting by date)."""
+        version, accel = self._impacts
+        if accel is None or not accel.sidecar.exact_dates or sort != "relevance":
+            return None
+        if version != self._local.version:
+            return None  # (a searcher of another generation than the sidecar: use Whoosh)
+        bag = accel.bag(parsed)
+        allowed = accel.filter_mask(searcher, flt)
+        if bag is None or allowed is None:
+            return None
+        matched, first = bag
+        matched &= allowed
+        docnums = np.flatnonzero(matched)
+        ranked, final = parsed, first
+        params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
+        if params.feedback_docs and len(docnums):
+            # Whoosh's top collector: best score first, the lower docnum first among equals.
+            best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs + 1]]
+            if accel.near_ties(best, first[best], parsed):
+                return None
+            top = [(int(d), float(first[d])) for d in best[: params.feedback_docs]]
+            ranked = ranking.with_feedback(searcher, parsed, top)
+            if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
+                extra = accel.bag(ranked.b)
+                if extra is None:
+                    return None
+                # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
+                final = first + np.where(matched & extra[0], extra[1], 0.0)
+        wanted = page * limit
+        candidates, scores = docnums, final[docnums]
+        if len(docnums) > wanted + 1:
+            cut = np.partition(scores, len(scores) - wanted - 1)[len(scores) - wanted - 1]
+            keep = scores >= cut  # all ties of the first place left out, for the checks below
+            candidates, scores = candidates[keep], scores[keep]
+        order = np.lexsort((accel.sidecar.id_rank[candidates], -scores))[: wanted + 1]
+        if accel.near_ties(candidates[order], scores[order], ranked):
+            return None
+        order = order[:wanted]
+        scored = [(int(d), float(final[d])) for d in candidates[order][wanted - limit :]]
+        return Results(
+            query=query,
+            total=len(docnums),
+            page=page,
+            limit=limit,
+            hits=self._hits(
+                searcher, parsed, scored, wanted - limit + 1, explain=explain, ranked=ranked
+            ),
+            facets=accel.facets(matched, facet_limit),
+            dates=accel.dates(docnums),
         )
 
     def _hits(
@@ -905,6 +995,155 @@ class Index:
             "generation": self.manifest["generation"],
             "sources": self.manifest.get("sources", []),
         }
+
+
+@dataclass(frozen=True)
+class _Accelerator:
+    """An impact sidecar with its entity columns under canonical names: scores bag-of-words
+    queries, filters and counts facets with numpy, as :meth:`Index._run` does with Whoosh."""
+
+    sidecar: impacts.Sidecar
+    #: Per entity kind: (article, canonical name id) pairs, each pair once, and the canonical
+    #: names in sorted order (so name ids sort as names do).
+    entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    #: The first docnum of each Whoosh segment.
+    segments: np.ndarray
+
+    @classmethod
+    def build(
+        cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]], segments: list[int]
+    ) -> _Accelerator:
+        """Map the sidecar's raw entity names to canonical ones, as ``Index._entities`` does."""
+        entities = {}
+        for kind, (docs, raw_ids, raw_names) in sidecar.entities.items():
+            canonical = [names.get(kind, {}).get(raw, raw) for raw in raw_names]
+            sorted_names = sorted(set(canonical))
+            number = {name: i for i, name in enumerate(sorted_names)}
+            ids = np.array([number[name] for name in canonical], np.int64)
+            # An article that names one entity two ways counts once.
+            keys = np.unique(docs.astype(np.int64) * max(len(sorted_names), 1) + ids[raw_ids])
+            width = max(len(sorted_names), 1)
+            entities[kind] = (keys // width, keys % width, sorted_names)
+        return cls(sidecar, entities, np.array(sorted(segments), np.int64))
+
+    def near_ties(self, docnums: np.ndarray, scores: np.ndarray, query: wq.Query) -> bool:
+        """Whether Whoosh might order these articles (best first) otherwise than the sidecar.
+
+        Whoosh adds three or more word scores in an order that depends on the segment (a tree
+        weighted by the segment's document frequencies), so equal scores in two segments can
+        differ in the last bits there and follow segment order, not id order. Such near ties
+        are left to Whoosh. Within a segment the order of addition is the same for every
+        article, and with one or two words addition is exact in any order.
+        """
+        if len({text for _, text in query.iter_all_terms()}) < 3 or len(scores) < 2:
+            return False
+        segment = np.searchsorted(self.segments, docnums, side="right")
+        close = scores[:-1] - scores[1:] <= 1e-12 * np.abs(scores[:-1])
+        return bool(np.any(close & (segment[:-1] != segment[1:])))
+
+    def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
+        AND, AND NOT and AND MAYBE (``+``), or ``None`` for any other query."""
+        n = self.sidecar.docs_all
+        kind = type(query)
+        if query is wq.NullQuery:  # only stop words: nothing matches
+            return np.zeros(n, bool), np.zeros(n)
+        if kind is ranking.FieldsTerm:
+            terms = query.subqueries
+            if (
+                any(type(t) is not wq.Term for t in terms)
+                or len({t.text for t in terms}) != 1
+                or len(terms) != len(ranking.FIELD_WEIGHTS)
+                or {t.fieldname: t.boost for t in terms} != ranking.FIELD_WEIGHTS
+            ):
+                return None  # the sidecar holds tf~ for the default field weights only
+            docs, tf = self.sidecar.postings(terms[0].text)
+            matched, scores = np.zeros(n, bool), np.zeros(n)
+            matched[docs] = True
+            scores[docs] = impacts.word_scores(tf, len(docs), n, query.boost)
+            matched &= ~self.sidecar.deleted
+            return matched, scores
+        if kind in (wq.Or, wq.And) and query.boost == 1.0:
+            if kind is wq.Or and (query.minmatch or query.scale):
+                return None
+            parts = [self.bag(sub) for sub in query.subqueries]
+            if not parts or any(p is None for p in parts):
+                return None
+            masks = [p[0] for p in parts if p is not None]
+            matched = np.logical_or.reduce(masks) if kind is wq.Or else np.logical_and.reduce(masks)
+            total = np.zeros(n)
+            for part in parts:  # each part's scores are 0 where it does not match
+                assert part is not None
+                total += part[1]
+            return matched, np.where(matched, total, 0.0)
+        if kind in (wq.AndNot, wq.AndMaybe):
+            a, b = self.bag(query.a), self.bag(query.b)
+            if a is None or b is None:
+                return None
+            if kind is wq.AndNot:
+                matched = a[0] & ~b[0]
+                return matched, np.where(matched, a[1], 0.0)
+            return a[0], a[1] + np.where(a[0], b[1], 0.0)
+        return None
+
+    def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
+        """The live articles that pass a :func:`build_filter` filter, or ``None`` if the
+        filter has another shape. Dates come from the date column; entities from Whoosh's
+        own postings of the (few) filter terms."""
+        sidecar = self.sidecar
+        if flt is None:
+            return ~sidecar.deleted
+        if type(flt) is wq.And:
+            masks = [self.filter_mask(searcher, sub) for sub in flt.subqueries]
+            if any(m is None for m in masks):
+                return None
+            return np.logical_and.reduce([m for m in masks if m is not None])
+        if type(flt) is wq.TermRange and flt.fieldname == "date":
+            bounds = [flt.start, flt.end]
+            if flt.startexcl or flt.endexcl or not sidecar.exact_dates:
+                return None
+            if any(b and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", b) for b in bounds):
+                return None
+            matched = (sidecar.dates != 0) & ~sidecar.deleted
+            if flt.start:
+                matched &= sidecar.dates >= int(flt.start.replace("-", ""))
+            if flt.end:
+                matched &= sidecar.dates <= int(flt.end.replace("-", ""))
+            return matched
+        fields = {getattr(t, "fieldname", None) for t in flt.leaves()}
+        if type(flt) in (wq.Term, wq.Or) and fields <= set(store.ENTITY_FIELDS):
+            matched = np.zeros(sidecar.docs_all, bool)
+            matched[list(searcher.docs_for_query(flt))] = True
+            return matched & ~sidecar.deleted
+        return None
+
+    def facets(self, matched: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
+        """Facet counts over the matching articles, as :meth:`Index._facets` gives them."""
+        out = {}
+        for name in FACETS:
+            if name == "year":
+                dates = self.sidecar.dates[matched]
+                years, counts = np.unique(dates[dates != 0] // 10000, return_counts=True)
+                values = [f"{y:04d}" for y in years.tolist()]
+            else:
+                docs, ids, names = self.entities[name]
+                counts = np.bincount(ids[matched[docs]], minlength=len(names))
+                values = names
+            present = np.flatnonzero(counts)
+            # Most articles first, then by value (ids and years are in value order).
+            order = present[np.lexsort((present, -counts[present]))][:most]
+            out[name] = [FacetValue(values[i], int(counts[i])) for i in order.tolist()]
+        return out
+
+    def dates(self, docnums: np.ndarray) -> Counter[str | None]:
+        """How many of these articles were published on each date (``None``: undated)."""
+        values, counts = np.unique(self.sidecar.dates[docnums], return_counts=True)
+        return Counter(
+            {
+                (f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v else None): int(c)
+                for v, c in zip(values.tolist(), counts.tolist(), strict=True)
+            }
+        )
 
 
 def _text(term: str | bytes) -> str:

@@ -1,0 +1,119 @@
+"""Before/after of the impact sidecar: query latency through Whoosh and through the sidecar.
+
+    python benchmarks/impacts.py INDEX --corpus 100k [--queries 50]
+
+INDEX is a built searchlib index, for example one left by ``speed.py --keep-indexes`` in
+``~/.cache/searchlib-bench/indexes/100k/searchlib/index``. It is not changed: its current
+generation is hard-linked into a temporary folder and the sidecar written there (timed). Then
+the speed benchmark's 1-, 2- and 5-10-word queries run through both paths of the same open
+index (``Index.search`` counts its four facets every time), after a warm-up, and each query's
+two answers are compared (ids, scores, total, facets). Prints p50/p95 in ms per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import speed  # the benchmark's corpora and queries
+
+import searchlib
+from searchlib import impacts
+from searchlib.index import MANIFEST, SOURCES_STATE
+
+CLASSES = ("1-word", "2-word", "5-10-word")
+#: Searches the sidecar answered (a near tie of 3+ words sends one to Whoosh: search._near_ties).
+answered: list[bool] = []
+
+
+def _counted(run: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        result = run(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    return counted
+
+
+def copy_index(source: Path, target: Path) -> str:
+    """Hard-link the current generation of ``source`` into ``target``; its generation name."""
+    target.mkdir()
+    shutil.copy(source / MANIFEST, target / MANIFEST)
+    manifest = (target / MANIFEST).read_text("utf-8")
+    generation = next(p.name for p in source.glob("gen-*") if f'"{p.name}"' in manifest)
+    (target / generation).mkdir()
+    for item in (source / generation).iterdir():
+        if item.is_file() and item.name != SOURCES_STATE:
+            os.link(item, target / generation / item.name)
+    return generation
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("index", type=Path)
+    parser.add_argument("--corpus", default="100k")
+    parser.add_argument("--queries", type=int, default=50, help="per class")
+    parser.add_argument("--workdir", type=Path, default=speed.DEFAULT_WORKDIR)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "index"
+        generation = copy_index(args.index, folder)
+        started = time.perf_counter()
+        impacts.write(folder / generation, generation)
+        seconds = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in (folder / generation).glob(f"{impacts.PREFIX}*"))
+        print(f"sidecar: built in {seconds:.1f} s, {size / 2**20:.1f} MB")
+        searchlib.Index._run_impacts = _counted(searchlib.Index._run_impacts)  # type: ignore[method-assign]
+        ix = searchlib.open(folder)
+        assert ix._impacts[1] is not None, "the sidecar did not load"
+        corpus = speed.corpus_file(args.corpus, speed.DEFAULT_DATA, args.workdir)
+        queries = speed.make_queries(corpus, args.queries + 5)
+        for name in CLASSES:  # warm-up with other queries than the timed ones
+            for query in queries[name][args.queries :]:
+                for use in (False, True):
+                    ix.use_impacts = use
+                    ix.search(speed.query_text(query))
+        for name in CLASSES:
+            times: dict[bool, list[float]] = {False: [], True: []}
+            answered.clear()
+            for query in queries[name][: args.queries]:
+                answers = {}
+                for use in (False, True):
+                    ix.use_impacts = use
+                    started = time.perf_counter()
+                    results = ix.search(speed.query_text(query))
+                    times[use].append(1000 * (time.perf_counter() - started))
+                    answers[use] = (
+                        [h.id for h in results],
+                        [round(h.score, 9) for h in results],
+                        results.total,
+                        results.facets,
+                    )
+                assert answers[False] == answers[True], query
+            before, after = times[False], times[True]
+            print(
+                f"{name}: Whoosh p50 {statistics.median(before):.1f} ms, "
+                f"p95 {percentile(before, 0.95):.1f} ms; sidecar p50 "
+                f"{statistics.median(after):.1f} ms, p95 {percentile(after, 0.95):.1f} ms "
+                f"(p50 ×{statistics.median(before) / statistics.median(after):.1f}); "
+                f"{sum(answered)} of {len(answered)} answered by the sidecar"
+            )
+
+
+if __name__ == "__main__":
+    main()
