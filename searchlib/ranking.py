@@ -126,8 +126,13 @@ class FieldsTerm(CompoundQuery):
                 parts.setdefault(docnum, {})[term.fieldname] = term.boost * weight / norm
         if parent is searcher:
             df = len(parts)
-        else:  # one segment of several: df counts the whole index
-            df = len({d for t in self.subqueries for d, _ in _postings(parent, t, "weight")})
+        else:  # one segment of several: df counts the whole index, once per searcher
+            cache = parent.__dict__.setdefault("_searchlib_df", {})
+            word = tuple((t.fieldname, t.text) for t in self.subqueries)
+            if word not in cache:
+                postings = (_postings(parent, t, "weight") for t in self.subqueries)
+                cache[word] = len({d for found in postings for d, _ in found})
+            df = cache[word]
         weight = self.boost * idf(parent.doc_count_all(), df)
         k1 = params.k1
         out = {}
