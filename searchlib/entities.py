@@ -21,7 +21,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -31,17 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis import fold
-from .errors import IndexDamagedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from .ner import Mention
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
 
 KINDS = ("person", "org", "place")
 KIND_OF_TAG = {"PER": "person", "ORG": "org", "LOC": "place"}
@@ -454,27 +447,6 @@ def _spelling_variants(a: str, b: str) -> bool:
             return False
         close += 1
     return close > 0
-
-
-def load_user_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
-    """Read ``indexes/NAME.aliases.toml``: ``[person]`` ``"Canonical Name" = ["Alias", …]``."""
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise IndexDamagedError(
-            f"cannot read aliases file {path}: {error}", "fix the TOML"
-        ) from error
-    aliases: dict[str, dict[str, list[str]]] = {}
-    for kind, entries in data.items():
-        if kind not in KINDS or not isinstance(entries, dict):
-            raise IndexDamagedError(
-                f"{path}: unknown section [{kind}]", "use [person], [org] or [place]"
-            )
-        aliases[kind] = {
-            str(canonical): [str(a) for a in (names if isinstance(names, list) else [names])]
-            for canonical, names in entries.items()
-        }
-    return aliases
 
 
 def count_names(articles: Iterable[Mapping[str, Iterable[str]]]) -> dict[str, Counter[str]]:

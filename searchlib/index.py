@@ -50,7 +50,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import impacts
 from .analysis import Article, news_analyzer, prepare
-from .entities import EntityTable, load_user_aliases
+from .entities import KINDS, EntityTable
 from .errors import (
     IndexDamagedError,
     IndexLockedError,
@@ -183,6 +183,31 @@ def make_schema() -> Schema:
 # Where indexes are
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file of the user's (a definition, an aliases file), or a clear error."""
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise IndexDamagedError(
+            f"cannot read {what} {path}: {error}", "fix the TOML file"
+        ) from error
+
+
+def load_user_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
+    """Read ``indexes/NAME.aliases.toml``: ``[person]`` ``"Canonical Name" = ["Alias", …]``."""
+    aliases: dict[str, dict[str, list[str]]] = {}
+    for kind, entries in read_toml(path, "aliases file").items():
+        if kind not in KINDS or not isinstance(entries, dict):
+            raise IndexDamagedError(
+                f"{path}: unknown section [{kind}]", "use [person], [org] or [place]"
+            )
+        aliases[kind] = {
+            str(canonical): [str(a) for a in (names if isinstance(names, list) else [names])]
+            for canonical, names in entries.items()
+        }
+    return aliases
+
+
 @dataclass(frozen=True)
 class IndexDefinition:
     """An index defined in ``indexes/NAME.toml``: its name and where its articles come from.
@@ -201,12 +226,7 @@ class IndexDefinition:
     @classmethod
     def load(cls, path: Path) -> IndexDefinition:
         """Read a definition file, raising :class:`IndexDamagedError` if it is malformed."""
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise IndexDamagedError(
-                f"cannot read index definition {path}: {error}", "fix the TOML file"
-            ) from error
+        data = read_toml(path, "index definition")
         sources = data.get("sources")
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
             raise IndexDamagedError(
