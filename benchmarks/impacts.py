@@ -32,7 +32,7 @@ from searchlib import impacts
 from searchlib.index import MANIFEST, SOURCES_STATE
 
 CLASSES = ("1-word", "2-word", "5-10-word")
-#: Searches the sidecar answered (a near tie of 3+ words sends one to Whoosh: search._near_ties).
+#: Searches the sidecar answered (the others go to Whoosh: phrases, prefixes, sort by date…).
 answered: list[bool] = []
 
 

@@ -241,6 +241,73 @@ def count_repeats(query: wq.Query) -> wq.Query:
     return out
 
 
+class _InQueryOrder:
+    """An ``Or``/``And`` of BM25F words whose score is the sum of theirs added in query order.
+
+    Whoosh adds a compound's scores along a tree it shapes by each segment's term statistics, so
+    two articles with equal word scores in different segments could get sums that differ in the
+    last bit, and ties would then follow segment order. Added in query order, an article's score
+    does not depend on its segment, and the impact sidecar (which adds in the same order) gives
+    the very same numbers.
+    """
+
+    subqueries: list[wq.Query]
+    boost: float
+    intersect: bool = False
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        """The matching articles with their summed scores, computed up front."""
+        weighting = context.weighting if context is not None else searcher.weighting
+        tables = [_scored(sub.matcher(searcher, context)) for sub in self.subqueries]
+        if self.intersect:
+            common = set.intersection(*(set(t) for t in tables)) if tables else set()
+            tables = [{d: s for d, s in t.items() if d in common} for t in tables]
+        total: dict[int, float] = {}
+        for table in tables:
+            for docnum, score in table.items():
+                total[docnum] = total.get(docnum, 0.0) + score
+        if not total:
+            return NullMatcher()
+        ids = sorted(total)
+        if weighting is None:  # matching only, no scores wanted
+            return ListMatcher(ids)
+        return ListMatcher(ids, [total[d] for d in ids])
+
+
+class SumOr(_InQueryOrder, wq.Or):
+    """``Or`` of words, summed in query order (see :class:`_InQueryOrder`)."""
+
+
+class SumAnd(_InQueryOrder, wq.And):
+    """``And`` of words, summed in query order (see :class:`_InQueryOrder`)."""
+
+    intersect = True
+
+
+def _scored(matcher: Any) -> dict[int, float]:
+    out = {}
+    while matcher.is_active():
+        out[matcher.id()] = matcher.score()
+        matcher.next()
+    return out
+
+
+def in_query_order(query: wq.Query) -> wq.Query:
+    """``query`` with each ``Or``/``And`` of words (and of such groups) summed in query order."""
+    query = query.apply(in_query_order)
+    kind = {wq.Or: SumOr, wq.And: SumAnd}.get(type(query))
+    subs = getattr(query, "subqueries", ())
+    if (
+        kind is None
+        or query.boost != 1.0
+        or getattr(query, "minmatch", 0)
+        or getattr(query, "scale", None)
+        or not all(isinstance(sub, (FieldsTerm, SumOr, SumAnd)) for sub in subs)
+    ):
+        return query
+    return kind(list(subs))
+
+
 # ---------------------------------------------------------------------------------------------
 # Pseudo-relevance feedback
 
@@ -262,7 +329,8 @@ def with_feedback(searcher: Searcher, query: wq.Query, top: list[tuple[int, floa
     (best first); :func:`expand` runs that first pass with Whoosh, the impact sidecar without."""
     params: Params = getattr(searcher.weighting, "params", PARAMS)
     most = params.feedback_max_df * searcher.doc_count_all()
-    eligible: dict[str, bool] = {}
+    # Whether a term may be a feedback term depends only on the index: asked once per searcher.
+    eligible: dict[str, bool] = searcher.__dict__.setdefault(f"_searchlib_feedback_{most}", {})
     model: Counter[str] = Counter()
     for docnum, score in top:
         stored = searcher.stored_fields(docnum)
@@ -296,7 +364,7 @@ def with_feedback(searcher: Searcher, query: wq.Query, top: list[tuple[int, floa
         FieldsTerm([wq.Term(f, term, boost=w) for f, w in FIELD_WEIGHTS.items()], boost=scale * x)
         for term, x in chosen
     ]
-    return wq.AndMaybe(query, wq.Or(terms))
+    return wq.AndMaybe(query, in_query_order(wq.Or(terms)))
 
 
 def query_weight(query: wq.Query) -> float:

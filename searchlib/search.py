@@ -281,6 +281,9 @@ def parse_query(text: str, schema: Any) -> wq.Query:
     text = text.strip()
     if not text or text == "*":
         return wq.Every()
+    plain = _parse_plain_words(text, schema)
+    if plain is not None:
+        return plain
     check_syntax(text)
     try:
         parser = _parser(schema, operators=not _all_capitals(text))
@@ -293,7 +296,32 @@ def parse_query(text: str, schema: Any) -> wq.Query:
             f"cannot parse query {text!r} ({type(error).__name__}: {error})",
             "check its operators and parentheses: a group cannot hold only excluded words",
         ) from error
-    return _restrict(_exclude(parsed))
+    return ranking.in_query_order(_restrict(_exclude(parsed)))
+
+
+# A query of words and spaces only, and the words that make one more than that.
+_PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+
+def _parse_plain_words(text: str, schema: Any) -> wq.Query | None:
+    """What :func:`parse_query` gives for a query of plain words, built without Whoosh's parser
+    (which took most of a fast search's time); ``None`` for any other query."""
+    if not _PLAIN_WORDS.fullmatch(text) or _all_capitals(text):
+        return None
+    words = text.split()
+    if not _OPERATOR_WORDS.isdisjoint(words):
+        return None
+    # Each word is one token or none (a stop word): analysing the whole text at once gives the
+    # words' terms in order.
+    title, body = (list(schema[name].process_text(text, mode="query")) for name in SEARCH_FIELDS)
+    if title != body:
+        return None
+    groups = [
+        wq.Or([wq.Term(name, term, boost=FIELD_BOOSTS[name]) for name in SEARCH_FIELDS])
+        for term in body
+    ]
+    return ranking.in_query_order(_restrict(_exclude(ranking.prepare(wq.Or(groups)))))
 
 
 def _exclude(parsed: wq.Query) -> wq.Query:
@@ -340,7 +368,8 @@ def suggest_spelling(searcher: Searcher, text: str) -> str | None:
     or ``None`` when every word is known (or nothing better is found)."""
     skip = [match.span() for match in _NOT_SPELLED.finditer(text)]
     reader, stops = searcher.reader(), stopwords()
-    corrector = searcher.corrector("body")
+    # Each lookup asks every segment; most queries repeat words of earlier ones.
+    known: dict[str, bool] = searcher.__dict__.setdefault("_searchlib_known_words", {})
     pieces, cursor, changed = [], 0, False
     for word, start, end in word_spans(text):
         if len(word) < 4 or not word.isalpha() or word in stops:
@@ -348,8 +377,13 @@ def suggest_spelling(searcher: Searcher, text: str) -> str | None:
         if any(lo <= start < hi for lo, hi in skip):
             continue
         stemmed = stem(word)
-        if any(reader.doc_frequency(name, stemmed) for name in SEARCH_FIELDS):
+        if stemmed not in known:
+            if len(known) > 100_000:
+                known.clear()
+            known[stemmed] = any(reader.doc_frequency(name, stemmed) for name in SEARCH_FIELDS)
+        if known[stemmed]:
             continue
+        corrector = searcher.corrector("body")
         found = corrector.suggest(word, limit=1, maxdist=1 if len(word) <= 5 else 2)
         if found:
             pieces += [text[cursor:start], _same_case(text[start:end], found[0])]
@@ -429,13 +463,7 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> list
     ]
     start = 0
     if matches:
-        best = max(
-            range(len(matches)),
-            key=lambda i: (
-                len({m[2] for m in matches[i:] if m[0] < matches[i][0] + width - 40}),
-                -i,
-            ),
-        )
+        best = _richest_window(matches, width - 40)
         start = _word_boundary_before(text, max(0, matches[best][0] - 40))
     stop = min(len(text), start + width)
     if stop < len(text):
@@ -452,6 +480,23 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> list
     if stop < len(text):
         pieces.append(("…", False))
     return _keep_spaces(pieces)
+
+
+def _richest_window(matches: list[tuple[int, int, str]], span: int) -> int:
+    """The first match whose next ``span`` characters hold the most distinct terms (one pass
+    of a sliding window: long articles can hold hundreds of matches)."""
+    in_window: Counter[str] = Counter()
+    best, most, end = 0, 0, 0
+    for i, (start, _, term) in enumerate(matches):
+        while end < len(matches) and matches[end][0] < start + max(span, 1):
+            in_window[matches[end][2]] += 1
+            end += 1
+        if len(in_window) > most:
+            best, most = i, len(in_window)
+        in_window[term] -= 1
+        if not in_window[term]:
+            del in_window[term]
+    return best
 
 
 def _keep_spaces(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
@@ -637,6 +682,7 @@ class Index:
         facet_limit: int = 20,
         explain: bool = False,
         correct: bool = True,
+        snippets: bool = True,
     ) -> Results:
         """Rank the articles that match ``query`` and count facets over all of them.
 
@@ -662,6 +708,9 @@ class Index:
         correct:
             Suggest a spelling correction for words the index does not know and, when the
             query finds nothing, search the correction instead (``Results.corrected``).
+        snippets:
+            Pick a passage of each hit's text (``Hit.snippet``); ``False`` leaves them empty,
+            for scripts that want only ids, titles and scores, faster.
         """
         if limit < 1 or page < 1:
             raise ValueError("limit and page must be at least 1")
@@ -673,7 +722,8 @@ class Index:
         flt = build_filter(
             date_from, date_to, **{kind: self._variants(kind, v) for kind, v in wanted.items()}
         )
-        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort, "explain": explain}
+        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort}
+        options.update(explain=explain, snippets=snippets)
         results = self._run(searcher, query, parsed, flt, facet_limit, **options)
         suggestion = suggest_spelling(searcher, query) if correct else None
         if suggestion is None:
@@ -697,8 +747,10 @@ class Index:
         page: int,
         sort: str,
         explain: bool,
+        snippets: bool,
     ) -> Results:
-        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort, "explain": explain}
+        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort}
+        options.update(explain=explain, snippets=snippets)
         if self.use_impacts:
             fast = self._run_impacts(searcher, query, parsed, flt, facet_limit, **options)
             if fast is not None:
@@ -721,7 +773,13 @@ class Index:
             page=page,
             limit=limit,
             hits=self._hits(
-                searcher, parsed, scored, wanted - limit + 1, explain=explain, ranked=ranked
+                searcher,
+                parsed,
+                scored,
+                wanted - limit + 1,
+                explain=explain,
+                ranked=ranked,
+                snippets=snippets,
             ),
             facets=self._facets(searcher, docnums, facet_limit),
             dates=self._dates(searcher, docnums),
@@ -732,12 +790,11 @@ class Index:
         generation = self.manifest["generation"]
         with self._store.reader() as reader:
             docs_all = reader.doc_count_all()
-            segments = [offset for _, offset in reader.leaf_readers()]
         sidecar = impacts.load(self.location.path / generation, generation, docs_all)
         if sidecar is None:
             log.debug("no current impact sidecar in %s: searching with Whoosh", generation)
             return None
-        return _Accelerator.build(sidecar, self._table.names, segments)
+        return _Accelerator.build(sidecar, self._table.names)
 
     def _run_impacts(
         self,
@@ -751,6 +808,7 @@ class Index:
         page: int,
         sort: str,
         explain: bool,
+        snippets: bool,
     ) -> Results | None:
         """:meth:`_run` from the impact sidecar, or ``None`` for queries it cannot answer
         exactly (anything but words with AND, OR, NOT, + and -; sorting by date)."""
@@ -770,10 +828,8 @@ class Index:
         params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
-            best = docnums[np.lexsort((docnums, -first[docnums]))[: params.feedback_docs + 1]]
-            if accel.near_ties(best, first[best], parsed):
-                return None
-            top = [(int(d), float(first[d])) for d in best[: params.feedback_docs]]
+            best = _best(docnums, first[docnums], docnums, params.feedback_docs)
+            top = [(int(d), float(first[d])) for d in best]
             ranked = ranking.with_feedback(searcher, parsed, top)
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 extra = accel.bag(ranked.b)
@@ -782,23 +838,21 @@ class Index:
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
                 final = first + np.where(matched & extra[0], extra[1], 0.0)
         wanted = page * limit
-        candidates, scores = docnums, final[docnums]
-        if len(docnums) > wanted + 1:
-            cut = np.partition(scores, len(scores) - wanted - 1)[len(scores) - wanted - 1]
-            keep = scores >= cut  # all ties of the first place left out, for the checks below
-            candidates, scores = candidates[keep], scores[keep]
-        order = np.lexsort((accel.sidecar.id_rank[candidates], -scores))[: wanted + 1]
-        if accel.near_ties(candidates[order], scores[order], ranked):
-            return None
-        order = order[:wanted]
-        scored = [(int(d), float(final[d])) for d in candidates[order][wanted - limit :]]
+        best = _best(docnums, final[docnums], accel.sidecar.id_rank[docnums], wanted)
+        scored = [(int(d), float(final[d])) for d in best[wanted - limit :]]
         return Results(
             query=query,
             total=len(docnums),
             page=page,
             limit=limit,
             hits=self._hits(
-                searcher, parsed, scored, wanted - limit + 1, explain=explain, ranked=ranked
+                searcher,
+                parsed,
+                scored,
+                wanted - limit + 1,
+                explain=explain,
+                ranked=ranked,
+                snippets=snippets,
             ),
             facets=accel.facets(matched, facet_limit),
             dates=accel.dates(docnums),
@@ -813,12 +867,13 @@ class Index:
         *,
         explain: bool = False,
         ranked: wq.Query | None = None,
+        snippets: bool = True,
     ) -> list[Hit]:
         terms = {_text(text) for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
         hits = []
         for rank, (docnum, score) in enumerate(scored, first_rank):
             stored = searcher.stored_fields(docnum)
-            pieces = make_snippet(stored.get("body", ""), terms)
+            pieces = make_snippet(stored.get("body", ""), terms) if snippets else []
             hits.append(
                 Hit(
                     rank=rank,
@@ -1006,13 +1061,12 @@ class _Accelerator:
     #: Per entity kind: (article, canonical name id) pairs, each pair once, and the canonical
     #: names in sorted order (so name ids sort as names do).
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
-    #: The first docnum of each Whoosh segment.
-    segments: np.ndarray
+    #: Articles not deleted, and each article's year (0: undated); read-only.
+    live: np.ndarray
+    years: np.ndarray
 
     @classmethod
-    def build(
-        cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]], segments: list[int]
-    ) -> _Accelerator:
+    def build(cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]]) -> _Accelerator:
         """Map the sidecar's raw entity names to canonical ones, as ``Index._entities`` does."""
         entities = {}
         for kind, (docs, raw_ids, raw_names) in sidecar.entities.items():
@@ -1024,45 +1078,36 @@ class _Accelerator:
             keys = np.unique(docs.astype(np.int64) * max(len(sorted_names), 1) + ids[raw_ids])
             width = max(len(sorted_names), 1)
             entities[kind] = (keys // width, keys % width, sorted_names)
-        return cls(sidecar, entities, np.array(sorted(segments), np.int64))
-
-    def near_ties(self, docnums: np.ndarray, scores: np.ndarray, query: wq.Query) -> bool:
-        """Whether Whoosh might order these articles (best first) otherwise than the sidecar.
-
-        Whoosh adds three or more word scores in an order that depends on the segment (a tree
-        weighted by the segment's document frequencies), so equal scores in two segments can
-        differ in the last bits there and follow segment order, not id order. Such near ties
-        are left to Whoosh. Within a segment the order of addition is the same for every
-        article, and with one or two words addition is exact in any order.
-        """
-        if len({text for _, text in query.iter_all_terms()}) < 3 or len(scores) < 2:
-            return False
-        segment = np.searchsorted(self.segments, docnums, side="right")
-        close = scores[:-1] - scores[1:] <= 1e-12 * np.abs(scores[:-1])
-        return bool(np.any(close & (segment[:-1] != segment[1:])))
+        live = ~sidecar.deleted
+        years = (sidecar.dates // 10000).astype(np.int32)
+        live.flags.writeable = years.flags.writeable = False
+        return cls(sidecar, entities, live, years)
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
         AND, AND NOT and AND MAYBE (``+``), or ``None`` for any other query."""
         n = self.sidecar.docs_all
-        kind = type(query)
+        kind = _PLAIN_KIND.get(type(query), type(query))
         if query is wq.NullQuery:  # only stop words: nothing matches
             return np.zeros(n, bool), np.zeros(n)
         if kind is ranking.FieldsTerm:
-            terms = query.subqueries
-            if (
-                any(type(t) is not wq.Term for t in terms)
-                or len({t.text for t in terms}) != 1
-                or len(terms) != len(ranking.FIELD_WEIGHTS)
-                or {t.fieldname: t.boost for t in terms} != ranking.FIELD_WEIGHTS
-            ):
-                return None  # the sidecar holds tf~ for the default field weights only
-            docs, tf = self.sidecar.postings(terms[0].text)
-            matched, scores = np.zeros(n, bool), np.zeros(n)
+            query = wq.Or([query])
+            kind = wq.Or
+        if kind is wq.Or and all(type(sub) is ranking.FieldsTerm for sub in query.subqueries):
+            # The common query, words joined by OR: one pass over their postings. bincount adds
+            # each article's word scores in query order, as the dense sum below does.
+            words = [self.word(sub) for sub in query.subqueries]
+            if query.boost != 1.0 or query.minmatch or query.scale:
+                return None
+            if any(d is None for d, _ in words):
+                return None
+            docs = np.concatenate([d for d, _ in words if d is not None] or [np.zeros(0, int)])
+            weights = np.concatenate([w for _, w in words if w is not None] or [np.zeros(0)])
+            matched = np.zeros(n, bool)
             matched[docs] = True
-            scores[docs] = impacts.word_scores(tf, len(docs), n, query.boost)
-            matched &= ~self.sidecar.deleted
-            return matched, scores
+            matched &= self.live
+            scores = np.bincount(docs, weights, minlength=n)
+            return matched, np.where(matched, scores, 0.0)
         if kind in (wq.Or, wq.And) and query.boost == 1.0:
             if kind is wq.Or and (query.minmatch or query.scale):
                 return None
@@ -1086,13 +1131,27 @@ class _Accelerator:
             return a[0], a[1] + np.where(a[0], b[1], 0.0)
         return None
 
+    def word(self, query: ranking.FieldsTerm) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The articles holding one BM25F word and its scores there, or ``(None, None)`` for
+        field weights other than the sidecar's."""
+        terms = query.subqueries
+        if (
+            any(type(t) is not wq.Term for t in terms)
+            or len({t.text for t in terms}) != 1
+            or len(terms) != len(ranking.FIELD_WEIGHTS)
+            or {t.fieldname: t.boost for t in terms} != ranking.FIELD_WEIGHTS
+        ):
+            return None, None  # the sidecar holds tf~ for the default field weights only
+        docs, tf = self.sidecar.postings(terms[0].text)
+        return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
+
     def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
         """The live articles that pass a :func:`build_filter` filter, or ``None`` if the
         filter has another shape. Dates come from the date column; entities from Whoosh's
         own postings of the (few) filter terms."""
         sidecar = self.sidecar
         if flt is None:
-            return ~sidecar.deleted
+            return self.live
         if type(flt) is wq.And:
             masks = [self.filter_mask(searcher, sub) for sub in flt.subqueries]
             if any(m is None for m in masks):
@@ -1122,17 +1181,17 @@ class _Accelerator:
         out = {}
         for name in FACETS:
             if name == "year":
-                dates = self.sidecar.dates[matched]
-                years, counts = np.unique(dates[dates != 0] // 10000, return_counts=True)
-                values = [f"{y:04d}" for y in years.tolist()]
+                counts = np.bincount(self.years[matched], minlength=1)
+                counts[0] = 0  # undated
+                label: Callable[[int], str] = "{:04d}".format
             else:
                 docs, ids, names = self.entities[name]
                 counts = np.bincount(ids[matched[docs]], minlength=len(names))
-                values = names
+                label = names.__getitem__
             present = np.flatnonzero(counts)
             # Most articles first, then by value (ids and years are in value order).
             order = present[np.lexsort((present, -counts[present]))][:most]
-            out[name] = [FacetValue(values[i], int(counts[i])) for i in order.tolist()]
+            out[name] = [FacetValue(label(i), int(counts[i])) for i in order.tolist()]
         return out
 
     def dates(self, docnums: np.ndarray) -> Counter[str | None]:
@@ -1144,6 +1203,21 @@ class _Accelerator:
                 for v, c in zip(values.tolist(), counts.tolist(), strict=True)
             }
         )
+
+
+# The sidecar adds scores in query order, as these do, and as Whoosh's Or and And do within
+# one segment.
+_PLAIN_KIND: dict[type, type] = {ranking.SumOr: wq.Or, ranking.SumAnd: wq.And}
+
+
+def _best(docnums: np.ndarray, scores: np.ndarray, ties: np.ndarray, most: int) -> np.ndarray:
+    """The ``most`` best of ``docnums`` by score, equal scores ordered by ``ties``, without
+    sorting all of them."""
+    if len(docnums) > most:
+        cut = np.partition(scores, len(scores) - most)[len(scores) - most]
+        keep = scores >= cut  # with every article tied with the last one kept
+        docnums, scores, ties = docnums[keep], scores[keep], ties[keep]
+    return docnums[np.lexsort((ties, -scores))[:most]]
 
 
 def _text(term: str | bytes) -> str:
