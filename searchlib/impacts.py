@@ -157,6 +157,14 @@ class Sidecar:
     #: Per entity kind: (article, raw name id) pairs and the raw names.
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
 
+    def document_frequency(self, word: str) -> int:
+        """How many articles hold ``word`` in title or body (deleted ones included, as in
+        Whoosh's own counts)."""
+        row = int(np.searchsorted(self.words, word))
+        if row == len(self.words) or self.words[row] != word:
+            return 0
+        return int(self.indptr[row + 1] - self.indptr[row])
+
     def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """The articles holding ``word`` in title or body, and its ``tf~`` in each."""
         row = int(np.searchsorted(self.words, word))

@@ -37,7 +37,7 @@ from whoosh.query.compound import CompoundQuery
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from whoosh.searching import Searcher
 
@@ -89,7 +89,12 @@ class BM25(WeightingModel):
 class _FieldScorer(WeightLengthScorer):
     def __init__(self, searcher: Searcher, fieldname: str, text: bytes, params: Params) -> None:
         parent = searcher.get_parent()  # collection statistics come from the whole index
-        self.idf = idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
+        # Asked once per word and searcher: each ask visits every segment, and a search asks
+        # again for each segment.
+        frequencies = parent.__dict__.setdefault("_searchlib_field_df", {})
+        if (fieldname, text) not in frequencies:
+            frequencies[fieldname, text] = parent.doc_frequency(fieldname, text)
+        self.idf = idf(parent.doc_count_all(), frequencies[fieldname, text])
         self.avgfl = parent.avg_field_length(fieldname) or 1
         self.k1, self.b = params.k1, params.b
         self.setup(searcher, fieldname, text)
@@ -189,7 +194,8 @@ def _postings(searcher: Searcher, term: wq.Term, kind: str) -> list[tuple[int, A
     text = searcher.schema[term.fieldname].to_bytes(term.text)
     if (term.fieldname, text) not in searcher.reader():
         return []
-    return list(searcher.postings(term.fieldname, text).items_as(kind))
+    # The reader's postings: the searcher's would set up a scorer we do not use.
+    return list(searcher.reader().postings(term.fieldname, text).items_as(kind))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,9 +331,20 @@ def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) 
     return with_feedback(searcher, query, list(top.items()))
 
 
-def with_feedback(searcher: Searcher, query: wq.Query, top: list[tuple[int, float]]) -> wq.Query:
+def with_feedback(
+    searcher: Searcher,
+    query: wq.Query,
+    top: list[tuple[int, float]],
+    *,
+    frequency_bound: Callable[[str], int] | None = None,
+) -> wq.Query:
     """``query`` with the RM3 terms of its first pass's ``top`` ``(docnum, score)`` articles
-    (best first); :func:`expand` runs that first pass with Whoosh, the impact sidecar without."""
+    (best first); :func:`expand` runs that first pass with Whoosh, the impact sidecar without.
+
+    ``frequency_bound(term)``, if given, is at least the term's document frequency in any field
+    (the sidecar's count over title and body): terms well under the limit then need no asking
+    of every segment.
+    """
     params: Params = getattr(searcher.weighting, "params", PARAMS)
     most = params.feedback_max_df * searcher.doc_count_all()
     # Whether a term may be a feedback term depends only on the index: asked once per searcher.
@@ -347,7 +364,10 @@ def with_feedback(searcher: Searcher, query: wq.Query, top: list[tuple[int, floa
                 eligible[term] = (
                     2 <= len(term) <= 20
                     and term.isalnum()
-                    and max(searcher.doc_frequency(f, term) for f in FIELD_WEIGHTS) <= most
+                    and (
+                        (frequency_bound is not None and frequency_bound(term) <= most)
+                        or max(searcher.doc_frequency(f, term) for f in FIELD_WEIGHTS) <= most
+                    )
                 )
             if eligible[term]:
                 best.append((term, count))

@@ -363,13 +363,17 @@ _NOT_SPELLED = re.compile(
 )
 
 
-def suggest_spelling(searcher: Searcher, text: str) -> str | None:
+def suggest_spelling(
+    searcher: Searcher, text: str, *, frequency: Callable[[str], int] | None = None
+) -> str | None:
     """The query with each word the index does not know replaced by the closest word it knows,
-    or ``None`` when every word is known (or nothing better is found)."""
+    or ``None`` when every word is known (or nothing better is found).
+
+    ``frequency(term)``, if given, counts the articles that hold an analysed word in title or
+    body (the impact sidecar answers at once; Whoosh asks every segment).
+    """
     skip = [match.span() for match in _NOT_SPELLED.finditer(text)]
     reader, stops = searcher.reader(), stopwords()
-    # Each lookup asks every segment; most queries repeat words of earlier ones.
-    known: dict[str, bool] = searcher.__dict__.setdefault("_searchlib_known_words", {})
     pieces, cursor, changed = [], 0, False
     for word, start, end in word_spans(text):
         if len(word) < 4 or not word.isalpha() or word in stops:
@@ -377,11 +381,10 @@ def suggest_spelling(searcher: Searcher, text: str) -> str | None:
         if any(lo <= start < hi for lo, hi in skip):
             continue
         stemmed = stem(word)
-        if stemmed not in known:
-            if len(known) > 100_000:
-                known.clear()
-            known[stemmed] = any(reader.doc_frequency(name, stemmed) for name in SEARCH_FIELDS)
-        if known[stemmed]:
+        if frequency is not None:
+            if frequency(stemmed):
+                continue
+        elif any(reader.doc_frequency(name, stemmed) for name in SEARCH_FIELDS):
             continue
         corrector = searcher.corrector("body")
         found = corrector.suggest(word, limit=1, maxdist=1 if len(word) <= 5 else 2)
@@ -725,7 +728,9 @@ class Index:
         options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort}
         options.update(explain=explain, snippets=snippets)
         results = self._run(searcher, query, parsed, flt, facet_limit, **options)
-        suggestion = suggest_spelling(searcher, query) if correct else None
+        version, accel = self._impacts
+        counts = accel.sidecar.document_frequency if accel and version == self._version else None
+        suggestion = suggest_spelling(searcher, query, frequency=counts) if correct else None
         if suggestion is None:
             return results
         if results.total == 0:
@@ -781,8 +786,7 @@ class Index:
                 ranked=ranked,
                 snippets=snippets,
             ),
-            facets=self._facets(searcher, docnums, facet_limit),
-            dates=self._dates(searcher, docnums),
+            **self._counts(searcher, docnums, facet_limit),
         )
 
     def _load_impacts(self) -> _Accelerator | None:
@@ -810,17 +814,19 @@ class Index:
         explain: bool,
         snippets: bool,
     ) -> Results | None:
-        """:meth:`_run` from the impact sidecar, or ``None`` for queries it cannot answer
-        exactly (anything but words with AND, OR, NOT, + and -; sorting by date)."""
+        """:meth:`_run` with the impact sidecar: words joined by AND, OR, NOT, + and - are
+        scored from it; other queries (phrases, prefixes, ``title:``…) are matched and scored by
+        Whoosh in one pass, and the sidecar adds the feedback terms, ranks and counts facets.
+        ``None`` when there is no current sidecar or a filter it cannot apply."""
         version, accel = self._impacts
-        if accel is None or not accel.sidecar.exact_dates or sort != "relevance":
+        if accel is None or not accel.sidecar.exact_dates:
             return None
         if version != self._local.version:
             return None  # (a searcher of another generation than the sidecar: use Whoosh)
-        bag = accel.bag(parsed)
         allowed = accel.filter_mask(searcher, flt)
-        if bag is None or allowed is None:
+        if allowed is None or isinstance(parsed, wq.Every):
             return None
+        bag = accel.bag(parsed) or _whoosh_scores(searcher, parsed, accel.sidecar.docs_all)
         matched, first = bag
         matched &= allowed
         docnums = np.flatnonzero(matched)
@@ -830,7 +836,8 @@ class Index:
             # Whoosh's top collector: best score first, the lower docnum first among equals.
             best = _best(docnums, first[docnums], docnums, params.feedback_docs)
             top = [(int(d), float(first[d])) for d in best]
-            ranked = ranking.with_feedback(searcher, parsed, top)
+            bound = accel.sidecar.document_frequency
+            ranked = ranking.with_feedback(searcher, parsed, top, frequency_bound=bound)
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 extra = accel.bag(ranked.b)
                 if extra is None:
@@ -838,7 +845,12 @@ class Index:
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
                 final = first + np.where(matched & extra[0], extra[1], 0.0)
         wanted = page * limit
-        best = _best(docnums, final[docnums], accel.sidecar.id_rank[docnums], wanted)
+        scores, id_rank = final[docnums], accel.sidecar.id_rank[docnums]
+        if sort == "date":  # newest first (undated last), then as for relevance
+            order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))
+            best = docnums[order[:wanted]]
+        else:
+            best = _best(docnums, scores, id_rank, wanted)
         scored = [(int(d), float(final[d])) for d in best[wanted - limit :]]
         return Results(
             query=query,
@@ -916,6 +928,20 @@ class Index:
             facets=self._facets(searcher, sorted(d for d, _ in scored), limit),
             dates=self._dates(searcher, [d for d, _ in scored]),
         )
+
+    def _counts(self, searcher: Searcher, docnums: list[int], most: int) -> dict[str, Any]:
+        """``facets`` and ``dates`` of these articles: from the sidecar's columns when it is
+        current, else from the stored fields."""
+        version, accel = self._impacts
+        if accel is not None and accel.sidecar.exact_dates and version == self._local.version:
+            found = np.array(docnums, np.int64)
+            matched = np.zeros(accel.sidecar.docs_all, bool)
+            matched[found] = True
+            return {"facets": accel.facets(matched, most), "dates": accel.dates(found)}
+        return {
+            "facets": self._facets(searcher, docnums, most),
+            "dates": self._dates(searcher, docnums),
+        }
 
     def _facets(
         self, searcher: Searcher, docnums: list[int], most: int
@@ -1208,6 +1234,18 @@ class _Accelerator:
 # The sidecar adds scores in query order, as these do, and as Whoosh's Or and And do within
 # one segment.
 _PLAIN_KIND: dict[type, type] = {ranking.SumOr: wq.Or, ranking.SumAnd: wq.And}
+
+
+def _whoosh_scores(searcher: Searcher, query: wq.Query, docs_all: int) -> tuple[np.ndarray, ...]:
+    """``(matches, scores)`` over all articles, from Whoosh's own matchers for ``query``."""
+    matched, scores = np.zeros(docs_all, bool), np.zeros(docs_all)
+    for sub, offset in searcher.leaf_searchers():
+        matcher = query.matcher(sub, sub.context())
+        while matcher.is_active():
+            matched[offset + matcher.id()] = True
+            scores[offset + matcher.id()] = matcher.score()
+            matcher.next()
+    return matched, scores
 
 
 def _best(docnums: np.ndarray, scores: np.ndarray, ties: np.ndarray, most: int) -> np.ndarray:

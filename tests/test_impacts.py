@@ -283,16 +283,25 @@ def test_copies_in_other_segments_tie_as_in_whoosh(
     assert spy.fast == spy.calls == 60
 
 
-def test_other_queries_fall_back_to_whoosh(
+def test_other_queries_are_matched_by_whoosh_and_ranked_with_the_sidecar(
     synthetic_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Phrases, fields, prefixes, fuzzy words and date sorting: Whoosh matches and scores the
+    query, the sidecar adds feedback, ranks and counts; the results are Whoosh's own."""
     spy = Spy(monkeypatch)
     # ("(oil OR gold) AND bank": the parser leaves "oil" as two one-field terms, not BM25F.)
-    others = ['"oil price"', "title:oil", "pri*", "bnak~", "oil date:1986", "", "*"]
+    others = ['"oil price"', "title:oil", "pri*", "bnak~", "oil date:1986"]
     for query in [*others, "(oil OR gold) AND bank"]:
         assert_same(*both(synthetic_ix, query))
-    assert_same(*both(synthetic_ix, "oil price", sort="date"))
-    assert spy.fast == 0
+        assert_same(*both(synthetic_ix, query, page=2, limit=5, place="Lima"))
+    for query in ["oil price", '"oil price" bank', "wheat -grain"]:
+        assert_same(*both(synthetic_ix, query, sort="date"))
+        assert_same(*both(synthetic_ix, query, sort="date", page=3, limit=4))
+    assert spy.fast == spy.calls == 18
+    # Browsing every article ("" or "*") is left to Whoosh.
+    for query in ["", "*"]:
+        assert_same(*both(synthetic_ix, query))
+    assert spy.fast == 18 and spy.calls == 20
 
 
 def test_stale_or_missing_sidecar_is_not_used(tmp_path: Path) -> None:
