@@ -387,5 +387,10 @@ def news_analyzer() -> Analyzer | Composable:
 
 
 def terms(text: str) -> list[str]:
-    """The index terms of ``text``, in order: what a query or a document is matched on."""
-    return [token.text for token in news_analyzer()(text)]
+    """The index terms of ``text``, in order: what a query or a document is matched on.
+
+    The same terms as :func:`news_analyzer` gives, without Whoosh's token objects (feedback
+    analyses the top articles of every search).
+    """
+    stops = stopwords()
+    return [stem(word) for word, _, _ in word_spans(text) if word not in stops]

@@ -36,6 +36,8 @@ from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.query.compound import CompoundQuery
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
+from . import analysis
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -354,7 +356,7 @@ def with_feedback(
         stored = searcher.stored_fields(docnum)
         counts: Counter[str] = Counter()
         for field, weight in FIELD_WEIGHTS.items():
-            for term in searcher.schema[field].process_text(stored.get(field, ""), mode="index"):
+            for term in analysis.terms(stored.get(field, "")):  # the fields' own analyzer
                 counts[term] += weight  # type: ignore[assignment]  # Counter holds floats too
         best = []
         for term, count in counts.most_common():

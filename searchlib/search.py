@@ -705,7 +705,7 @@ class Index:
         person, org, place:
             Keep only articles that mention this entity.
         facet_limit:
-            Most values to return per facet.
+            Most values to return per facet; 0 counts none (faster).
         explain:
             Attach to each hit how much each query term contributed to its score.
         correct:
@@ -1087,9 +1087,14 @@ class _Accelerator:
     #: Per entity kind: (article, canonical name id) pairs, each pair once, and the canonical
     #: names in sorted order (so name ids sort as names do).
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    #: Per entity kind: where each article's pairs start (an article's pairs are together).
+    entity_starts: dict[str, np.ndarray]
     #: Articles not deleted, and each article's year (0: undated); read-only.
     live: np.ndarray
     years: np.ndarray
+    #: The distinct dates (yyyymmdd, 0: undated) and each article's place among them.
+    days: np.ndarray
+    day_of: np.ndarray
 
     @classmethod
     def build(cls, sidecar: impacts.Sidecar, names: dict[str, dict[str, str]]) -> _Accelerator:
@@ -1104,10 +1109,16 @@ class _Accelerator:
             keys = np.unique(docs.astype(np.int64) * max(len(sorted_names), 1) + ids[raw_ids])
             width = max(len(sorted_names), 1)
             entities[kind] = (keys // width, keys % width, sorted_names)
+        starts = {
+            kind: np.searchsorted(docs, np.arange(sidecar.docs_all + 1))
+            for kind, (docs, _, _) in entities.items()
+        }
         live = ~sidecar.deleted
         years = (sidecar.dates // 10000).astype(np.int32)
-        live.flags.writeable = years.flags.writeable = False
-        return cls(sidecar, entities, live, years)
+        days, day_of = np.unique(sidecar.dates, return_inverse=True)
+        for column in (live, years, days, day_of):
+            column.flags.writeable = False
+        return cls(sidecar, entities, starts, live, years, days, day_of)
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
@@ -1203,16 +1214,31 @@ class _Accelerator:
         return None
 
     def facets(self, matched: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
-        """Facet counts over the matching articles, as :meth:`Index._facets` gives them."""
-        out = {}
+        """Facet counts over the matching articles, as :meth:`Index._facets` gives them
+        (none when ``most`` is 0)."""
+        out: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+        if most < 1:
+            return out
+        found = np.flatnonzero(matched)
         for name in FACETS:
             if name == "year":
-                counts = np.bincount(self.years[matched], minlength=1)
+                counts = np.bincount(self.years[found], minlength=1)
                 counts[0] = 0  # undated
                 label: Callable[[int], str] = "{:04d}".format
             else:
                 docs, ids, names = self.entities[name]
-                counts = np.bincount(ids[matched[docs]], minlength=len(names))
+                if len(found) * 8 < len(self.live):  # few matches: read only their pairs
+                    starts, ends = (
+                        self.entity_starts[name][found],
+                        self.entity_starts[name][found + 1],
+                    )
+                    sizes = ends - starts
+                    offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+                    counts = np.bincount(
+                        ids[offsets + np.arange(len(offsets))], minlength=len(names)
+                    )
+                else:
+                    counts = np.bincount(ids[matched[docs]], minlength=len(names))
                 label = names.__getitem__
             present = np.flatnonzero(counts)
             # Most articles first, then by value (ids and years are in value order).
@@ -1222,7 +1248,9 @@ class _Accelerator:
 
     def dates(self, docnums: np.ndarray) -> Counter[str | None]:
         """How many of these articles were published on each date (``None``: undated)."""
-        values, counts = np.unique(self.sidecar.dates[docnums], return_counts=True)
+        counts = np.bincount(self.day_of[docnums], minlength=len(self.days))
+        present = np.flatnonzero(counts)
+        values, counts = self.days[present], counts[present]
         return Counter(
             {
                 (f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" if v else None): int(c)

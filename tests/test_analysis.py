@@ -101,3 +101,24 @@ def test_hyphenated_names_index_their_parts():
 def test_stop_words_and_possessives():
     assert terms("the Vatican’s role") == ["vatican", "role"]
     assert terms("The") == []
+
+
+def test_terms_are_what_the_index_analyzer_makes():
+    """``terms`` (used for feedback) skips Whoosh's token objects; the terms must not change."""
+    from pathlib import Path
+
+    from searchlib.index import make_schema
+
+    schema = make_schema()
+    texts = [path.read_text("utf-8") for path in sorted(SEEDS.iterdir()) if path.is_file()]
+    bbc = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc" / "docs.jsonl"
+    if bbc.is_file():
+        import json
+
+        with bbc.open(encoding="utf-8") as lines:
+            texts += [json.loads(next(lines))["text"] for _ in range(300)]
+    texts += ["Ángel's U.S. 2,000 3.5 Kassym-Jomart don’t ŒUVRE ½ the AND of", ""]
+    assert len(texts) > 5
+    for text in texts:
+        for name in ("title", "body"):
+            assert terms(text) == list(schema[name].process_text(text, mode="index"))
