@@ -55,6 +55,8 @@ NAMED_CORPORA = {"reuters": "reuters21578", "bbc": "bbc"}
 ENGINE_NAMES = ("searchlib", "whoosh", "sqlite-fts5", "tantivy", "bm25s")
 CLASSES = ("1-word", "2-word", "5-10-word", "phrase")
 LIMIT = 10
+#: searchlib builds with this many analysis processes (the targets are for --workers 2).
+BUILD_WORKERS = min(2, os.cpu_count() or 1)
 SEED = 7
 WARMUP_SEED = 8
 QUERY_BASELINE = "tantivy"
@@ -237,7 +239,7 @@ def searchlib_build(corpus: Path, folder: Path) -> int:
     """searchlib through its public API only; the one place to change if that API moves."""
     import searchlib
 
-    return searchlib.build(folder / "index", [corpus]).articles
+    return searchlib.build(folder / "index", [corpus], workers=BUILD_WORKERS).articles
 
 
 def searchlib_open(folder: Path) -> Search:
@@ -246,12 +248,20 @@ def searchlib_open(folder: Path) -> Search:
     ix = searchlib.open(folder / "index")
 
     def search(query: Query, facets: bool) -> Answer:
-        # searchlib counts its facets in every search: there is no switch to leave them out.
+        if not facets:  # the top 10 ids, as the other engines give them
+            results = ix.search(query_text(query), limit=LIMIT, facet_limit=0, snippets=False)
+            return [hit.id for hit in results.hits], None
+        # A default search: snippets, and counts of all four facets (year, person, org, place).
         results = ix.search(query_text(query), limit=LIMIT)
-        years = {v.value: v.count for v in results.facets["year"]} if facets else None
-        return [hit.id for hit in results.hits], years
+        return [hit.id for hit in results.hits], {v.value: v.count for v in results.facets["year"]}
 
     return search
+
+
+def searchlib_sidecar_mb(folder: Path) -> float | None:
+    """The impact sidecar's size on disk (its files in the current generation)."""
+    files = list((folder / "index").glob("gen-*/impacts-*"))
+    return sum(f.stat().st_size for f in files) / 1e6 if files else None
 
 
 def whoosh_build(corpus: Path, folder: Path) -> int:
@@ -452,7 +462,6 @@ ENGINES: dict[str, tuple[Callable[[Path, Path], int], Callable[[Path], Search]]]
     "bm25s": (bm25s_build, bm25s_open),
 }
 #: Engines whose search counts facets whatever is asked: one timing serves both columns.
-FACETS_ALWAYS = {"searchlib"}
 
 
 # --- measuring (each in its own process; see child_main) --------------------------------------
@@ -482,12 +491,16 @@ def measure_build(engine: str, corpus: Path, folder: Path) -> dict[str, Any]:
     start = time.perf_counter()
     articles = build(corpus, folder)
     seconds = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     return {
         "articles": articles,
         "build_s": seconds,
         "articles_per_s": articles / seconds if seconds > 0 else 0.0,
         "build_rss_mb": peak_rss_mb(),
+        # Worker processes (searchlib's analysis): the largest one's peak.
+        "worker_rss_mb": children or None,
         "index_mb": folder_bytes(folder) / 1e6,
+        "sidecar_mb": searchlib_sidecar_mb(folder) if engine == "searchlib" else None,
     }
 
 
@@ -512,7 +525,7 @@ def measure_queries(
     start = time.perf_counter()
     search = open_(folder)
     opened = time.perf_counter() - start
-    both = (True,) if engine in FACETS_ALWAYS else (False, True)
+    both = (False, True)
     for facets in both:
         for query in (q for qs in warmup.values() for q in qs):
             with contextlib.suppress(Unsupported):
@@ -538,8 +551,6 @@ def measure_queries(
                 "p95_ms": 1000 * percentile(latencies, 95),
                 "qps": len(latencies) / sum(latencies) if sum(latencies) > 0 else 0.0,
             }
-        if engine in FACETS_ALWAYS:
-            row["plain"] = row["facets"]
         out["classes"][name] = row
     out["search_rss_mb"] = peak_rss_mb()
     return out
@@ -660,8 +671,8 @@ def format_tables(report: dict[str, Any]) -> str:
     """The build table and the query table, in markdown."""
     build = [
         "| corpus | engine | articles | build s | articles/s | ÷ whoosh | build peak RSS MB "
-        "| index MB | search peak RSS MB |",
-        "|" + "---|" * 9,
+        "| worker peak RSS MB | index MB | sidecar MB | search peak RSS MB |",
+        "|" + "---|" * 11,
     ]
     query = [
         "| corpus | engine | queries | p50 ms | p95 ms | QPS | p50 ÷ tantivy "
@@ -673,7 +684,8 @@ def format_tables(report: dict[str, Any]) -> str:
             build.append(
                 f"| {corpus} | {engine} | {r['articles']:,} | {_num(r['build_s'], 1)} "
                 f"| {_num(r['articles_per_s'], 0)} | {_num(r['build_vs_base'])} "
-                f"| {_num(r['build_rss_mb'], 0)} | {_num(r['index_mb'], 1)} "
+                f"| {_num(r['build_rss_mb'], 0)} | {_num(r.get('worker_rss_mb'), 0)} "
+                f"| {_num(r['index_mb'], 1)} | {_num(r.get('sidecar_mb'), 1)} "
                 f"| {_num(r['search_rss_mb'], 0)} |"
             )
         for name in CLASSES:
@@ -693,8 +705,6 @@ def format_tables(report: dict[str, Any]) -> str:
                             _num(s["qps"], 1),
                             _num(s["p50_vs_base"]),
                         ]
-                if engine in FACETS_ALWAYS:
-                    cells[:4] = [f"{c}¹" for c in cells[:4]]
                 count = report["query_counts"][corpus][name]
                 first = f"| {corpus} | {engine} | {name} ×{count} | "
                 query.append(first + " | ".join(cells) + " |")
@@ -711,22 +721,85 @@ def describe(report: dict[str, Any]) -> str:
     )
 
 
-NOTES = """\
-¹ searchlib counts its facets (year, person, org, place) in every `Index.search`; its public
-API has no switch to leave them out, so one timing fills both columns.
-Build: from reading the JSONL to a committed index, in a fresh process (tantivy with one
+NOTES = f"""\
+Build: from reading the JSONL to a committed index, in a fresh process (searchlib with
+`workers={BUILD_WORKERS}` analysis processes, the full pipeline with entities; tantivy with one
 indexing thread). Peak RSS is each process's high-water mark (VmHWM; interpreter and imports
-included); the search process opens the index, warms up on other queries, then runs the timed
-ones one at a time. QPS = queries / their summed latency. "+facets": the same queries also
-counting every match per year (Whoosh `groupedby` on a sortable field, which makes it score
-every match; FTS5 `GROUP BY year` over the match; tantivy a terms aggregation on a fast field;
-bm25s `get_scores` then numpy over a year array). Without facets each engine returns only its
-top 10. bm25s has no phrase queries (n/a)."""
+included); "worker" is the largest of searchlib's analysis processes, so the build's total is at
+most build + {BUILD_WORKERS} × worker. The search process opens the index, warms up on other
+queries, then runs the timed ones one at a time. QPS = queries / their summed latency. Without
+facets each engine returns only its top 10 ids (searchlib: `facet_limit=0, snippets=False`).
+"+facets": the same queries also counting every match per year (Whoosh `groupedby` on a
+sortable field, which makes it score every match; FTS5 `GROUP BY year` over the match; tantivy
+a terms aggregation on a fast field; bm25s `get_scores` then numpy over a year array); for
+searchlib a default `Index.search`, which counts all four facets (year, person, org, place) and
+makes a snippet for each hit. bm25s has no phrase queries (n/a)."""
+
+
+BAG_OF_WORDS = ("1-word", "2-word", "5-10-word")
+
+
+def _worst(
+    result: dict[str, Any], mode: str, stat: str, classes: tuple[str, ...] = BAG_OF_WORDS
+) -> float | None:
+    """The largest ``stat`` over these query classes (the target holds for each class)."""
+    rows = [(result["classes"].get(c) or {}).get(mode) for c in classes]
+    values = [row[stat] for row in rows if row]
+    return max(values) if values else None
+
+
+def target_checks(report: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """issue #7's targets for searchlib, on the corpora of this report that they name:
+    ``(corpus, target, measured, met)``; ``met`` is None when it could not be measured."""
+    checks: list[tuple[str, str, str, bool | None]] = []
+
+    def check(corpus: str, target: str, value: float | None, limit: float | None, unit: str):
+        if value is None or limit is None:
+            checks.append((corpus, target, "n/a", None))
+        else:
+            checks.append((corpus, target, f"{_num(value)} {unit}", value <= limit))
+
+    for corpus, engines in report["results"].items():
+        ours, base = engines.get("searchlib"), engines.get(QUERY_BASELINE)
+        if ours is None or corpus not in ("100k", "1m"):
+            continue
+
+        if corpus == "100k":
+            check(corpus, "bag of words p50 ≤ 2 ms", _worst(ours, "plain", "p50_ms"), 2, "ms")
+            check(corpus, "bag of words p95 ≤ 10 ms", _worst(ours, "plain", "p95_ms"), 10, "ms")
+            check(corpus, "with all facets p95 ≤ 25 ms", _worst(ours, "facets", "p95_ms"), 25, "ms")
+            continue
+        ratios = [
+            ours["classes"][c]["plain"]["p50_ms"] / base["classes"][c]["plain"]["p50_ms"]
+            for c in BAG_OF_WORDS
+            if base and ours["classes"].get(c, {}).get("plain") and base["classes"].get(c)
+        ]
+        check(corpus, "bag of words p50 ≤ tantivy's", max(ratios) if ratios else None, 1, "×")
+        check(corpus, "with facets p95 ≤ 50 ms", _worst(ours, "facets", "p95_ms"), 50, "ms")
+        phrase = _worst(ours, "plain", "p95_ms", ("phrase",))
+        check(corpus, "phrase p95 ≤ 250 ms", phrase, 250, "ms")
+        check(corpus, "full build ≤ 45 min", ours["build_s"] / 60, 45, "min")
+        workers = ours.get("worker_rss_mb") or 0
+        total = ours["build_rss_mb"] + BUILD_WORKERS * workers
+        check(corpus, "build peak RSS ≤ 4 GB (all processes)", total / 1000, 4, "GB")
+        check(corpus, "sidecar ≤ 1.5 GB", (ours.get("sidecar_mb") or 0) / 1000, 1.5, "GB")
+    return checks
+
+
+def format_targets(report: dict[str, Any]) -> str:
+    checks = target_checks(report)
+    if not checks:
+        return ""
+    verdict = {True: "met", False: "**missed**", None: "not measured"}
+    lines = ["| corpus | searchlib target | measured | |", "|---|---|---|---|"]
+    lines += [f"| {c} | {t} | {m} | {verdict[ok]} |" for c, t, m, ok in checks]
+    return "Targets (issue #7):\n\n" + "\n".join(lines) + "\n\n"
 
 
 def markdown(report: dict[str, Any]) -> str:
     skipped = "".join(f"\n{e}: skipped: {why}" for e, why in report["skipped"].items())
-    return f"{describe(report)}\n\n{format_tables(report)}\n\n{NOTES}{skipped}\n"
+    tables = format_tables(report)
+    return f"{describe(report)}\n\n{format_targets(report)}{tables}\n\n{NOTES}{skipped}\n"
 
 
 def update_results(path: Path, section_body: str) -> None:

@@ -136,7 +136,7 @@ def test_run_reports_tables_and_updates_only_its_section(corpus, tmp_path):
     ]
     assert len(build_table) == 2 + len(engines)
     assert len(query_table) == 2 + len(engines) * len(speed.CLASSES)
-    assert all(line.count("|") == 10 for line in build_table)
+    assert all(line.count("|") == 12 for line in build_table)
     assert all(line.count("|") == 12 for line in query_table)
     if "tantivy" in rows:
         assert " 1.00 |" in next(line for line in query_table if "| tantivy |" in line)
@@ -156,3 +156,33 @@ def test_run_reports_tables_and_updates_only_its_section(corpus, tmp_path):
     assert updated.count(speed.RESULTS_SECTION) == 1
     assert "keep me" in updated and "me too" in updated and "first" not in updated
     assert "| corpus | engine |" in updated
+
+
+def test_targets_are_checked_against_the_issue_limits():
+    def result(p50: float, p95: float, phrase95: float, build_s: float, rss: float) -> dict:
+        row = {"plain": {"p50_ms": p50, "p95_ms": p95}, "facets": {"p50_ms": p50, "p95_ms": p95}}
+        classes = {c: row for c in ("1-word", "2-word", "5-10-word")}
+        classes["phrase"] = {"plain": {"p50_ms": 1.0, "p95_ms": phrase95}, "facets": None}
+        return {
+            "classes": classes,
+            "build_s": build_s,
+            "build_rss_mb": rss,
+            "worker_rss_mb": rss,
+            "sidecar_mb": 900.0,
+        }
+
+    fast = result(1.5, 9.0, 200.0, 2000.0, 1000.0)
+    slow = result(3.0, 30.0, 300.0, 3000.0, 2000.0)
+    tantivy = result(2.0, 3.0, 10.0, 100.0, 100.0)
+    million = {"searchlib": slow, "tantivy": tantivy}
+    report = {"results": {"100k": {"searchlib": fast}, "1m": million}}
+    checks = {(corpus, target): met for corpus, target, _, met in speed.target_checks(report)}
+    assert checks[("100k", "bag of words p50 ≤ 2 ms")] is True
+    assert checks[("100k", "with all facets p95 ≤ 25 ms")] is True
+    assert checks[("1m", "bag of words p50 ≤ tantivy's")] is False  # 1.5x tantivy's
+    assert checks[("1m", "phrase p95 ≤ 250 ms")] is False
+    assert checks[("1m", "full build ≤ 45 min")] is False  # 50 minutes
+    assert checks[("1m", "build peak RSS ≤ 4 GB (all processes)")] is False  # 2 + 2 x 2 GB
+    assert checks[("1m", "sidecar ≤ 1.5 GB")] is True
+    assert "**missed**" in speed.format_targets(report)
+    assert speed.target_checks({"results": {"reuters": {"searchlib": fast}}}) == []
