@@ -826,32 +826,42 @@ class Index:
         allowed = accel.filter_mask(searcher, flt)
         if allowed is None or isinstance(parsed, wq.Every):
             return None
-        bag = accel.bag(parsed) or _whoosh_scores(searcher, parsed, accel.sidecar.docs_all)
-        matched, first = bag
-        matched &= allowed
-        docnums = np.flatnonzero(matched)
-        ranked, final = parsed, first
+        words = accel.words(parsed)
+        if words is not None:  # words joined by OR: from their postings alone
+            docnums, scores = words
+            if allowed is not accel.live or not accel.complete:
+                keep = allowed[docnums]
+                docnums, scores = docnums[keep], scores[keep]
+        else:
+            matched, first = accel.bag(parsed) or _whoosh_scores(
+                searcher, parsed, accel.sidecar.docs_all
+            )
+            if allowed is not accel.live or not accel.complete:
+                matched &= allowed
+            docnums = np.flatnonzero(matched)
+            scores = first[docnums]
+        ranked = parsed
         params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
-            best = _best(docnums, first[docnums], docnums, params.feedback_docs)
-            top = [(int(d), float(first[d])) for d in best]
+            best = _best(docnums, scores, docnums, params.feedback_docs)
+            at = np.searchsorted(docnums, best)
+            top = [(int(d), float(s)) for d, s in zip(best, scores[at], strict=True)]
             bound = accel.sidecar.document_frequency
             ranked = ranking.with_feedback(searcher, parsed, top, frequency_bound=bound)
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
-                extra = accel.bag(ranked.b)
-                if extra is None:
-                    return None
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
-                final = first + np.where(matched & extra[0], extra[1], 0.0)
+                added = accel.add_words(ranked.b, docnums, scores)
+                if added is None:
+                    return None
+                scores = added
         wanted = page * limit
-        scores, id_rank = final[docnums], accel.sidecar.id_rank[docnums]
+        id_rank = accel.sidecar.id_rank[docnums]
         if sort == "date":  # newest first (undated last), then as for relevance
-            order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))
-            best = docnums[order[:wanted]]
+            order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))[:wanted]
         else:
-            best = _best(docnums, scores, id_rank, wanted)
-        scored = [(int(d), float(final[d])) for d in best[wanted - limit :]]
+            order = _best(np.arange(len(docnums)), scores, id_rank, wanted)
+        scored = [(int(docnums[i]), float(scores[i])) for i in order[wanted - limit :]]
         return Results(
             query=query,
             total=len(docnums),
@@ -866,7 +876,7 @@ class Index:
                 ranked=ranked,
                 snippets=snippets,
             ),
-            facets=accel.facets(matched, facet_limit),
+            facets=accel.facets(docnums, facet_limit),
             dates=accel.dates(docnums),
         )
 
@@ -935,9 +945,7 @@ class Index:
         version, accel = self._impacts
         if accel is not None and accel.sidecar.exact_dates and version == self._local.version:
             found = np.array(docnums, np.int64)
-            matched = np.zeros(accel.sidecar.docs_all, bool)
-            matched[found] = True
-            return {"facets": accel.facets(matched, most), "dates": accel.dates(found)}
+            return {"facets": accel.facets(found, most), "dates": accel.dates(found)}
         return {
             "facets": self._facets(searcher, docnums, most),
             "dates": self._dates(searcher, docnums),
@@ -1089,8 +1097,10 @@ class _Accelerator:
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
     #: Per entity kind: where each article's pairs start (an article's pairs are together).
     entity_starts: dict[str, np.ndarray]
-    #: Articles not deleted, and each article's year (0: undated); read-only.
+    #: Articles not deleted, and whether that is all of them (builds leave no deletions).
     live: np.ndarray
+    complete: bool
+    #: Each article's year (0: undated); read-only.
     years: np.ndarray
     #: The distinct dates (yyyymmdd, 0: undated) and each article's place among them.
     days: np.ndarray
@@ -1118,7 +1128,61 @@ class _Accelerator:
         days, day_of = np.unique(sidecar.dates, return_inverse=True)
         for column in (live, years, days, day_of):
             column.flags.writeable = False
-        return cls(sidecar, entities, starts, live, years, days, day_of)
+        complete = bool(live.all())
+        return cls(sidecar, entities, starts, live, complete, years, days, day_of)
+
+    def words(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(docnums, scores)`` of the articles matching words joined by OR (in docnum order),
+        or ``None`` for any other query. Few postings are merged by sorting; many are added up
+        over all articles, as :meth:`bag` does."""
+        subs = _or_of_words(query)
+        postings = [self.word(sub) for sub in subs or ()]
+        if subs is None or any(d is None or w is None for d, w in postings):
+            return None
+        if sum(len(d) for d, _ in postings if d is not None) * 16 > len(self.live):
+            found = self.bag(query)
+            if found is None:
+                return None
+            docnums = np.flatnonzero(found[0])
+            return docnums, found[1][docnums]
+        every = [d for d, _ in postings if d is not None]
+        docnums = np.unique(np.concatenate(every or [np.zeros(0, np.int32)]))
+        scores = np.zeros(len(docnums))
+        for docs, word_scores in postings:  # in query order, as bincount and Whoosh add them
+            assert docs is not None and word_scores is not None
+            scores[np.searchsorted(docnums, docs)] += word_scores
+        if not self.complete:
+            keep = self.live[docnums]
+            docnums, scores = docnums[keep], scores[keep]
+        return docnums, scores
+
+    def add_words(
+        self, query: wq.Query, docnums: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray | None:
+        """``scores`` of the articles ``docnums`` (sorted) plus those of words joined by OR,
+        where they match; ``None`` for any other query."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        total = scores.copy()
+        if not len(docnums):
+            return total
+        if len(docnums) * 16 > len(self.live):  # many matches: add over all articles
+            found = self.bag(query)
+            if found is None:
+                return None
+            return total + found[1][docnums]  # (0 where the words do not match)
+        for sub in subs:  # in query order
+            found = self.postings(sub)
+            if found is None:
+                return None
+            docs, tf = found
+            at = np.minimum(np.searchsorted(docnums, docs), len(docnums) - 1)
+            hit = docnums[at] == docs
+            # Scores are computed element by element: those of the matches alone are the same.
+            n = self.sidecar.docs_all
+            total[at[hit]] += impacts.word_scores(tf[hit], len(docs), n, sub.boost)
+        return total
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
@@ -1142,9 +1206,11 @@ class _Accelerator:
             weights = np.concatenate([w for _, w in words if w is not None] or [np.zeros(0)])
             matched = np.zeros(n, bool)
             matched[docs] = True
-            matched &= self.live
             scores = np.bincount(docs, weights, minlength=n)
-            return matched, np.where(matched, scores, 0.0)
+            if not self.complete:
+                matched &= self.live
+                scores[~self.live] = 0.0
+            return matched, scores
         if kind in (wq.Or, wq.And) and query.boost == 1.0:
             if kind is wq.Or and (query.minmatch or query.scale):
                 return None
@@ -1168,9 +1234,9 @@ class _Accelerator:
             return a[0], a[1] + np.where(a[0], b[1], 0.0)
         return None
 
-    def word(self, query: ranking.FieldsTerm) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The articles holding one BM25F word and its scores there, or ``(None, None)`` for
-        field weights other than the sidecar's."""
+    def postings(self, query: ranking.FieldsTerm) -> tuple[np.ndarray, np.ndarray] | None:
+        """The articles holding one BM25F word and its ``tf~`` there, or ``None`` for field
+        weights other than the sidecar's."""
         terms = query.subqueries
         if (
             any(type(t) is not wq.Term for t in terms)
@@ -1178,8 +1244,16 @@ class _Accelerator:
             or len(terms) != len(ranking.FIELD_WEIGHTS)
             or {t.fieldname: t.boost for t in terms} != ranking.FIELD_WEIGHTS
         ):
-            return None, None  # the sidecar holds tf~ for the default field weights only
-        docs, tf = self.sidecar.postings(terms[0].text)
+            return None  # the sidecar holds tf~ for the default field weights only
+        return self.sidecar.postings(terms[0].text)
+
+    def word(self, query: ranking.FieldsTerm) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The articles holding one BM25F word and its scores there, or ``(None, None)`` for
+        field weights other than the sidecar's."""
+        found = self.postings(query)
+        if found is None:
+            return None, None
+        docs, tf = found
         return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
 
     def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
@@ -1213,13 +1287,13 @@ class _Accelerator:
             return matched & ~sidecar.deleted
         return None
 
-    def facets(self, matched: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
+    def facets(self, found: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
         """Facet counts over the matching articles, as :meth:`Index._facets` gives them
         (none when ``most`` is 0)."""
         out: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
         if most < 1:
             return out
-        found = np.flatnonzero(matched)
+        matched = None
         for name in FACETS:
             if name == "year":
                 counts = np.bincount(self.years[found], minlength=1)
@@ -1238,6 +1312,9 @@ class _Accelerator:
                         ids[offsets + np.arange(len(offsets))], minlength=len(names)
                     )
                 else:
+                    if matched is None:
+                        matched = np.zeros(len(self.live), bool)
+                        matched[found] = True
                     counts = np.bincount(ids[matched[docs]], minlength=len(names))
                 label = names.__getitem__
             present = np.flatnonzero(counts)
@@ -1262,6 +1339,20 @@ class _Accelerator:
 # The sidecar adds scores in query order, as these do, and as Whoosh's Or and And do within
 # one segment.
 _PLAIN_KIND: dict[type, type] = {ranking.SumOr: wq.Or, ranking.SumAnd: wq.And}
+
+
+def _or_of_words(query: wq.Query) -> list[ranking.FieldsTerm] | None:
+    """The BM25F words of a query of words joined by OR (or of one word), else ``None``."""
+    if type(query) is ranking.FieldsTerm:
+        return [query]
+    if (
+        type(query) in (wq.Or, ranking.SumOr)
+        and query.boost == 1.0
+        and not (query.minmatch or query.scale)
+        and all(type(sub) is ranking.FieldsTerm for sub in query.subqueries)
+    ):
+        return list(query.subqueries)
+    return None
 
 
 def _whoosh_scores(searcher: Searcher, query: wq.Query, docs_all: int) -> tuple[np.ndarray, ...]:
