@@ -91,13 +91,9 @@ class BM25(WeightingModel):
 class _FieldScorer(WeightLengthScorer):
     def __init__(self, searcher: Searcher, fieldname: str, text: bytes, params: Params) -> None:
         parent = searcher.get_parent()  # collection statistics come from the whole index
-        # Asked once per word and searcher: each ask visits every segment, and a search asks
-        # again for each segment.
-        frequencies = parent.__dict__.setdefault("_searchlib_field_df", {})
-        if (fieldname, text) not in frequencies:
-            frequencies[fieldname, text] = parent.doc_frequency(fieldname, text)
-        self.idf = idf(parent.doc_count_all(), frequencies[fieldname, text])
-        self.avgfl = parent.avg_field_length(fieldname) or 1
+        df = _once(parent, ("df", fieldname, text), lambda: parent.doc_frequency(fieldname, text))
+        self.idf = idf(parent.doc_count_all(), df)
+        self.avgfl = _average_length(parent, fieldname)
         self.k1, self.b = params.k1, params.b
         self.setup(searcher, fieldname, text)
 
@@ -127,20 +123,21 @@ class FieldsTerm(CompoundQuery):
         parent = searcher.get_parent()
         parts: dict[int, dict[str, float]] = {}
         for term in self.subqueries:
-            avgfl = parent.avg_field_length(term.fieldname) or 1
+            avgfl = _average_length(parent, term.fieldname)
             for docnum, weight in _postings(searcher, term, "weight"):
                 length = searcher.doc_field_length(docnum, term.fieldname, 1)
                 norm = 1 - params.b + params.b * length / avgfl
                 parts.setdefault(docnum, {})[term.fieldname] = term.boost * weight / norm
         if parent is searcher:
             df = len(parts)
-        else:  # one segment of several: df counts the whole index, once per searcher
-            cache = parent.__dict__.setdefault("_searchlib_df", {})
-            word = tuple((t.fieldname, t.text) for t in self.subqueries)
-            if word not in cache:
+        else:  # one segment of several: df counts the whole index
+
+            def union() -> int:
                 postings = (_postings(parent, t, "weight") for t in self.subqueries)
-                cache[word] = len({d for found in postings for d, _ in found})
-            df = cache[word]
+                return len({d for found in postings for d, _ in found})
+
+            word = tuple((t.fieldname, t.text) for t in self.subqueries)
+            df = _once(parent, ("df", word), union)
         weight = self.boost * idf(parent.doc_count_all(), df)
         k1 = params.k1
         out = {}
@@ -190,6 +187,19 @@ class _ShareMatcher(WrappingMatcher):
 
     def score(self) -> float:
         return self.shares.get(self.id(), 0.0)
+
+
+def _once(searcher: Searcher, key: tuple, compute: Callable[[], Any]) -> Any:
+    """A whole-index statistic, computed once per searcher: computing one visits every segment,
+    and a search asks for it once per segment."""
+    cache = searcher.__dict__.setdefault("_searchlib_statistics", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def _average_length(searcher: Searcher, fieldname: str) -> float:
+    return _once(searcher, ("avgfl", fieldname), lambda: searcher.avg_field_length(fieldname) or 1)
 
 
 def _postings(searcher: Searcher, term: wq.Term, kind: str) -> list[tuple[int, Any]]:
