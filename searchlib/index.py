@@ -139,21 +139,33 @@ def _schema() -> Schema:
 def analyze_batch(articles: list[Article]) -> list[dict[str, Any]]:
     """The Whoosh documents of a batch of articles, their text fields already analysed: the
     costly half of adding a document, and the unit of work sent to a worker."""
+    return [_analyze(document(article)) for article in articles]
+
+
+def prepare_and_analyze_batch(
+    items: list[tuple[SourceRecord, bool]],
+) -> list[tuple[str, dict[str, Any] | None]]:
+    """A full build's unit of work: for each ``(record, wanted)``, prepare the article and
+    return its document hash and, if ``wanted``, its analysed Whoosh document. One round trip
+    to a worker per batch, and no article kept in the main process."""
+    results: list[tuple[str, dict[str, Any] | None]] = []
+    for record, wanted in items:
+        doc: dict[str, Any] = document(prepare(record))
+        results.append((_hash_document(doc), _analyze(doc) if wanted else None))
+    return results
+
+
+def _analyze(doc: dict[str, Any]) -> dict[str, Any]:
+    """Analyse the text fields of a Whoosh document in place (see :class:`AnalyzedText`)."""
     schema = _schema()
-    docs = []
-    for article in articles:
-        doc: dict[str, Any] = document(article)
-        for name in TEXT_FIELDS:
-            text = doc.get(name)
-            if text:
-                text_field = schema[name]
-                spelling = (
-                    text_field.spellable_words(text) if text_field.separate_spelling() else ()
-                )
-                doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
-                doc[f"_stored_{name}"] = text
-        docs.append(doc)
-    return docs
+    for name in TEXT_FIELDS:
+        text = doc.get(name)
+        if text:
+            text_field = schema[name]
+            spelling = text_field.spellable_words(text) if text_field.separate_spelling() else ()
+            doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
+            doc[f"_stored_{name}"] = text
+    return doc
 
 
 def make_schema() -> Schema:
@@ -371,18 +383,37 @@ def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTab
         raise damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
 
 
-def write_entity_table(location: Location, folder: Path) -> EntityTable:
-    """Join the entity names of the index in ``folder`` and save the table beside it."""
-    store = whoosh_index.open_dir(str(folder))
-    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
-    seen_aliases: set[tuple[str, str, str]] = set()
-    with store.reader() as reader:
-        for _, stored in reader.iter_docs():
-            for kind in ENTITY_FIELDS:
-                counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
-            for line in stored.get("entity_aliases", "").splitlines():
-                kind, alias, name = line.split("\t")
-                seen_aliases.add((kind, alias, name))
+class _EntityNames:
+    """The entity names of an index's articles and the aliases they define, counted from their
+    stored fields."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
+        self.aliases: set[tuple[str, str, str]] = set()
+
+    def add(self, stored: Mapping[str, Any]) -> None:
+        """Count the names of one article's stored fields."""
+        for kind in ENTITY_FIELDS:
+            self.counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
+        for line in stored.get("entity_aliases", "").splitlines():
+            kind, alias, name = line.split("\t")
+            self.aliases.add((kind, alias, name))
+
+
+def write_entity_table(
+    location: Location, folder: Path, names: _EntityNames | None = None
+) -> EntityTable:
+    """Join the entity names of the index in ``folder`` and save the table beside it.
+
+    ``names`` are those of every article in the index when the build counted them as it wrote
+    them; otherwise every stored document is read."""
+    if names is None:
+        names = _EntityNames()
+        store = whoosh_index.open_dir(str(folder))
+        with store.reader() as reader:
+            for _, stored in reader.iter_docs():
+                names.add(stored)
+    counts, seen_aliases = names.counts, names.aliases
     user_file = aliases_path(location)
     user = load_user_aliases(user_file) if user_file.is_file() else None
     table = EntityTable.build(counts, sorted(seen_aliases), user)
@@ -450,7 +481,11 @@ def article_from_stored(stored: Mapping[str, Any]) -> Article:
 
 def document_hash(article: Article) -> str:
     """A hash of everything indexed for an article: equal hashes, equal documents."""
-    text = json.dumps(document(article), sort_keys=True, ensure_ascii=False)
+    return _hash_document(document(article))
+
+
+def _hash_document(doc: Mapping[str, str]) -> str:
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -543,9 +578,13 @@ def _scan(
     strict: bool,
     force: Iterable[str] = (),
     run: Runner | None = None,
+    defer: bool = False,
 ) -> _Scan:
     """Read what changed since ``previous``: unchanged stat → not read; same hash → not
-    analysed. With ``strict``, the first problem raises :class:`SourceProblemError`."""
+    analysed. With ``strict``, the first problem raises :class:`SourceProblemError`.
+
+    With ``defer`` (a full build) the records read are not analysed here: their document
+    hashes are left ``None`` until :func:`_full_documents` analyses them as it writes them."""
     scan = _Scan({}, previous, {})
     started = time.time()
     forced = set(force)
@@ -560,7 +599,15 @@ def _scan(
                 "fix the source or build without --strict; the index was not changed",
             )
         scan.files[key] = state
-    _prepare_fresh(scan, run or Runner(), reuse=trust)
+    if defer:
+        for key, records in scan.unprepared.items():
+            scan.fresh[key] = list(records)
+            scan.files[key].articles = [
+                [r.id, r.line, r.entry, None, r.content_hash] for r in records
+            ]
+        scan.unprepared.clear()
+    else:
+        _prepare_fresh(scan, run or Runner(), reuse=trust)
     return scan
 
 
@@ -807,7 +854,9 @@ def build(
                 f"stopped at the first problem: {found_problems[0]}",
                 "fix the source or build without --strict; the index was not changed",
             )
-        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run)
+        # A full build analyses each article as it writes it (see _full_documents).
+        full = previous is None
+        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run, defer=full)
         previous_hashes = scan.hashes(old_files)
         changes = _changes(scan, previous_hashes)
         # An article that must be written may sit in a file that was not read (its stat was
@@ -828,45 +877,62 @@ def build(
             )
         report.problems += source_problems
         report.files, report.files_parsed = len(paths), scan.files_parsed
-        report.analysed = scan.analysed
-        report.full = previous is None
-        state = {
-            "schema": SCHEMA_VERSION,
-            "fields": mapping,
-            "aliases": _aliases_digest(location),
-            "files": {path: s.to_json() for path, s in scan.files.items()},
-        }
+        report.full = full
+        aliases_digest = _aliases_digest(location)
+
+        def sources_state() -> dict[str, Any]:
+            return {
+                "schema": SCHEMA_VERSION,
+                "fields": mapping,
+                "aliases": aliases_digest,
+                "files": {path: s.to_json() for path, s in scan.files.items()},
+            }
+
         # The entity table is saved with each generation: new user aliases need a new one.
-        new_aliases = previous is not None and previous["json"].get("aliases") != state["aliases"]
-        wanted = set(changes.added) | set(changes.updated)
-        to_write = [
-            _article(scan.fresh[path][number])
-            for article_id, (path, number) in winners.items()
-            if article_id in wanted
-        ]
-        if report.full or changes or new_aliases:
+        new_aliases = previous is not None and previous["json"].get("aliases") != aliases_digest
+        if full:
+            docs, total = _full_documents(scan, winners, run), len(winners)
+        else:
+            wanted = set(changes.added) | set(changes.updated)
+            to_write = [
+                _article(scan.fresh[path][number])
+                for article_id, (path, number) in winners.items()
+                if article_id in wanted
+            ]
+            docs, total = run.map(analyze_batch, to_write), len(to_write)
+        if full or changes or new_aliases:
             generation = _next_generation(location.path)
             target = location.path / generation
+            written: _Written | None = None
             try:
+                target.mkdir()
+                written = _Written(target) if full else None
                 _write_generation(
-                    location, current, target, changes, to_write, report, progress, run
+                    location, current, target, changes, docs, total, progress, written
                 )
-                write_entity_table(location, target)
-                impacts.write(target, generation)
-                _write_json(target / SOURCES_STATE, state)
+                write_entity_table(location, target, written.entity_names if written else None)
+                impacts.write(target, generation, written.impacts if written else None)
+                if written is not None:
+                    written.close()
+                    written = None
+                _write_json(target / SOURCES_STATE, sources_state())
                 _checkpoint("committed")
                 _write_manifest(location, generation, patterns, mapping, len(winners))
             except BaseException:
+                if written is not None:
+                    written.close()
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             _checkpoint("switched")
             _remove_leftovers(location.path, keep={generation, current})
             report.generation = generation
         else:
+            state = sources_state()
             if previous is not None and state != previous["json"]:
                 # Only file times or problems changed: the index itself stays as it is.
                 _write_json(location.path / str(current) / SOURCES_STATE, state)
             report.generation = str(current)
+        report.analysed = scan.analysed
         report.articles = len(winners)
         report.added, report.updated = len(changes.added), len(changes.updated)
         report.deleted, report.unchanged = len(changes.deleted), changes.unchanged
@@ -917,30 +983,94 @@ def _write_generation(
     current: str | None,
     target: Path,
     changes: Changes,
-    articles: list[Article],
-    report: BuildReport,
+    docs: Iterator[dict[str, Any]],
+    total: int,
     progress: Callable[[int, int], None] | None,
-    run: Runner,
+    written: _Written | None,
 ) -> None:
-    target.mkdir()
-    if report.full or current is None:
+    """Write the documents ``docs`` (``total`` of them) into the new generation ``target``:
+    afresh when ``written`` collects a full build, else over links to the current one."""
+    if written is not None or current is None:
         store = whoosh_index.create_in(str(target), make_schema())
         deletions: list[str] = []
     else:
         _link_segments(location.path / current, target)
         _checkpoint("linked")
-        if not (changes or articles):
+        if not (changes or total):
             return  # only the entity table changes
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
-    total = len(articles)
-    # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
-    docs = run.map(analyze_batch, articles)
     segments = (
         (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
         for _ in range(0, max(total, 1), SEGMENT_DOCS)
     )
-    _add_segments(segments, total, progress, {"mergetype": _purge_deletions}, deletions)
+    commit = {"mergetype": _purge_deletions}
+    _add_segments(segments, total, progress, commit, deletions, written)
+
+
+def _full_documents(
+    scan: _Scan, winners: Mapping[str, tuple[str, int]], run: Runner
+) -> Iterator[dict[str, Any]]:
+    """The analysed documents of a full build, in the order of ``winners``.
+
+    Every record read is prepared once (in parallel where ``run`` is), in the same round trip
+    as its analysis, and its document hash is filled in to the sources state as it comes back.
+    Writing thus goes on while the workers analyse the next articles, and records are let go
+    once analysed: no list of every article is ever held."""
+    files = [(path, scan.fresh.pop(path)) for path in list(scan.fresh)]
+
+    def items() -> Iterator[tuple[SourceRecord, bool]]:
+        for path, records in files:
+            for number, record in enumerate(records):
+                assert isinstance(record, SourceRecord)
+                yield record, winners.get(record.id) == (path, number)
+
+    results = run.map(prepare_and_analyze_batch, items())
+    for path, records in files:
+        entries = scan.files[path].articles
+        for number in range(len(records)):
+            digest, doc = next(results)
+            entries[number][3] = digest
+            records[number] = None  # type: ignore[call-overload]  # done with it
+            scan.analysed += 1
+            if doc is not None:
+                yield doc
+
+
+class _Written:
+    """What a full build learns from the documents as it writes them, so that nothing is read
+    back afterwards: the sidecar's postings and columns and the entity names."""
+
+    def __init__(self, target: Path) -> None:
+        self.impacts: impacts.Collector | None = impacts.Collector(target / ".impacts-parts.tmp")
+        self.entity_names: _EntityNames | None = _EntityNames()
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        """One document, as given to Whoosh."""
+        if self.impacts is not None:
+            postings = {}
+            for name in TEXT_FIELDS:
+                value = doc.get(name)
+                if isinstance(value, Analyzed):
+                    postings[name] = value.postings
+                elif value:  # not analysed ahead: let impacts.write read it back
+                    self.impacts.close()
+                    self.impacts = None
+                    break
+            else:
+                self.impacts.add(doc, postings)
+        if self.entity_names is not None:
+            self.entity_names.add(doc)
+
+    def end_segment(self) -> None:
+        """The documents added so far are committed."""
+        if self.impacts is not None:
+            self.impacts.end_segment()
+
+    def close(self) -> None:
+        """Remove the temporary files."""
+        if self.impacts is not None:
+            self.impacts.close()
 
 
 def _add_segments(
@@ -949,9 +1079,10 @@ def _add_segments(
     progress: Callable[[int, int], None] | None,
     commit: dict[str, Any],
     deletions: list[str] | None = None,
+    written: _Written | None = None,
 ) -> None:
     """Add each batch of documents with its own writer and commit it, reporting progress."""
-    written = 0
+    count = 0
     for writer, docs in segments:
         try:
             for article_id in deletions or ():
@@ -959,17 +1090,21 @@ def _add_segments(
             deletions = None
             for doc in docs:
                 writer.add_document(**doc)
-                written += 1
-                if written == 1:
+                if written is not None:
+                    written.add(doc)
+                count += 1
+                if count == 1:
                     _checkpoint("writing")
-                if progress is not None and written % 100 == 0:
-                    progress(written, total)
+                if progress is not None and count % 100 == 0:
+                    progress(count, total)
         except BaseException:
             writer.cancel()
             raise
         writer.commit(**commit)
+        if written is not None:
+            written.end_segment()
     if progress is not None:
-        progress(written, total)
+        progress(count, total)
 
 
 def _link_segments(source: Path, target: Path) -> None:
