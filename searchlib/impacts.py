@@ -40,7 +40,7 @@ FORMAT = 1
 ENTITY_KINDS = ("person", "org", "place")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The stored fields the per-article columns are made from.
-_COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
+COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
 
 
 def _signature() -> dict[str, Any]:
@@ -222,41 +222,36 @@ def _save(
     tmp.rename(folder / HEADER)
 
 
-class Collector:
-    """What :func:`write` needs, gathered while a full build writes its documents, so that the
-    sidecar is not read back through Whoosh (which costs a Python call per posting and per
-    article, over a lexicon merged from every segment).
+@dataclass
+class SegmentPart:
+    """What the sidecar needs of one segment: its postings in the sidecar's fields (word ids
+    into ``vocabulary``, articles counted from the segment's first, weights as Whoosh stores
+    them), the exact field lengths and the stored fields of each article."""
 
-    Call :meth:`add` for each document in the order it is added to the index and
-    :meth:`end_segment` after each commit. A segment's postings are kept in a temporary file
-    (``spill``), not in memory. Whoosh stores each posting's weight as a float32 and each
-    field length as a byte (:func:`~whoosh.util.numeric.length_to_byte`); the collector
-    rounds them the same way, so its arrays are those read back. :meth:`matches` checks that
-    the index holds exactly the segments collected; :func:`write` reads them back otherwise.
-    """
+    vocabulary: list[bytes]
+    postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    lengths: dict[str, list[int]]
+    stored: list[Mapping[str, Any]]
 
-    def __init__(self, spill: Path) -> None:
-        self._spill_path = spill
-        self._spill = spill.open("w+b")
-        self._word_ids: dict[bytes, int] = {}
-        self._counts = np.zeros(0, np.int64)  # (word, article) pairs per word id
-        self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
+
+class SegmentPostings:
+    """Gathers a :class:`SegmentPart` as the documents of one segment are written (in any
+    process: it only sees the documents)."""
+
+    def __init__(self) -> None:
         self._fields = list(ranking.FIELD_WEIGHTS)
+        self._word_ids: dict[bytes, int] = {}
+        self._pending: dict[str, tuple[list[int], list[int], list[float]]] = {
+            name: ([], [], []) for name in self._fields
+        }
         self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
-        self._pending: dict[str, tuple[list[int], list[int], list[float]]] = {}
-        self._base = 0
-        self._docnum = 0
-        self.columns = _Columns([], np.zeros(0, np.int32), np.ones(0, bool))
         self._stored: list[Mapping[str, Any]] = []
-        self._clear()
-
-    def _clear(self) -> None:
-        self._pending = {name: ([], [], []) for name in self._fields}
 
     def add(self, stored: Mapping[str, Any], postings: Mapping[str, Iterable[Any]]) -> None:
-        """One article as written: its stored fields and, for each field of the sidecar, the
-        ``(bytes, freq, weight, value)`` postings given to Whoosh."""
-        docnum = self._docnum
+        """One article as written: its stored fields (those of :data:`COLUMN_FIELDS` are
+        used) and, for each field of the sidecar, the ``(bytes, freq, weight, value)``
+        postings given to Whoosh."""
+        docnum = len(self._stored)
         word_ids = self._word_ids
         for name in self._fields:
             wids, docs, weights = self._pending[name]
@@ -272,49 +267,96 @@ class Collector:
                 count += 1
             docs.extend([docnum] * count)
             self._lengths[name].append(length)
-        self._stored.append({key: stored[key] for key in _COLUMN_FIELDS if key in stored})
-        self._docnum += 1
+        self._stored.append(stored)
 
-    def end_segment(self) -> None:
-        """The documents added since the last call were committed as one segment."""
-        base, size = self._base, self._docnum - self._base
-        if size == 0:
-            return
-        parts: list[tuple[Any, int]] = []
-        keys = []
+    def finish(self) -> SegmentPart:
+        """The part gathered; this object is not used again."""
+        postings = {}
         for name in self._fields:
             wids, docs, weights = self._pending[name]
-            arrays = (
+            postings[name] = (
                 np.array(wids, np.int32),
                 np.array(docs, np.int32),
                 # What Whoosh stores and reads back: the weight times the field boost (1.0),
                 # as a float32.
                 (np.array(weights, np.float64) * 1.0).astype(np.float32),
             )
+        return SegmentPart(list(self._word_ids), postings, self._lengths, self._stored)
+
+
+class Collector:
+    """What :func:`write` needs, gathered while a full build writes its documents, so that the
+    sidecar is not read back through Whoosh (which costs a Python call per posting and per
+    article, over a lexicon merged from every segment).
+
+    Either call :meth:`add` for each document in the order it is added to the index and
+    :meth:`end_segment` after each commit, or :meth:`add_part` for each segment in order with
+    what a :class:`SegmentPostings` gathered where it was written. A segment's postings are
+    kept in a temporary file (``spill``), not in memory. Whoosh stores each posting's weight as
+    a float32 and each field length as a byte (:func:`~whoosh.util.numeric.length_to_byte`);
+    the collector rounds them the same way, so its arrays are those read back.
+    :meth:`matches` checks that the index holds exactly the segments collected; :func:`write`
+    reads them back otherwise.
+    """
+
+    def __init__(self, spill: Path) -> None:
+        self._spill_path = spill
+        self._spill = spill.open("w+b")
+        self._word_ids: dict[bytes, int] = {}
+        self._counts = np.zeros(0, np.int64)  # (word, article) pairs per word id
+        self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
+        self._fields = list(ranking.FIELD_WEIGHTS)
+        self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
+        self._docnum = 0
+        self.columns = _Columns([], np.zeros(0, np.int32), np.ones(0, bool))
+        self._current = SegmentPostings()
+
+    def add(self, stored: Mapping[str, Any], postings: Mapping[str, Iterable[Any]]) -> None:
+        """One article as written (see :meth:`SegmentPostings.add`)."""
+        self._current.add(stored, postings)
+
+    def end_segment(self) -> None:
+        """The documents added since the last call were committed as one segment."""
+        part, self._current = self._current.finish(), SegmentPostings()
+        self.add_part(part)
+
+    def add_part(self, part: SegmentPart) -> None:
+        """The next segment of the index."""
+        base, size = self._docnum, len(part.stored)
+        if size == 0:
+            return
+        word_ids = self._word_ids
+        global_ids = np.array(
+            [word_ids.setdefault(text, len(word_ids)) for text in part.vocabulary], np.int32
+        )
+        parts: list[tuple[Any, int]] = []
+        keys = []
+        for name in self._fields:
+            wids, docs, weights = part.postings[name]
+            arrays = (global_ids[wids], docs + np.int32(base), weights)
             for array in arrays:
                 parts.append((array.dtype, len(array)))
                 array.tofile(self._spill)
-            keys.append(arrays[0].astype(np.int64) * size + (arrays[1] - base))
+            keys.append(arrays[0].astype(np.int64) * size + docs)
+            self._lengths[name].extend(part.lengths[name])
         pairs = np.unique(np.concatenate(keys)) // size
-        counts = np.bincount(pairs, minlength=len(self._word_ids))
+        counts = np.bincount(pairs, minlength=len(word_ids))
         self._counts = np.concatenate(
             [self._counts, np.zeros(len(counts) - len(self._counts), np.int64)]
         )
         self._counts += counts
+        self._docnum += size
         self.columns.resize(self._docnum)
-        for offset, stored in enumerate(self._stored):
+        for offset, stored in enumerate(part.stored):
             self.columns.add(base + offset, stored)
-        self._stored = []
         self._segments.append((base, size, parts))
-        self._base = self._docnum
-        self._clear()
 
     def matches(self, reader: Any) -> bool:
         """True when ``reader`` holds exactly the collected segments, with no deletions."""
         sizes = [r.doc_count_all() for r, _ in reader.leaf_readers()]
         return (
             self._docnum > 0
-            and self._docnum == self._base
+            and not self._current._stored
             and not reader.has_deletions()
             and sizes == [size for _, size, _ in self._segments]
         )

@@ -32,6 +32,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import functools
 import hashlib
 import itertools
 import json
@@ -131,6 +132,31 @@ class AnalyzedText(TEXT):
 TEXT_FIELDS = ("title", "body", "author")
 
 
+def _remember_missing_columns() -> None:
+    """Make Whoosh's per-document reader remember that a segment has no length column for a
+    field, as it remembers the columns it has.
+
+    Writing a segment asks the length of every posting's field, and for fields without
+    lengths (ids, dates, entity names, spelling words: ~80 postings per article) Whoosh then
+    looked for the column file again each time, with an ``os.stat``: about a fifth of the
+    time of writing a segment. A segment's files never change once written, so the answer
+    may be kept."""
+    from whoosh.codec import whoosh3
+
+    def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    whoosh3.W3PerDocReader._cached_reader = _cached_reader
+
+
+_remember_missing_columns()
+
+
 @lru_cache(maxsize=1)
 def _schema() -> Schema:
     return make_schema()
@@ -166,6 +192,69 @@ def _analyze(doc: dict[str, Any]) -> dict[str, Any]:
             doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
             doc[f"_stored_{name}"] = text
     return doc
+
+
+#: The stored fields a full build keeps of each article it writes: the sidecar's columns
+#: and the entity names.
+KEPT_FIELDS = (*impacts.COLUMN_FIELDS, "entity_aliases")
+
+
+def _kept(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: doc[key] for key in KEPT_FIELDS if key in doc}
+
+
+def _postings(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The analysed postings of a document's text fields (``None`` if one was not analysed)."""
+    postings = {}
+    for name in TEXT_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, Analyzed):
+            postings[name] = value.postings
+        elif value:
+            return None
+    return postings
+
+
+@dataclass
+class SegmentWritten:
+    """What :func:`write_segment` did: the document hash of each record, and the segment it
+    wrote with what the sidecar needs of it (``None`` when no record was wanted)."""
+
+    digests: list[str]
+    segment: Any = None
+    part: impacts.SegmentPart | None = None
+
+
+def write_segment(folder: str, items: list[tuple[SourceRecord, bool]]) -> SegmentWritten:
+    """A full build's unit of work on this machine: prepare each record, analyse the wanted
+    ones and write them as one Whoosh segment into the index in ``folder`` (which the caller
+    adds to the index's table of contents: see :func:`_write_full`).
+
+    Segments hold their own document numbers, so a segment written here is the same as one
+    written by the build's process; as Whoosh's own multi-process writer does, the segment is
+    written without the index lock and finished with ``_finalize_segment``."""
+    from whoosh.writing import SegmentWriter
+
+    digests, docs = [], []
+    for record, wanted in items:
+        doc: dict[str, Any] = document(prepare(record))
+        digests.append(_hash_document(doc))
+        if wanted:
+            docs.append(_analyze(doc))
+    if not docs:
+        return SegmentWritten(digests)
+    writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
+    collected = impacts.SegmentPostings()
+    try:
+        for doc in docs:
+            writer.add_document(**doc)
+            collected.add(_kept(doc), _postings(doc) or {})
+        segment = writer._finalize_segment()
+    except BaseException:
+        writer.pool.cancel()
+        writer._close_segment()
+        raise
+    return SegmentWritten(digests, segment, collected.finish())
 
 
 def make_schema() -> Schema:
@@ -890,8 +979,11 @@ def build(
 
         # The entity table is saved with each generation: new user aliases need a new one.
         new_aliases = previous is not None and previous["json"].get("aliases") != aliases_digest
+        docs: Iterator[dict[str, Any]] | None = None
         if full:
-            docs, total = _full_documents(scan, winners, run), len(winners)
+            total = len(winners)
+            if not run.local:  # workers elsewhere analyse; this process writes
+                docs = _full_documents(scan, winners, run)
         else:
             wanted = set(changes.added) | set(changes.updated)
             to_write = [
@@ -907,9 +999,13 @@ def build(
             try:
                 target.mkdir()
                 written = _Written(target) if full else None
-                _write_generation(
-                    location, current, target, changes, docs, total, progress, written
-                )
+                if docs is None:
+                    assert written is not None
+                    _write_full(target, scan, winners, run, progress, written)
+                else:
+                    _write_generation(
+                        location, current, target, changes, docs, total, progress, written
+                    )
                 write_entity_table(location, target, written.entity_names if written else None)
                 impacts.write(target, generation, written.impacts if written else None)
                 if written is not None:
@@ -1008,6 +1104,62 @@ def _write_generation(
     _add_segments(segments, total, progress, commit, deletions, written)
 
 
+def _write_full(
+    target: Path,
+    scan: _Scan,
+    winners: Mapping[str, tuple[str, int]],
+    run: Runner,
+    progress: Callable[[int, int], None] | None,
+    written: _Written,
+) -> None:
+    """A full build on this machine: each segment of :data:`SEGMENT_DOCS` articles is
+    prepared, analysed and written by one call of :func:`write_segment` (in a worker process
+    where ``run`` has them), and this process only adds the segments, in order, to the index.
+
+    The segments are those :func:`_write_generation` would write: the same articles in each,
+    in the same order. Records are let go once sent, and document hashes filled in to the
+    sources state as the segments come back."""
+    store = whoosh_index.create_in(str(target), make_schema())
+    files = [(path, scan.fresh.pop(path)) for path in list(scan.fresh)]
+    total = len(winners)
+
+    def batches() -> Iterator[list[tuple[SourceRecord, bool]]]:
+        batch: list[tuple[SourceRecord, bool]] = []
+        wanted_count = 0
+        for path, records in files:
+            for number, record in enumerate(records):
+                assert isinstance(record, SourceRecord)
+                wanted = winners.get(record.id) == (path, number)
+                batch.append((record, wanted))
+                records[number] = None  # type: ignore[call-overload]  # the batch holds it
+                wanted_count += wanted
+                if wanted_count == SEGMENT_DOCS:
+                    yield batch
+                    batch, wanted_count = [], 0
+        if batch:
+            yield batch
+
+    entries = (entry for path, _ in files for entry in scan.files[path].articles)
+    segments: list[Any] = []
+    count = 0
+    for result in run.apply(functools.partial(write_segment, str(target)), batches()):
+        for digest in result.digests:
+            next(entries)[3] = digest
+            scan.analysed += 1
+        if result.segment is None or result.part is None:
+            continue
+        segments.append(result.segment)
+        written.add_part(result.part)
+        if count == 0:
+            _checkpoint("writing")
+        count += result.segment.doc_count_all()
+        if progress is not None:
+            progress(count, total)
+    store.writer().commit(mergetype=lambda _writer, existing: [*existing, *segments])
+    if progress is not None:
+        progress(count, total)
+
+
 def _full_documents(
     scan: _Scan, winners: Mapping[str, tuple[str, int]], run: Runner
 ) -> Iterator[dict[str, Any]]:
@@ -1047,20 +1199,24 @@ class _Written:
 
     def add(self, doc: Mapping[str, Any]) -> None:
         """One document, as given to Whoosh."""
+        kept = _kept(doc)
         if self.impacts is not None:
-            postings = {}
-            for name in TEXT_FIELDS:
-                value = doc.get(name)
-                if isinstance(value, Analyzed):
-                    postings[name] = value.postings
-                elif value:  # not analysed ahead: let impacts.write read it back
-                    self.impacts.close()
-                    self.impacts = None
-                    break
+            postings = _postings(doc)
+            if postings is None:  # not analysed ahead: let impacts.write read it back
+                self.impacts.close()
+                self.impacts = None
             else:
-                self.impacts.add(doc, postings)
+                self.impacts.add(kept, postings)
         if self.entity_names is not None:
-            self.entity_names.add(doc)
+            self.entity_names.add(kept)
+
+    def add_part(self, part: impacts.SegmentPart) -> None:
+        """The next segment, written elsewhere (see :func:`write_segment`)."""
+        if self.impacts is not None:
+            self.impacts.add_part(part)
+        if self.entity_names is not None:
+            for kept in part.stored:
+                self.entity_names.add(kept)
 
     def end_segment(self) -> None:
         """The documents added so far are committed."""
