@@ -187,11 +187,46 @@ def _analyze(doc: dict[str, Any]) -> dict[str, Any]:
     for name in TEXT_FIELDS:
         text = doc.get(name)
         if text:
-            text_field = schema[name]
-            spelling = text_field.spellable_words(text) if text_field.separate_spelling() else ()
-            doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
+            doc[name] = _analyze_text(schema[name], text)
             doc[f"_stored_{name}"] = text
     return doc
+
+
+def _analyze_text(text_field: Any, text: str) -> Analyzed:
+    """What ``text_field.index(text)`` and ``text_field.spellable_words(text)`` give, from one
+    pass of the analyzer where it can: the words for spelling are those of the analyzer
+    without its morphological filters (stemming), so when those come last they are the words
+    that reach them, taken on the way."""
+    if not text_field.separate_spelling():
+        return Analyzed(list(text_field.index(text)), [])
+    items = list(getattr(text_field.analyzer, "items", ()))
+    morph = [bool(getattr(item, "is_morph", False)) for item in items]
+    if not items or morph[0] or True not in morph or False in morph[morph.index(True) :]:
+        spelling = text_field.spellable_words(text)
+        return Analyzed(list(text_field.index(text)), list(spelling))
+    first_morph = morph.index(True)
+    words: list[str] = []
+
+    def taken(tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            words.append(token.text)
+            yield token
+
+    def analyzer(value: str, **kwargs: Any) -> Iterator[Any]:
+        tokens = items[0](value, **kwargs)
+        for item in items[1:first_morph]:
+            tokens = item(tokens)
+        tokens = taken(tokens)
+        for item in items[first_morph:]:
+            tokens = item(tokens)
+        return tokens
+
+    # As TEXT.index does, with the analyzer above.
+    postings = [
+        (word.encode("utf-8"), freq, weight, value)
+        for word, freq, weight, value in text_field.format.word_values(text, analyzer, mode="index")
+    ]
+    return Analyzed(postings, sorted(set(words)))
 
 
 #: The stored fields a full build keeps of each article it writes: the sidecar's columns
