@@ -662,6 +662,9 @@ class _Scan:
     files_parsed: int = 0
     analysed: int = 0
     unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
+    # A full build keeps the content of each file read rather than its records (a record takes
+    # twice the room of its line), and parses it again as it writes: see _deferred_records.
+    deferred: dict[str, bytes] = field(default_factory=dict)
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
@@ -715,7 +718,7 @@ def _scan(
     for path in paths:
         key = str(path)
         old = previous.get(key) if trust and key not in forced else None
-        state = _read_state(path, old, fields, started, scan)
+        state = _read_state(path, old, fields, started, scan, defer)
         if strict and state.problems:
             line, entry, reason, _ = state.problems[0]
             raise SourceProblemError(
@@ -723,20 +726,18 @@ def _scan(
                 "fix the source or build without --strict; the index was not changed",
             )
         scan.files[key] = state
-    if defer:
-        for key, records in scan.unprepared.items():
-            scan.fresh[key] = list(records)
-            scan.files[key].articles = [
-                [r.id, r.line, r.entry, None, r.content_hash] for r in records
-            ]
-        scan.unprepared.clear()
-    else:
+    if not defer:
         _prepare_fresh(scan, run or Runner(), reuse=trust)
     return scan
 
 
 def _read_state(
-    path: Path, old: FileState | None, fields: FieldMap, started: float, scan: _Scan
+    path: Path,
+    old: FileState | None,
+    fields: FieldMap,
+    started: float,
+    scan: _Scan,
+    defer: bool = False,
 ) -> FileState:
     key = str(path)
     try:
@@ -762,10 +763,29 @@ def _read_state(
     for item in read_file(path, fields, data):
         if isinstance(item, Problem):
             state.problems.append([item.line, item.entry, item.reason, item.skipped])
+        elif defer:  # its document hash is filled in once it is analysed
+            state.articles.append([item.id, item.line, item.entry, None, item.content_hash])
         else:
             records.append(item)
-    scan.unprepared[key] = records
+    if defer:
+        if state.articles and data is not None:
+            scan.deferred[key] = data
+    else:
+        scan.unprepared[key] = records
     return state
+
+
+def _deferred_records(scan: _Scan, fields: FieldMap) -> Iterator[tuple[str, int, SourceRecord]]:
+    """``(file, index in that file, record)`` for every record of the files a full build read,
+    parsed again from the content kept (each file's let go once parsed)."""
+    for key in list(scan.deferred):
+        entries = scan.files[key].articles
+        items = read_file(Path(key), fields, scan.deferred.pop(key))
+        records = (item for item in items if not isinstance(item, Problem))
+        for number, record in enumerate(records):
+            if entries[number][0] != record.id:  # pragma: no cover - parsing is deterministic
+                raise RuntimeError(f"{key} read differently the second time")
+            yield key, number, record
 
 
 def _prepare_fresh(scan: _Scan, run: Runner, reuse: bool) -> None:
@@ -986,7 +1006,8 @@ def build(
         # An article that must be written may sit in a file that was not read (its stat was
         # unchanged, but the copy that used to win a duplicate id went away): read those too.
         winners = scan.winners()
-        unread = {winners[i][0] for i in changes.added + changes.updated} - set(scan.fresh)
+        unread = {winners[i][0] for i in changes.added + changes.updated}
+        unread -= set(scan.fresh) | set(scan.deferred)
         if unread:
             scan = _scan(
                 paths, old_files, mapping, trust=trust, strict=strict, force=unread, run=run
@@ -1018,7 +1039,7 @@ def build(
         if full:
             total = len(winners)
             if not run.local:  # workers elsewhere analyse; this process writes
-                docs = _full_documents(scan, winners, run)
+                docs = _full_documents(scan, mapping, winners, run)
         else:
             wanted = set(changes.added) | set(changes.updated)
             to_write = [
@@ -1036,7 +1057,7 @@ def build(
                 written = _Written(target) if full else None
                 if docs is None:
                     assert written is not None
-                    _write_full(target, scan, winners, run, progress, written)
+                    _write_full(target, scan, mapping, winners, run, progress, written)
                 else:
                     _write_generation(
                         location, current, target, changes, docs, total, progress, written
@@ -1142,6 +1163,7 @@ def _write_generation(
 def _write_full(
     target: Path,
     scan: _Scan,
+    fields: FieldMap,
     winners: Mapping[str, tuple[str, int]],
     run: Runner,
     progress: Callable[[int, int], None] | None,
@@ -1153,28 +1175,27 @@ def _write_full(
 
     The segments are those :func:`_write_generation` would write: the same articles in each,
     in the same order. Records are let go once sent, and document hashes filled in to the
-    sources state as the segments come back."""
+    sources state as the segments come back.
+
+    The records are parsed again from the files' content (see :func:`_deferred_records`), so
+    that no list of every record is ever held."""
     store = whoosh_index.create_in(str(target), make_schema())
-    files = [(path, scan.fresh.pop(path)) for path in list(scan.fresh)]
     total = len(winners)
+    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
 
     def batches() -> Iterator[list[tuple[SourceRecord, bool]]]:
         batch: list[tuple[SourceRecord, bool]] = []
         wanted_count = 0
-        for path, records in files:
-            for number, record in enumerate(records):
-                assert isinstance(record, SourceRecord)
-                wanted = winners.get(record.id) == (path, number)
-                batch.append((record, wanted))
-                records[number] = None  # type: ignore[call-overload]  # the batch holds it
-                wanted_count += wanted
-                if wanted_count == SEGMENT_DOCS:
-                    yield batch
-                    batch, wanted_count = [], 0
+        for path, number, record in _deferred_records(scan, fields):
+            wanted = winners.get(record.id) == (path, number)
+            batch.append((record, wanted))
+            wanted_count += wanted
+            if wanted_count == SEGMENT_DOCS:
+                yield batch
+                batch, wanted_count = [], 0
         if batch:
             yield batch
 
-    entries = (entry for path, _ in files for entry in scan.files[path].articles)
     segments: list[Any] = []
     count = 0
     for result in run.apply(functools.partial(write_segment, str(target)), batches()):
@@ -1196,32 +1217,24 @@ def _write_full(
 
 
 def _full_documents(
-    scan: _Scan, winners: Mapping[str, tuple[str, int]], run: Runner
+    scan: _Scan, fields: FieldMap, winners: Mapping[str, tuple[str, int]], run: Runner
 ) -> Iterator[dict[str, Any]]:
     """The analysed documents of a full build, in the order of ``winners``.
 
     Every record read is prepared once (in parallel where ``run`` is), in the same round trip
     as its analysis, and its document hash is filled in to the sources state as it comes back.
-    Writing thus goes on while the workers analyse the next articles, and records are let go
-    once analysed: no list of every article is ever held."""
-    files = [(path, scan.fresh.pop(path)) for path in list(scan.fresh)]
-
-    def items() -> Iterator[tuple[SourceRecord, bool]]:
-        for path, records in files:
-            for number, record in enumerate(records):
-                assert isinstance(record, SourceRecord)
-                yield record, winners.get(record.id) == (path, number)
-
-    results = run.map(prepare_and_analyze_batch, items())
-    for path, records in files:
-        entries = scan.files[path].articles
-        for number in range(len(records)):
-            digest, doc = next(results)
-            entries[number][3] = digest
-            records[number] = None  # type: ignore[call-overload]  # done with it
-            scan.analysed += 1
-            if doc is not None:
-                yield doc
+    Writing thus goes on while the workers analyse the next articles; the records are parsed
+    again from the files' content (see :func:`_deferred_records`), never all held at once."""
+    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
+    items = (
+        (record, winners.get(record.id) == (path, number))
+        for path, number, record in _deferred_records(scan, fields)
+    )
+    for digest, doc in run.map(prepare_and_analyze_batch, items):
+        next(entries)[3] = digest
+        scan.analysed += 1
+        if doc is not None:
+            yield doc
 
 
 class _Written:
