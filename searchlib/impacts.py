@@ -56,17 +56,28 @@ def write(folder: Path, generation: str, collected: Collector | None = None) -> 
     arrays are the same as those read back. Otherwise every posting is read from the index.
     """
     store = whoosh_index.open_dir(str(folder))
+    if collected is not None:
+        # The collection statistics are in the table of contents: no segment is opened (a
+        # Whoosh reader copies every segment file it opens into memory).
+        segments = store._segments()
+        n = sum(segment.doc_count_all() for segment in segments)
+        if collected.matches(segments):
+            avgfl = {
+                # As Searcher.avg_field_length: total length over all articles.
+                name: sum(segment._fieldlengths.get(name, 0) for segment in segments) / (n or 1)
+                or 1
+                for name in ranking.FIELD_WEIGHTS
+            }
+            words, indptr, col, tf = collected.matrix(avgfl)
+            _save(folder, generation, n, words, indptr, col, tf, collected.columns)
+            return
     with store.searcher() as searcher:
         reader = searcher.reader()
         n = reader.doc_count_all()
         # The average lengths the scorer divides by: exact totals over all articles.
         avgfl = {name: searcher.avg_field_length(name) or 1 for name in ranking.FIELD_WEIGHTS}
-        if collected is not None and collected.matches(reader):
-            words, indptr, col, tf = collected.matrix(avgfl)
-            columns = collected.columns
-        else:
-            words, indptr, col, tf = _read_matrix(reader, n, avgfl)
-            columns = _read_columns(reader, n)
+        words, indptr, col, tf = _read_matrix(reader, n, avgfl)
+        columns = _read_columns(reader, n)
     _save(folder, generation, n, words, indptr, col, tf, columns)
 
 
@@ -351,14 +362,14 @@ class Collector:
             self.columns.add(base + offset, stored)
         self._segments.append((base, size, parts))
 
-    def matches(self, reader: Any) -> bool:
-        """True when ``reader`` holds exactly the collected segments, with no deletions."""
-        sizes = [r.doc_count_all() for r, _ in reader.leaf_readers()]
+    def matches(self, segments: list[Any]) -> bool:
+        """True when the index's ``segments`` are exactly those collected, with no deletions."""
         return (
             self._docnum > 0
             and not self._current._stored
-            and not reader.has_deletions()
-            and sizes == [size for _, size, _ in self._segments]
+            and not any(segment.has_deletions() for segment in segments)
+            and [segment.doc_count_all() for segment in segments]
+            == [size for _, size, _ in self._segments]
         )
 
     def matrix(
