@@ -15,16 +15,21 @@ match its index is never used (:func:`load` returns ``None`` and search falls ba
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import ranking
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 #: The sidecar's files in a generation folder: ``impacts-NAME.npy`` and the header (written
 #: last, so a sidecar without one is incomplete). Builds never hard-link them into the next
@@ -34,6 +39,8 @@ HEADER = f"{PREFIX}header.json"
 FORMAT = 1
 ENTITY_KINDS = ("person", "org", "place")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The stored fields the per-article columns are made from.
+COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
 
 
 def _signature() -> dict[str, Any]:
@@ -41,73 +48,158 @@ def _signature() -> dict[str, Any]:
     return {"b": ranking.PARAMS.b, "fields": dict(ranking.FIELD_WEIGHTS)}
 
 
-def write(folder: Path, generation: str) -> None:
-    """Build the sidecar of the Whoosh index in ``folder`` (generation ``generation``)."""
-    params = ranking.PARAMS
+def write(folder: Path, generation: str, collected: Collector | None = None) -> None:
+    """Build the sidecar of the Whoosh index in ``folder`` (generation ``generation``).
+
+    With ``collected`` (what a full build gathered while it wrote the documents, see
+    :class:`Collector`) nothing is read back from Whoosh but the collection statistics; the
+    arrays are the same as those read back. Otherwise every posting is read from the index.
+    """
     store = whoosh_index.open_dir(str(folder))
+    if collected is not None:
+        # The collection statistics are in the table of contents: no segment is opened (a
+        # Whoosh reader copies every segment file it opens into memory).
+        segments = store._segments()
+        n = sum(segment.doc_count_all() for segment in segments)
+        if collected.matches(segments):
+            avgfl = {
+                # As Searcher.avg_field_length: total length over all articles.
+                name: sum(segment._fieldlengths.get(name, 0) for segment in segments) / (n or 1)
+                or 1
+                for name in ranking.FIELD_WEIGHTS
+            }
+            words, indptr, col, tf = collected.matrix(avgfl)
+            _save(folder, generation, n, words, indptr, col, tf, collected.columns)
+            return
     with store.searcher() as searcher:
         reader = searcher.reader()
         n = reader.doc_count_all()
-        fields = list(ranking.FIELD_WEIGHTS)
-        words = sorted(
-            {
-                text.decode("utf-8") if isinstance(text, bytes) else text
-                for name in fields
-                for text in reader.lexicon(name)
-            }
-        )
-        row_of = {word: i for i, word in enumerate(words)}
-        rows, cols, vals = [], [], []
-        for name in fields:
-            avgfl = searcher.avg_field_length(name) or 1
-            # The lengths the scorer divides by: Whoosh's byte-rounded ones, as it reads them.
-            lengths = np.array([reader.doc_field_length(d, name, 1) for d in range(n)], float)
-            norm = 1 - params.b + params.b * lengths / avgfl
-            boost = ranking.FIELD_WEIGHTS[name]
-            for text in reader.lexicon(name):
-                postings = reader.postings(name, text)
-                docs = np.fromiter(postings.all_ids(), np.int64)
-                postings = reader.postings(name, text)
-                weights = np.fromiter((w for _, w in postings.items_as("weight")), float)
-                word = text.decode("utf-8") if isinstance(text, bytes) else text
-                rows.append(np.full(len(docs), row_of[word], np.int64))
-                cols.append(docs)
-                vals.append(boost * weights / norm[docs])
-        row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        val = np.concatenate(vals) if vals else np.zeros(0)
-        # Sorted by (word, article): a word in both fields gets its two shares added, which is
-        # exact whatever the order (IEEE addition of two numbers commutes).
-        order = np.lexsort((col, row))
-        row, col, val = row[order], col[order], val[order]
-        first = np.ones(len(row), bool)
-        first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-        starts = np.flatnonzero(first)
-        tf = np.add.reduceat(val, starts) if len(val) else val
-        row, col = row[starts], col[starts]
-        indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
+        # The average lengths the scorer divides by: exact totals over all articles.
+        avgfl = {name: searcher.avg_field_length(name) or 1 for name in ranking.FIELD_WEIGHTS}
+        words, indptr, col, tf = _read_matrix(reader, n, avgfl)
+        columns = _read_columns(reader, n)
+    _save(folder, generation, n, words, indptr, col, tf, columns)
 
-        dates = np.zeros(n, np.int32)
-        ids = [""] * n
-        deleted = np.ones(n, bool)
-        exact_dates = True
-        raw: dict[str, dict[str, int]] = {kind: {} for kind in ENTITY_KINDS}
-        pairs: dict[str, tuple[list[int], list[int]]] = {k: ([], []) for k in ENTITY_KINDS}
-        for docnum, stored in reader.iter_docs():  # live articles only
-            deleted[docnum] = False
-            ids[docnum] = stored["id"]
-            date = stored.get("date")
-            if date is not None:
-                if _ISO_DATE.fullmatch(date):
-                    dates[docnum] = int(date.replace("-", ""))
-                else:
-                    exact_dates = False
-            for kind in ENTITY_KINDS:
-                # As search._stored_entities reads them: comma-separated, stripped.
-                for name in (v.strip() for v in stored.get(kind, "").split(",")):
-                    if name:
-                        pairs[kind][0].append(docnum)
-                        pairs[kind][1].append(raw[kind].setdefault(name, len(raw[kind])))
+
+@dataclass
+class _Columns:
+    """The per-article columns of the sidecar, in docnum order."""
+
+    ids: list[str]
+    dates: np.ndarray
+    deleted: np.ndarray
+    exact_dates: bool = True
+    raw: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in ENTITY_KINDS})
+    pairs: dict[str, tuple[list[int], list[int]]] = field(
+        default_factory=lambda: {k: ([], []) for k in ENTITY_KINDS}
+    )
+
+    def add(self, docnum: int, stored: Mapping[str, Any]) -> None:
+        """Record the stored fields of live article ``docnum``."""
+        self.deleted[docnum] = False
+        self.ids[docnum] = stored["id"]
+        date = stored.get("date")
+        if date is not None:
+            if _ISO_DATE.fullmatch(date):
+                self.dates[docnum] = int(date.replace("-", ""))
+            else:
+                self.exact_dates = False
+        for kind in ENTITY_KINDS:
+            # As search._stored_entities reads them: comma-separated, stripped.
+            raw, (docs, names) = self.raw[kind], self.pairs[kind]
+            for name in (v.strip() for v in stored.get(kind, "").split(",")):
+                if name:
+                    docs.append(docnum)
+                    names.append(raw.setdefault(name, len(raw)))
+
+    def resize(self, n: int) -> None:
+        """Hold ``n`` articles (those added now marked deleted until :meth:`add`)."""
+        extra = n - len(self.ids)
+        self.ids.extend([""] * extra)
+        if extra > 0 and n > len(self.dates):  # amortised: grow by doubling
+            capacity = max(n, 2 * len(self.dates))
+            self.dates = np.concatenate(
+                [self.dates, np.zeros(capacity - len(self.dates), np.int32)]
+            )
+            self.deleted = np.concatenate(
+                [self.deleted, np.ones(capacity - len(self.deleted), bool)]
+            )
+        elif n < len(self.dates):
+            del self.ids[n:]
+            self.dates, self.deleted = self.dates[:n].copy(), self.deleted[:n].copy()
+
+
+def _read_matrix(
+    reader: Any, n: int, avgfl: Mapping[str, float]
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The ``tf~`` matrix read back from the postings of every segment (any index)."""
+    params = ranking.PARAMS
+    fields = list(ranking.FIELD_WEIGHTS)
+    words = sorted(
+        {
+            text.decode("utf-8") if isinstance(text, bytes) else text
+            for name in fields
+            for text in reader.lexicon(name)
+        }
+    )
+    row_of = {word: i for i, word in enumerate(words)}
+    rows, cols, vals = [], [], []
+    for name in fields:
+        # The lengths the scorer divides by: Whoosh's byte-rounded ones, as it reads them.
+        lengths = np.array([reader.doc_field_length(d, name, 1) for d in range(n)], float)
+        norm = 1 - params.b + params.b * lengths / avgfl[name]
+        boost = ranking.FIELD_WEIGHTS[name]
+        for text in reader.lexicon(name):
+            postings = reader.postings(name, text)
+            docs = np.fromiter(postings.all_ids(), np.int64)
+            postings = reader.postings(name, text)
+            weights = np.fromiter((w for _, w in postings.items_as("weight")), float)
+            word = text.decode("utf-8") if isinstance(text, bytes) else text
+            rows.append(np.full(len(docs), row_of[word], np.int64))
+            cols.append(docs)
+            vals.append(boost * weights / norm[docs])
+    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    val = np.concatenate(vals) if vals else np.zeros(0)
+    row, col, tf = _sum_shares(row, col, val)
+    indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
+    return words, indptr, col, tf
+
+
+def _sum_shares(
+    row: np.ndarray, col: np.ndarray, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort the shares by (word, article) and add those of one word in one article.
+
+    A word in both fields gets its two shares added, which is exact whatever the order (IEEE
+    addition of two numbers commutes)."""
+    order = np.lexsort((col, row))
+    row, col, val = row[order], col[order], val[order]
+    first = np.ones(len(row), bool)
+    first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
+    starts = np.flatnonzero(first)
+    tf = np.add.reduceat(val, starts) if len(val) else val
+    return row[starts], col[starts], tf
+
+
+def _read_columns(reader: Any, n: int) -> _Columns:
+    columns = _Columns([""] * n, np.zeros(n, np.int32), np.ones(n, bool))
+    for docnum, stored in reader.iter_docs():  # live articles only
+        columns.add(docnum, stored)
+    return columns
+
+
+def _save(
+    folder: Path,
+    generation: str,
+    n: int,
+    words: list[str],
+    indptr: np.ndarray,
+    col: np.ndarray,
+    tf: np.ndarray,
+    columns: _Columns,
+) -> None:
+    ids = columns.ids
     id_rank = np.empty(n, np.int32)
     id_rank[sorted(range(n), key=ids.__getitem__)] = np.arange(n, dtype=np.int32)
 
@@ -118,27 +210,229 @@ def write(folder: Path, generation: str) -> None:
         "indptr": indptr,
         "docs": col.astype(np.int32),
         "tf": tf.astype(np.float64),
-        "dates": dates,
+        "dates": columns.dates,
         "id_rank": id_rank,
-        "deleted": deleted,
+        "deleted": columns.deleted,
     }
     for kind in ENTITY_KINDS:
-        arrays[f"{kind}_docs"] = np.array(pairs[kind][0], np.int32)
-        arrays[f"{kind}_names"] = np.array(pairs[kind][1], np.int32)
+        arrays[f"{kind}_docs"] = np.array(columns.pairs[kind][0], np.int32)
+        arrays[f"{kind}_names"] = np.array(columns.pairs[kind][1], np.int32)
     for key, array in arrays.items():
         np.save(folder / f"{PREFIX}{key}.npy", array, allow_pickle=False)
     header = {
         "format": FORMAT,
         "generation": generation,
         "docs": n,
-        "exact_dates": exact_dates,
-        "names": {kind: list(raw[kind]) for kind in ENTITY_KINDS},
+        "exact_dates": columns.exact_dates,
+        "names": {kind: list(columns.raw[kind]) for kind in ENTITY_KINDS},
         **_signature(),
     }
     # Renamed into place: a half-written header never passes for a sidecar.
     tmp = folder / f".{HEADER}.tmp"
     tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
     tmp.rename(folder / HEADER)
+
+
+@dataclass
+class SegmentPart:
+    """What the sidecar needs of one segment: its postings in the sidecar's fields (word ids
+    into ``vocabulary``, articles counted from the segment's first, weights as Whoosh stores
+    them), the exact field lengths and the stored fields of each article."""
+
+    vocabulary: list[bytes]
+    postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    lengths: dict[str, list[int]]
+    stored: list[Mapping[str, Any]]
+
+
+class SegmentPostings:
+    """Gathers a :class:`SegmentPart` as the documents of one segment are written (in any
+    process: it only sees the documents)."""
+
+    def __init__(self) -> None:
+        self._fields = list(ranking.FIELD_WEIGHTS)
+        self._word_ids: dict[bytes, int] = {}
+        self._pending: dict[str, tuple[list[int], list[int], list[float]]] = {
+            name: ([], [], []) for name in self._fields
+        }
+        self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
+        self._stored: list[Mapping[str, Any]] = []
+
+    def add(self, stored: Mapping[str, Any], postings: Mapping[str, Iterable[Any]]) -> None:
+        """One article as written: its stored fields (those of :data:`COLUMN_FIELDS` are
+        used) and, for each field of the sidecar, the ``(bytes, freq, weight, value)``
+        postings given to Whoosh."""
+        docnum = len(self._stored)
+        word_ids = self._word_ids
+        for name in self._fields:
+            wids, docs, weights = self._pending[name]
+            length = 0
+            count = 0
+            for text, freq, weight, _ in postings.get(name, ()):
+                wid = word_ids.get(text)
+                if wid is None:
+                    wid = word_ids[text] = len(word_ids)
+                wids.append(wid)
+                weights.append(weight)
+                length += freq
+                count += 1
+            docs.extend([docnum] * count)
+            self._lengths[name].append(length)
+        self._stored.append(stored)
+
+    def finish(self) -> SegmentPart:
+        """The part gathered; this object is not used again."""
+        postings = {}
+        for name in self._fields:
+            wids, docs, weights = self._pending[name]
+            postings[name] = (
+                np.array(wids, np.int32),
+                np.array(docs, np.int32),
+                # What Whoosh stores and reads back: the weight times the field boost (1.0),
+                # as a float32.
+                (np.array(weights, np.float64) * 1.0).astype(np.float32),
+            )
+        return SegmentPart(list(self._word_ids), postings, self._lengths, self._stored)
+
+
+class Collector:
+    """What :func:`write` needs, gathered while a full build writes its documents, so that the
+    sidecar is not read back through Whoosh (which costs a Python call per posting and per
+    article, over a lexicon merged from every segment).
+
+    Either call :meth:`add` for each document in the order it is added to the index and
+    :meth:`end_segment` after each commit, or :meth:`add_part` for each segment in order with
+    what a :class:`SegmentPostings` gathered where it was written. A segment's postings are
+    kept in a temporary file (``spill``), not in memory. Whoosh stores each posting's weight as
+    a float32 and each field length as a byte (:func:`~whoosh.util.numeric.length_to_byte`);
+    the collector rounds them the same way, so its arrays are those read back.
+    :meth:`matches` checks that the index holds exactly the segments collected; :func:`write`
+    reads them back otherwise.
+    """
+
+    def __init__(self, spill: Path) -> None:
+        self._spill_path = spill
+        self._spill = spill.open("w+b")
+        self._word_ids: dict[bytes, int] = {}
+        self._counts = np.zeros(0, np.int64)  # (word, article) pairs per word id
+        self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
+        self._fields = list(ranking.FIELD_WEIGHTS)
+        self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
+        self._docnum = 0
+        self.columns = _Columns([], np.zeros(0, np.int32), np.ones(0, bool))
+        self._current = SegmentPostings()
+
+    def add(self, stored: Mapping[str, Any], postings: Mapping[str, Iterable[Any]]) -> None:
+        """One article as written (see :meth:`SegmentPostings.add`)."""
+        self._current.add(stored, postings)
+
+    def end_segment(self) -> None:
+        """The documents added since the last call were committed as one segment."""
+        part, self._current = self._current.finish(), SegmentPostings()
+        self.add_part(part)
+
+    def add_part(self, part: SegmentPart) -> None:
+        """The next segment of the index."""
+        base, size = self._docnum, len(part.stored)
+        if size == 0:
+            return
+        word_ids = self._word_ids
+        global_ids = np.array(
+            [word_ids.setdefault(text, len(word_ids)) for text in part.vocabulary], np.int32
+        )
+        parts: list[tuple[Any, int]] = []
+        keys = []
+        for name in self._fields:
+            wids, docs, weights = part.postings[name]
+            arrays = (global_ids[wids], docs + np.int32(base), weights)
+            for array in arrays:
+                parts.append((array.dtype, len(array)))
+                array.tofile(self._spill)
+            keys.append(arrays[0].astype(np.int64) * size + docs)
+            self._lengths[name].extend(part.lengths[name])
+        pairs = np.unique(np.concatenate(keys)) // size
+        counts = np.bincount(pairs, minlength=len(word_ids))
+        self._counts = np.concatenate(
+            [self._counts, np.zeros(len(counts) - len(self._counts), np.int64)]
+        )
+        self._counts += counts
+        self._docnum += size
+        self.columns.resize(self._docnum)
+        for offset, stored in enumerate(part.stored):
+            self.columns.add(base + offset, stored)
+        self._segments.append((base, size, parts))
+
+    def matches(self, segments: list[Any]) -> bool:
+        """True when the index's ``segments`` are exactly those collected, with no deletions."""
+        return (
+            self._docnum > 0
+            and not self._current._stored
+            and not any(segment.has_deletions() for segment in segments)
+            and [segment.doc_count_all() for segment in segments]
+            == [size for _, size, _ in self._segments]
+        )
+
+    def matrix(
+        self, avgfl: Mapping[str, float]
+    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """The ``tf~`` matrix (words, indptr, docs, tf) of the collected postings."""
+        params = ranking.PARAMS
+        vocabulary = [text.decode("utf-8") for text in self._word_ids]
+        order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
+        words = [vocabulary[i] for i in order]
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        counts = self._counts[order] if order else np.zeros(0, np.int64)
+        indptr = np.zeros(len(words) + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        docs_out = np.empty(int(indptr[-1]), np.int32)
+        tf_out = np.empty(int(indptr[-1]), np.float64)
+        filled = indptr[:-1].copy()
+        norms = {}
+        for name in self._fields:
+            # The lengths the scorer divides by: Whoosh's byte-rounded ones (None, read as
+            # NaN, for an article without the field: it has no postings there).
+            lengths = np.array(
+                [byte_to_length(length_to_byte(x)) if x else None for x in self._lengths[name]],
+                float,
+            )
+            norms[name] = 1 - params.b + params.b * lengths / avgfl[name]
+        self._spill.seek(0)
+        for _, _, parts in self._segments:
+            chunks = iter(parts)
+            rows, cols, vals = [], [], []
+            for name in self._fields:
+                wids, docs, weights = (
+                    np.fromfile(self._spill, dtype, count)
+                    for dtype, count in itertools.islice(chunks, 3)
+                )
+                boost = ranking.FIELD_WEIGHTS[name]
+                rows.append(rank[wids])
+                cols.append(docs.astype(np.int64))
+                vals.append(boost * weights.astype(np.float64) / norms[name][docs])
+            row, col, tf = _sum_shares(
+                np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+            )
+            # Rows are sorted, and articles within a row; every article of this segment comes
+            # after those of the segments before it, so each row's run goes at its end.
+            first = np.ones(len(row), bool)
+            first[1:] = row[1:] != row[:-1]
+            starts = np.flatnonzero(first)
+            runs = np.diff(np.append(starts, len(row)))
+            within = np.arange(len(row)) - np.repeat(starts, runs)
+            where = filled[row] + within
+            docs_out[where] = col
+            tf_out[where] = tf
+            filled[row[starts]] += runs
+        self.columns.resize(self._docnum)
+        if not np.array_equal(filled, indptr[1:]):
+            raise RuntimeError("impacts: collected postings do not add up")  # pragma: no cover
+        return words, indptr, docs_out, tf_out
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        self._spill.close()
+        self._spill_path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import functools
 import hashlib
 import itertools
 import json
@@ -131,6 +132,31 @@ class AnalyzedText(TEXT):
 TEXT_FIELDS = ("title", "body", "author")
 
 
+def _remember_missing_columns() -> None:
+    """Make Whoosh's per-document reader remember that a segment has no length column for a
+    field, as it remembers the columns it has.
+
+    Writing a segment asks the length of every posting's field, and for fields without
+    lengths (ids, dates, entity names, spelling words: ~80 postings per article) Whoosh then
+    looked for the column file again each time, with an ``os.stat``: about a fifth of the
+    time of writing a segment. A segment's files never change once written, so the answer
+    may be kept."""
+    from whoosh.codec import whoosh3
+
+    def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    whoosh3.W3PerDocReader._cached_reader = _cached_reader
+
+
+_remember_missing_columns()
+
+
 @lru_cache(maxsize=1)
 def _schema() -> Schema:
     return make_schema()
@@ -139,21 +165,131 @@ def _schema() -> Schema:
 def analyze_batch(articles: list[Article]) -> list[dict[str, Any]]:
     """The Whoosh documents of a batch of articles, their text fields already analysed: the
     costly half of adding a document, and the unit of work sent to a worker."""
+    return [_analyze(document(article)) for article in articles]
+
+
+def prepare_and_analyze_batch(
+    items: list[tuple[SourceRecord, bool]],
+) -> list[tuple[str, dict[str, Any] | None]]:
+    """A full build's unit of work: for each ``(record, wanted)``, prepare the article and
+    return its document hash and, if ``wanted``, its analysed Whoosh document. One round trip
+    to a worker per batch, and no article kept in the main process."""
+    results: list[tuple[str, dict[str, Any] | None]] = []
+    for record, wanted in items:
+        doc: dict[str, Any] = document(prepare(record))
+        results.append((_hash_document(doc), _analyze(doc) if wanted else None))
+    return results
+
+
+def _analyze(doc: dict[str, Any]) -> dict[str, Any]:
+    """Analyse the text fields of a Whoosh document in place (see :class:`AnalyzedText`)."""
     schema = _schema()
-    docs = []
-    for article in articles:
-        doc: dict[str, Any] = document(article)
-        for name in TEXT_FIELDS:
-            text = doc.get(name)
-            if text:
-                text_field = schema[name]
-                spelling = (
-                    text_field.spellable_words(text) if text_field.separate_spelling() else ()
-                )
-                doc[name] = Analyzed(list(text_field.index(text)), list(spelling))
-                doc[f"_stored_{name}"] = text
-        docs.append(doc)
-    return docs
+    for name in TEXT_FIELDS:
+        text = doc.get(name)
+        if text:
+            doc[name] = _analyze_text(schema[name], text)
+            doc[f"_stored_{name}"] = text
+    return doc
+
+
+def _analyze_text(text_field: Any, text: str) -> Analyzed:
+    """What ``text_field.index(text)`` and ``text_field.spellable_words(text)`` give, from one
+    pass of the analyzer where it can: the words for spelling are those of the analyzer
+    without its morphological filters (stemming), so when those come last they are the words
+    that reach them, taken on the way."""
+    if not text_field.separate_spelling():
+        return Analyzed(list(text_field.index(text)), [])
+    items = list(getattr(text_field.analyzer, "items", ()))
+    morph = [bool(getattr(item, "is_morph", False)) for item in items]
+    if not items or morph[0] or True not in morph or False in morph[morph.index(True) :]:
+        spelling = text_field.spellable_words(text)
+        return Analyzed(list(text_field.index(text)), list(spelling))
+    first_morph = morph.index(True)
+    words: list[str] = []
+
+    def taken(tokens: Iterator[Any]) -> Iterator[Any]:
+        for token in tokens:
+            words.append(token.text)
+            yield token
+
+    def analyzer(value: str, **kwargs: Any) -> Iterator[Any]:
+        tokens = items[0](value, **kwargs)
+        for item in items[1:first_morph]:
+            tokens = item(tokens)
+        tokens = taken(tokens)
+        for item in items[first_morph:]:
+            tokens = item(tokens)
+        return tokens
+
+    # As TEXT.index does, with the analyzer above.
+    postings = [
+        (word.encode("utf-8"), freq, weight, value)
+        for word, freq, weight, value in text_field.format.word_values(text, analyzer, mode="index")
+    ]
+    return Analyzed(postings, sorted(set(words)))
+
+
+#: The stored fields a full build keeps of each article it writes: the sidecar's columns
+#: and the entity names.
+KEPT_FIELDS = (*impacts.COLUMN_FIELDS, "entity_aliases")
+
+
+def _kept(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: doc[key] for key in KEPT_FIELDS if key in doc}
+
+
+def _postings(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The analysed postings of a document's text fields (``None`` if one was not analysed)."""
+    postings = {}
+    for name in TEXT_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, Analyzed):
+            postings[name] = value.postings
+        elif value:
+            return None
+    return postings
+
+
+@dataclass
+class SegmentWritten:
+    """What :func:`write_segment` did: the document hash of each record, and the segment it
+    wrote with what the sidecar needs of it (``None`` when no record was wanted)."""
+
+    digests: list[str]
+    segment: Any = None
+    part: impacts.SegmentPart | None = None
+
+
+def write_segment(folder: str, items: list[tuple[SourceRecord, bool]]) -> SegmentWritten:
+    """A full build's unit of work on this machine: prepare each record, analyse the wanted
+    ones and write them as one Whoosh segment into the index in ``folder`` (which the caller
+    adds to the index's table of contents: see :func:`_write_full`).
+
+    Segments hold their own document numbers, so a segment written here is the same as one
+    written by the build's process; as Whoosh's own multi-process writer does, the segment is
+    written without the index lock and finished with ``_finalize_segment``."""
+    from whoosh.writing import SegmentWriter
+
+    digests, docs = [], []
+    for record, wanted in items:
+        doc: dict[str, Any] = document(prepare(record))
+        digests.append(_hash_document(doc))
+        if wanted:
+            docs.append(_analyze(doc))
+    if not docs:
+        return SegmentWritten(digests)
+    writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
+    collected = impacts.SegmentPostings()
+    try:
+        for doc in docs:
+            writer.add_document(**doc)
+            collected.add(_kept(doc), _postings(doc) or {})
+        segment = writer._finalize_segment()
+    except BaseException:
+        writer.pool.cancel()
+        writer._close_segment()
+        raise
+    return SegmentWritten(digests, segment, collected.finish())
 
 
 def make_schema() -> Schema:
@@ -371,18 +507,37 @@ def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTab
         raise damaged(location, f"unreadable {ENTITY_TABLE}: {error}") from error
 
 
-def write_entity_table(location: Location, folder: Path) -> EntityTable:
-    """Join the entity names of the index in ``folder`` and save the table beside it."""
-    store = whoosh_index.open_dir(str(folder))
-    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
-    seen_aliases: set[tuple[str, str, str]] = set()
-    with store.reader() as reader:
-        for _, stored in reader.iter_docs():
-            for kind in ENTITY_FIELDS:
-                counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
-            for line in stored.get("entity_aliases", "").splitlines():
-                kind, alias, name = line.split("\t")
-                seen_aliases.add((kind, alias, name))
+class _EntityNames:
+    """The entity names of an index's articles and the aliases they define, counted from their
+    stored fields."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_FIELDS}
+        self.aliases: set[tuple[str, str, str]] = set()
+
+    def add(self, stored: Mapping[str, Any]) -> None:
+        """Count the names of one article's stored fields."""
+        for kind in ENTITY_FIELDS:
+            self.counts[kind].update({v for v in stored.get(kind, "").split(",") if v})
+        for line in stored.get("entity_aliases", "").splitlines():
+            kind, alias, name = line.split("\t")
+            self.aliases.add((kind, alias, name))
+
+
+def write_entity_table(
+    location: Location, folder: Path, names: _EntityNames | None = None
+) -> EntityTable:
+    """Join the entity names of the index in ``folder`` and save the table beside it.
+
+    ``names`` are those of every article in the index when the build counted them as it wrote
+    them; otherwise every stored document is read."""
+    if names is None:
+        names = _EntityNames()
+        store = whoosh_index.open_dir(str(folder))
+        with store.reader() as reader:
+            for _, stored in reader.iter_docs():
+                names.add(stored)
+    counts, seen_aliases = names.counts, names.aliases
     user_file = aliases_path(location)
     user = load_user_aliases(user_file) if user_file.is_file() else None
     table = EntityTable.build(counts, sorted(seen_aliases), user)
@@ -450,7 +605,11 @@ def article_from_stored(stored: Mapping[str, Any]) -> Article:
 
 def document_hash(article: Article) -> str:
     """A hash of everything indexed for an article: equal hashes, equal documents."""
-    text = json.dumps(document(article), sort_keys=True, ensure_ascii=False)
+    return _hash_document(document(article))
+
+
+def _hash_document(doc: Mapping[str, str]) -> str:
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -503,6 +662,9 @@ class _Scan:
     files_parsed: int = 0
     analysed: int = 0
     unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
+    # A full build keeps the content of each file read rather than its records (a record takes
+    # twice the room of its line), and parses it again as it writes: see _deferred_records.
+    deferred: dict[str, bytes] = field(default_factory=dict)
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
@@ -543,16 +705,20 @@ def _scan(
     strict: bool,
     force: Iterable[str] = (),
     run: Runner | None = None,
+    defer: bool = False,
 ) -> _Scan:
     """Read what changed since ``previous``: unchanged stat → not read; same hash → not
-    analysed. With ``strict``, the first problem raises :class:`SourceProblemError`."""
+    analysed. With ``strict``, the first problem raises :class:`SourceProblemError`.
+
+    With ``defer`` (a full build) the records read are not analysed here: their document
+    hashes are left ``None`` until :func:`_full_documents` analyses them as it writes them."""
     scan = _Scan({}, previous, {})
     started = time.time()
     forced = set(force)
     for path in paths:
         key = str(path)
         old = previous.get(key) if trust and key not in forced else None
-        state = _read_state(path, old, fields, started, scan)
+        state = _read_state(path, old, fields, started, scan, defer)
         if strict and state.problems:
             line, entry, reason, _ = state.problems[0]
             raise SourceProblemError(
@@ -560,12 +726,18 @@ def _scan(
                 "fix the source or build without --strict; the index was not changed",
             )
         scan.files[key] = state
-    _prepare_fresh(scan, run or Runner(), reuse=trust)
+    if not defer:
+        _prepare_fresh(scan, run or Runner(), reuse=trust)
     return scan
 
 
 def _read_state(
-    path: Path, old: FileState | None, fields: FieldMap, started: float, scan: _Scan
+    path: Path,
+    old: FileState | None,
+    fields: FieldMap,
+    started: float,
+    scan: _Scan,
+    defer: bool = False,
 ) -> FileState:
     key = str(path)
     try:
@@ -591,10 +763,29 @@ def _read_state(
     for item in read_file(path, fields, data):
         if isinstance(item, Problem):
             state.problems.append([item.line, item.entry, item.reason, item.skipped])
+        elif defer:  # its document hash is filled in once it is analysed
+            state.articles.append([item.id, item.line, item.entry, None, item.content_hash])
         else:
             records.append(item)
-    scan.unprepared[key] = records
+    if defer:
+        if state.articles and data is not None:
+            scan.deferred[key] = data
+    else:
+        scan.unprepared[key] = records
     return state
+
+
+def _deferred_records(scan: _Scan, fields: FieldMap) -> Iterator[tuple[str, int, SourceRecord]]:
+    """``(file, index in that file, record)`` for every record of the files a full build read,
+    parsed again from the content kept (each file's let go once parsed)."""
+    for key in list(scan.deferred):
+        entries = scan.files[key].articles
+        items = read_file(Path(key), fields, scan.deferred.pop(key))
+        records = (item for item in items if not isinstance(item, Problem))
+        for number, record in enumerate(records):
+            if entries[number][0] != record.id:  # pragma: no cover - parsing is deterministic
+                raise RuntimeError(f"{key} read differently the second time")
+            yield key, number, record
 
 
 def _prepare_fresh(scan: _Scan, run: Runner, reuse: bool) -> None:
@@ -807,13 +998,16 @@ def build(
                 f"stopped at the first problem: {found_problems[0]}",
                 "fix the source or build without --strict; the index was not changed",
             )
-        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run)
+        # A full build analyses each article as it writes it (see _full_documents).
+        full = previous is None
+        scan = _scan(paths, old_files, mapping, trust=trust, strict=strict, run=run, defer=full)
         previous_hashes = scan.hashes(old_files)
         changes = _changes(scan, previous_hashes)
         # An article that must be written may sit in a file that was not read (its stat was
         # unchanged, but the copy that used to win a duplicate id went away): read those too.
         winners = scan.winners()
-        unread = {winners[i][0] for i in changes.added + changes.updated} - set(scan.fresh)
+        unread = {winners[i][0] for i in changes.added + changes.updated}
+        unread -= set(scan.fresh) | set(scan.deferred)
         if unread:
             scan = _scan(
                 paths, old_files, mapping, trust=trust, strict=strict, force=unread, run=run
@@ -828,45 +1022,69 @@ def build(
             )
         report.problems += source_problems
         report.files, report.files_parsed = len(paths), scan.files_parsed
-        report.analysed = scan.analysed
-        report.full = previous is None
-        state = {
-            "schema": SCHEMA_VERSION,
-            "fields": mapping,
-            "aliases": _aliases_digest(location),
-            "files": {path: s.to_json() for path, s in scan.files.items()},
-        }
+        report.full = full
+        aliases_digest = _aliases_digest(location)
+
+        def sources_state() -> dict[str, Any]:
+            return {
+                "schema": SCHEMA_VERSION,
+                "fields": mapping,
+                "aliases": aliases_digest,
+                "files": {path: s.to_json() for path, s in scan.files.items()},
+            }
+
         # The entity table is saved with each generation: new user aliases need a new one.
-        new_aliases = previous is not None and previous["json"].get("aliases") != state["aliases"]
-        wanted = set(changes.added) | set(changes.updated)
-        to_write = [
-            _article(scan.fresh[path][number])
-            for article_id, (path, number) in winners.items()
-            if article_id in wanted
-        ]
-        if report.full or changes or new_aliases:
+        new_aliases = previous is not None and previous["json"].get("aliases") != aliases_digest
+        docs: Iterator[dict[str, Any]] | None = None
+        if full:
+            total = len(winners)
+            if not run.local:  # workers elsewhere analyse; this process writes
+                docs = _full_documents(scan, mapping, winners, run)
+        else:
+            wanted = set(changes.added) | set(changes.updated)
+            to_write = [
+                _article(scan.fresh[path][number])
+                for article_id, (path, number) in winners.items()
+                if article_id in wanted
+            ]
+            docs, total = run.map(analyze_batch, to_write), len(to_write)
+        if full or changes or new_aliases:
             generation = _next_generation(location.path)
             target = location.path / generation
+            written: _Written | None = None
             try:
-                _write_generation(
-                    location, current, target, changes, to_write, report, progress, run
-                )
-                write_entity_table(location, target)
-                impacts.write(target, generation)
-                _write_json(target / SOURCES_STATE, state)
+                target.mkdir()
+                written = _Written(target) if full else None
+                if docs is None:
+                    assert written is not None
+                    _write_full(target, scan, mapping, winners, run, progress, written)
+                else:
+                    _write_generation(
+                        location, current, target, changes, docs, total, progress, written
+                    )
+                write_entity_table(location, target, written.entity_names if written else None)
+                impacts.write(target, generation, written.impacts if written else None)
+                if written is not None:
+                    written.close()
+                    written = None
+                _write_json(target / SOURCES_STATE, sources_state())
                 _checkpoint("committed")
                 _write_manifest(location, generation, patterns, mapping, len(winners))
             except BaseException:
+                if written is not None:
+                    written.close()
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             _checkpoint("switched")
             _remove_leftovers(location.path, keep={generation, current})
             report.generation = generation
         else:
+            state = sources_state()
             if previous is not None and state != previous["json"]:
                 # Only file times or problems changed: the index itself stays as it is.
                 _write_json(location.path / str(current) / SOURCES_STATE, state)
             report.generation = str(current)
+        report.analysed = scan.analysed
         report.articles = len(winners)
         report.added, report.updated = len(changes.added), len(changes.updated)
         report.deleted, report.unchanged = len(changes.deleted), changes.unchanged
@@ -917,30 +1135,146 @@ def _write_generation(
     current: str | None,
     target: Path,
     changes: Changes,
-    articles: list[Article],
-    report: BuildReport,
+    docs: Iterator[dict[str, Any]],
+    total: int,
     progress: Callable[[int, int], None] | None,
-    run: Runner,
+    written: _Written | None,
 ) -> None:
-    target.mkdir()
-    if report.full or current is None:
+    """Write the documents ``docs`` (``total`` of them) into the new generation ``target``:
+    afresh when ``written`` collects a full build, else over links to the current one."""
+    if written is not None or current is None:
         store = whoosh_index.create_in(str(target), make_schema())
         deletions: list[str] = []
     else:
         _link_segments(location.path / current, target)
         _checkpoint("linked")
-        if not (changes or articles):
+        if not (changes or total):
             return  # only the entity table changes
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
-    total = len(articles)
-    # Analysing text is most of the work of adding a document: done ahead, maybe elsewhere.
-    docs = run.map(analyze_batch, articles)
     segments = (
         (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
         for _ in range(0, max(total, 1), SEGMENT_DOCS)
     )
-    _add_segments(segments, total, progress, {"mergetype": _purge_deletions}, deletions)
+    commit = {"mergetype": _purge_deletions}
+    _add_segments(segments, total, progress, commit, deletions, written)
+
+
+def _write_full(
+    target: Path,
+    scan: _Scan,
+    fields: FieldMap,
+    winners: Mapping[str, tuple[str, int]],
+    run: Runner,
+    progress: Callable[[int, int], None] | None,
+    written: _Written,
+) -> None:
+    """A full build on this machine: each segment of :data:`SEGMENT_DOCS` articles is
+    prepared, analysed and written by one call of :func:`write_segment` (in a worker process
+    where ``run`` has them), and this process only adds the segments, in order, to the index.
+
+    The segments are those :func:`_write_generation` would write: the same articles in each,
+    in the same order. Records are let go once sent, and document hashes filled in to the
+    sources state as the segments come back.
+
+    The records are parsed again from the files' content (see :func:`_deferred_records`), so
+    that no list of every record is ever held."""
+    store = whoosh_index.create_in(str(target), make_schema())
+    total = len(winners)
+    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
+
+    def batches() -> Iterator[list[tuple[SourceRecord, bool]]]:
+        batch: list[tuple[SourceRecord, bool]] = []
+        wanted_count = 0
+        for path, number, record in _deferred_records(scan, fields):
+            wanted = winners.get(record.id) == (path, number)
+            batch.append((record, wanted))
+            wanted_count += wanted
+            if wanted_count == SEGMENT_DOCS:
+                yield batch
+                batch, wanted_count = [], 0
+        if batch:
+            yield batch
+
+    segments: list[Any] = []
+    count = 0
+    for result in run.apply(functools.partial(write_segment, str(target)), batches()):
+        for digest in result.digests:
+            next(entries)[3] = digest
+            scan.analysed += 1
+        if result.segment is None or result.part is None:
+            continue
+        segments.append(result.segment)
+        written.add_part(result.part)
+        if count == 0:
+            _checkpoint("writing")
+        count += result.segment.doc_count_all()
+        if progress is not None:
+            progress(count, total)
+    store.writer().commit(mergetype=lambda _writer, existing: [*existing, *segments])
+    if progress is not None:
+        progress(count, total)
+
+
+def _full_documents(
+    scan: _Scan, fields: FieldMap, winners: Mapping[str, tuple[str, int]], run: Runner
+) -> Iterator[dict[str, Any]]:
+    """The analysed documents of a full build, in the order of ``winners``.
+
+    Every record read is prepared once (in parallel where ``run`` is), in the same round trip
+    as its analysis, and its document hash is filled in to the sources state as it comes back.
+    Writing thus goes on while the workers analyse the next articles; the records are parsed
+    again from the files' content (see :func:`_deferred_records`), never all held at once."""
+    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
+    items = (
+        (record, winners.get(record.id) == (path, number))
+        for path, number, record in _deferred_records(scan, fields)
+    )
+    for digest, doc in run.map(prepare_and_analyze_batch, items):
+        next(entries)[3] = digest
+        scan.analysed += 1
+        if doc is not None:
+            yield doc
+
+
+class _Written:
+    """What a full build learns from the documents as it writes them, so that nothing is read
+    back afterwards: the sidecar's postings and columns and the entity names."""
+
+    def __init__(self, target: Path) -> None:
+        self.impacts: impacts.Collector | None = impacts.Collector(target / ".impacts-parts.tmp")
+        self.entity_names: _EntityNames | None = _EntityNames()
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        """One document, as given to Whoosh."""
+        kept = _kept(doc)
+        if self.impacts is not None:
+            postings = _postings(doc)
+            if postings is None:  # not analysed ahead: let impacts.write read it back
+                self.impacts.close()
+                self.impacts = None
+            else:
+                self.impacts.add(kept, postings)
+        if self.entity_names is not None:
+            self.entity_names.add(kept)
+
+    def add_part(self, part: impacts.SegmentPart) -> None:
+        """The next segment, written elsewhere (see :func:`write_segment`)."""
+        if self.impacts is not None:
+            self.impacts.add_part(part)
+        if self.entity_names is not None:
+            for kept in part.stored:
+                self.entity_names.add(kept)
+
+    def end_segment(self) -> None:
+        """The documents added so far are committed."""
+        if self.impacts is not None:
+            self.impacts.end_segment()
+
+    def close(self) -> None:
+        """Remove the temporary files."""
+        if self.impacts is not None:
+            self.impacts.close()
 
 
 def _add_segments(
@@ -949,9 +1283,10 @@ def _add_segments(
     progress: Callable[[int, int], None] | None,
     commit: dict[str, Any],
     deletions: list[str] | None = None,
+    written: _Written | None = None,
 ) -> None:
     """Add each batch of documents with its own writer and commit it, reporting progress."""
-    written = 0
+    count = 0
     for writer, docs in segments:
         try:
             for article_id in deletions or ():
@@ -959,17 +1294,21 @@ def _add_segments(
             deletions = None
             for doc in docs:
                 writer.add_document(**doc)
-                written += 1
-                if written == 1:
+                if written is not None:
+                    written.add(doc)
+                count += 1
+                if count == 1:
                     _checkpoint("writing")
-                if progress is not None and written % 100 == 0:
-                    progress(written, total)
+                if progress is not None and count % 100 == 0:
+                    progress(count, total)
         except BaseException:
             writer.cancel()
             raise
         writer.commit(**commit)
+        if written is not None:
+            written.end_segment()
     if progress is not None:
-        progress(written, total)
+        progress(count, total)
 
 
 def _link_segments(source: Path, target: Path) -> None:

@@ -29,9 +29,17 @@ BATCH = 64
 class Runner:
     """Maps a function over batches of items, keeping the input order."""
 
-    def __init__(self, submit: Callable[..., Any] | None = None, window: int = 1) -> None:
+    def __init__(
+        self, submit: Callable[..., Any] | None = None, window: int = 1, local: bool = True
+    ) -> None:
         self._submit = submit
         self._window = max(1, window)
+        self._local = local
+
+    @property
+    def local(self) -> bool:
+        """True when the work runs on this machine (and may write files for this process)."""
+        return self._local
 
     @property
     def parallel(self) -> bool:
@@ -42,17 +50,22 @@ class Runner:
         self, function: Callable[[list[T]], list[R]], items: Iterable[T], batch: int = BATCH
     ) -> Iterator[R]:
         """``function`` takes a batch (a list) and returns one result per item, in order."""
+        for results in self.apply(function, _batches(items, batch)):
+            yield from results
+
+    def apply(self, function: Callable[[T], R], arguments: Iterable[T]) -> Iterator[R]:
+        """``function(argument)`` for each argument, in order (a few at a time elsewhere)."""
         if self._submit is None:
-            for chunk in _batches(items, batch):
-                yield from function(chunk)
+            for argument in arguments:
+                yield function(argument)
             return
         pending: deque[Any] = deque()
-        for chunk in _batches(items, batch):
-            pending.append(self._submit(function, chunk))
+        for argument in arguments:
+            pending.append(self._submit(function, argument))
             if len(pending) >= self._window:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -73,7 +86,7 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
     if scheduler:
         with _dask_client(scheduler) as client:
             workers_there = max(1, len(client.scheduler_info().get("workers", {})))
-            yield Runner(client.submit, window=2 * workers_there)
+            yield Runner(client.submit, window=2 * workers_there, local=False)
         return
     if workers <= 1:
         yield Runner()
