@@ -1177,11 +1177,19 @@ class _Accelerator:
             if found is None:
                 return None
             docs, tf = found
-            at = np.minimum(np.searchsorted(docnums, docs), len(docnums) - 1)
-            hit = docnums[at] == docs
+            if not len(docs):
+                continue
+            # Look the shorter list up in the longer one (both are sorted).
+            if len(docnums) < len(docs):
+                at = np.minimum(np.searchsorted(docs, docnums), len(docs) - 1)
+                hit = docs[at] == docnums
+                where, tf = np.flatnonzero(hit), tf[at[hit]]
+            else:
+                at = np.minimum(np.searchsorted(docnums, docs), len(docnums) - 1)
+                hit = docnums[at] == docs
+                where, tf = at[hit], tf[hit]
             # Scores are computed element by element: those of the matches alone are the same.
-            n = self.sidecar.docs_all
-            total[at[hit]] += impacts.word_scores(tf[hit], len(docs), n, sub.boost)
+            total[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
         return total
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
