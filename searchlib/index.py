@@ -23,7 +23,10 @@ changed no generation is written. Whoosh keeps deleted documents in its term sta
 their segment is merged, which would make scores differ from a fresh build; so every segment
 with deletions is written again in the same commit, and segments are kept to about
 :data:`SEGMENT_DOCS` documents so that this stays cheap. An incremental build thus
-gives the same documents and the same scores as a full build from the same sources.
+gives the same documents and the same scores as a full build from the same sources. What the
+impact sidecar and the entity table need of each segment is kept beside it (see
+:mod:`searchlib.impacts`, segment parts) and hard-linked along with it, so an incremental build
+reads back only the segments it wrote itself.
 """
 
 from __future__ import annotations
@@ -231,7 +234,7 @@ def _analyze_text(text_field: Any, text: str) -> Analyzed:
 
 #: The stored fields a full build keeps of each article it writes: the sidecar's columns
 #: and the entity names.
-KEPT_FIELDS = (*impacts.COLUMN_FIELDS, "entity_aliases")
+KEPT_FIELDS = impacts.KEPT_FIELDS
 
 
 def _kept(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,7 +292,10 @@ def write_segment(folder: str, items: list[tuple[SourceRecord, bool]]) -> Segmen
         writer.pool.cancel()
         writer._close_segment()
         raise
-    return SegmentWritten(digests, segment, collected.finish())
+    part = collected.finish()
+    # Kept beside the segment, so that incremental builds need not read it back.
+    impacts.save_part(Path(folder), segment.segment_id(), part)
+    return SegmentWritten(digests, segment, part)
 
 
 def make_schema() -> Schema:
@@ -1062,8 +1068,13 @@ def build(
                     _write_generation(
                         location, current, target, changes, docs, total, progress, written
                     )
-                write_entity_table(location, target, written.entity_names if written else None)
-                impacts.write(target, generation, written.impacts if written else None)
+                stored = impacts.write(target, generation, written.impacts if written else None)
+                names = written.entity_names if written else None
+                if names is None and stored is not None:  # the segment parts' stored fields
+                    names = _EntityNames()
+                    for kept in stored:
+                        names.add(kept)
+                write_entity_table(location, target, names)
                 if written is not None:
                     written.close()
                     written = None
@@ -1205,7 +1216,7 @@ def _write_full(
         if result.segment is None or result.part is None:
             continue
         segments.append(result.segment)
-        written.add_part(result.part)
+        written.add_part(result.part, result.segment.segment_id())
         if count == 0:
             _checkpoint("writing")
         count += result.segment.doc_count_all()
@@ -1258,18 +1269,18 @@ class _Written:
         if self.entity_names is not None:
             self.entity_names.add(kept)
 
-    def add_part(self, part: impacts.SegmentPart) -> None:
+    def add_part(self, part: impacts.SegmentPart, segment_id: str | None = None) -> None:
         """The next segment, written elsewhere (see :func:`write_segment`)."""
         if self.impacts is not None:
-            self.impacts.add_part(part)
+            self.impacts.add_part(part, segment_id)
         if self.entity_names is not None:
             for kept in part.stored:
                 self.entity_names.add(kept)
 
-    def end_segment(self) -> None:
-        """The documents added so far are committed."""
+    def end_segment(self, segment_id: str | None = None) -> None:
+        """The documents added so far are committed (as segment ``segment_id``, if known)."""
         if self.impacts is not None:
-            self.impacts.end_segment()
+            self.impacts.end_segment(segment_id)
 
     def close(self) -> None:
         """Remove the temporary files."""
@@ -1306,7 +1317,8 @@ def _add_segments(
             raise
         writer.commit(**commit)
         if written is not None:
-            written.end_segment()
+            newsegment = getattr(writer, "newsegment", None)
+            written.end_segment(newsegment.segment_id() if newsegment is not None else None)
     if progress is not None:
         progress(count, total)
 
@@ -1319,6 +1331,8 @@ def _link_segments(source: Path, target: Path) -> None:
             continue
         if item.name.startswith(impacts.PREFIX):  # each generation writes its own sidecar
             continue
+        # Segment parts (impacts.PART_PREFIX) are linked with their segments: impacts.write
+        # checks each against its segment and removes those of segments merged away.
         try:
             os.link(item, target / item.name)
         except OSError:
