@@ -1167,8 +1167,10 @@ def _write_generation(
         (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
         for _ in range(0, max(total, 1), SEGMENT_DOCS)
     )
-    commit = {"mergetype": _purge_deletions}
-    _add_segments(segments, total, progress, commit, deletions, written)
+    # An incremental build keeps the sidecar part of each segment it writes (new and purged
+    # articles), as a full build does: the next build need not read it back.
+    parts = target if written is None else None
+    _add_segments(segments, total, progress, deletions, written, parts)
 
 
 def _write_full(
@@ -1292,13 +1294,16 @@ def _add_segments(
     segments: Iterable[tuple[Any, Iterable[dict[str, Any]]]],
     total: int,
     progress: Callable[[int, int], None] | None,
-    commit: dict[str, Any],
     deletions: list[str] | None = None,
     written: _Written | None = None,
+    parts: Path | None = None,
 ) -> None:
-    """Add each batch of documents with its own writer and commit it, reporting progress."""
+    """Add each batch of documents with its own writer and commit it (purging deletions, see
+    :func:`_purge_deletions`), reporting progress. With ``parts``, the sidecar part of each
+    segment written is saved there (see :func:`impacts.save_part`)."""
     count = 0
     for writer, docs in segments:
+        part = impacts.SegmentPostings() if parts is not None else None
         try:
             for article_id in deletions or ():
                 writer.delete_by_term("id", article_id)
@@ -1307,6 +1312,12 @@ def _add_segments(
                 writer.add_document(**doc)
                 if written is not None:
                     written.add(doc)
+                if part is not None:
+                    postings = _postings(doc)
+                    if postings is None:  # not analysed ahead: impacts.write reads it back
+                        part = None
+                    else:
+                        part.add(_kept(doc), postings)
                 count += 1
                 if count == 1:
                     _checkpoint("writing")
@@ -1315,10 +1326,15 @@ def _add_segments(
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(**commit)
+        writer.commit(mergetype=functools.partial(_purge_deletions, part=part))
+        newsegment = getattr(writer, "newsegment", None)
+        segment_id = newsegment.segment_id() if newsegment is not None else None
         if written is not None:
-            newsegment = getattr(writer, "newsegment", None)
-            written.end_segment(newsegment.segment_id() if newsegment is not None else None)
+            written.end_segment(segment_id)
+        if parts is not None and part is not None and segment_id is not None:
+            finished = part.finish()
+            if finished.stored:  # (impacts.write checks it against the segment's count)
+                impacts.save_part(parts, segment_id, finished)
     if progress is not None:
         progress(count, total)
 
@@ -1339,13 +1355,17 @@ def _link_segments(source: Path, target: Path) -> None:
             shutil.copy2(item, target / item.name)
 
 
-def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
+def _purge_deletions(
+    writer: Any, segments: list[Any], part: impacts.SegmentPostings | None = None
+) -> list[Any]:
     """Whoosh merge policy: write again every segment that has deleted documents, and the
     small segments once there are too many of them.
 
     Documents are added again from their stored fields (every field is stored) rather than
     merged with Whoosh's ``add_reader``, which copies field lengths rounded to one byte: the
-    collection statistics, and so the scores, then stay exactly those of a fresh build.
+    collection statistics, and so the scores, then stay exactly those of a fresh build. With
+    ``part`` (gathering the sidecar part of the writer's segment) they are analysed ahead, as
+    new documents are, and added to it too.
     """
     from whoosh.reading import SegmentReader
 
@@ -1359,7 +1379,12 @@ def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
             for _, stored in reader.iter_docs():  # live documents only
-                writer.add_document(**stored)
+                if part is None:
+                    writer.add_document(**stored)
+                else:
+                    doc = _analyze(dict(stored))
+                    writer.add_document(**doc)
+                    part.add(_kept(doc), _postings(doc) or {})
         finally:
             reader.close()
     return kept

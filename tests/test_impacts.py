@@ -390,6 +390,18 @@ def by_article(arrays: dict[str, Any]) -> dict[str, Any]:
     return {"postings": postings, "entities": entities, "dates": dates, "deleted": deleted, **rest}
 
 
+def read_back_arrays(folder: Path, scratch: Path) -> dict[str, Any]:
+    """The arrays of the sidecar of generation ``folder`` when read back from the whole index
+    (in a copy, ``scratch``)."""
+    import shutil
+
+    from whoosh import index as whoosh_index
+
+    shutil.copytree(folder, scratch)
+    impacts._write_read_back(scratch, folder.name, whoosh_index.open_dir(str(scratch)))
+    return sidecar_arrays(scratch)
+
+
 def assert_same_arrays(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert a.keys() == b.keys()
     for key in a:
@@ -452,9 +464,10 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     second = current(tmp_path / "ix")
     second_segments = segment_ids(second)
     new_segments = set(second_segments) - set(first_segments)
-    # Only the segment written by this build (new and purged articles) was read back; the
-    # parts of the four unchanged segments were reused (hard links to the previous ones).
-    assert read_back == [s for s in second_segments if s in new_segments] and len(read_back) == 1
+    # Nothing was read back: the segment written by this build (new and purged articles) got
+    # its part as it was written, and the parts of the four unchanged segments were reused
+    # (hard links to the previous ones).
+    assert read_back == [] and len(new_segments) == 1
     kept = [s for s in second_segments if s not in new_segments]
     assert len(kept) == 4
     for segment_id in kept:
@@ -467,11 +480,8 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
 
     # Array by array, the sidecar is the one read back from the whole index...
     combined = sidecar_arrays(second)
-    check = tmp_path / "check"
-    shutil.copytree(second, check)
     monkeypatch.undo()
-    impacts._write_read_back(check, second.name, whoosh_index.open_dir(str(check)))
-    assert_same_arrays(combined, sidecar_arrays(check))
+    assert_same_arrays(combined, read_back_arrays(second, tmp_path / "check"))
     # ... and, article by article, that of a full build of the same sources.
     build_with_entities(tmp_path / "fresh", src, entities)
     fresh = current(tmp_path / "fresh")
@@ -493,9 +503,47 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     broken.write_bytes(b"PK\x03\x04 not a zip file")
     write_jsonl(src / "c.jsonl", synthetic(5, seed=13)[0])
     build_with_entities(tmp_path / "ix", src, entities)
-    assert read_back[:2] == [kept[0], kept[2]] and len(read_back) == 3
+    assert read_back == [kept[0], kept[2]]
+    monkeypatch.undo()
+    third = current(tmp_path / "ix")
+    assert_same_arrays(sidecar_arrays(third), read_back_arrays(third, tmp_path / "check3"))
     shutil.rmtree(tmp_path / "fresh")
     build_with_entities(tmp_path / "fresh", src, entities)
     assert by_article(sidecar_arrays(current(tmp_path / "ix"))) == by_article(
         sidecar_arrays(current(tmp_path / "fresh"))
     )
+
+
+def test_parts_of_merged_segments_are_written_as_they_are_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh import index as whoosh_index
+
+    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    records, entities = synthetic(80, seed=21)
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", records[:40])
+    build_with_entities(tmp_path / "ix", src, entities)
+    read_back: list[str] = []
+    real_read_part = impacts.read_part
+
+    def counting_read_part(store: Any, segment: Any) -> Any:
+        read_back.append(segment.segment_id())
+        return real_read_part(store, segment)
+
+    monkeypatch.setattr(impacts, "read_part", counting_read_part)
+    counts = []
+    for step in range(12):  # small segments, merged once there are more than 8
+        write_jsonl(src / f"b{step:02d}.jsonl", records[40 + 3 * step : 43 + 3 * step])
+        if step == 10:
+            write_jsonl(src / "a.jsonl", records[1:40])  # and a deletion
+        build_with_entities(tmp_path / "ix", src, entities)
+        manifest = json.loads((tmp_path / "ix" / searchlib.index.MANIFEST).read_text("utf-8"))
+        folder = tmp_path / "ix" / manifest["generation"]
+        counts.append(len(whoosh_index.open_dir(str(folder))._segments()))
+        assert_same_arrays(
+            sidecar_arrays(folder), read_back_arrays(folder, tmp_path / f"check{step}")
+        )
+    assert read_back == []
+    assert max(counts) == 10 and counts[-1] < 10  # merges happened
