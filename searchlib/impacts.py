@@ -11,13 +11,23 @@ sidecar gets the scores Whoosh gives.
 Everything is plain ``.npy`` files (read memory-mapped, never pickled) and a JSON header that
 names the generation, the article count and the ranking parameters: a sidecar that does not
 match its index is never used (:func:`load` returns ``None`` and search falls back to Whoosh).
+
+**Segment parts.** Beside each Whoosh segment a build keeps what the sidecar needs of it (a
+:class:`SegmentPart`: postings with Whoosh's stored weights, field lengths and the stored columns)
+as ``sidecar-part-SEGMENT.npz`` (plain arrays, loaded without pickle) and
+``sidecar-part-SEGMENT.json``, named by the Whoosh segment id. Segment files never change, so
+an incremental build hard-links the parts with the segments and :func:`write` combines them,
+reading back through Whoosh only the segments without a valid part (those its own writer wrote).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +51,13 @@ ENTITY_KINDS = ("person", "org", "place")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The stored fields the per-article columns are made from.
 COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
+#: The stored fields a segment part keeps of each article: the columns, and the entity aliases
+#: the build's entity table is made of.
+KEPT_FIELDS = (*COLUMN_FIELDS, "entity_aliases")
+#: Segment parts: ``PART_PREFIX + segment id + ".npz"`` and ``".json"`` (written last). They do
+#: not start with :data:`PREFIX`, so builds hard-link them into the next generation.
+PART_PREFIX = "sidecar-part-"
+PART_FORMAT = 1
 
 
 def _signature() -> dict[str, Any]:
@@ -48,29 +65,55 @@ def _signature() -> dict[str, Any]:
     return {"b": ranking.PARAMS.b, "fields": dict(ranking.FIELD_WEIGHTS)}
 
 
-def write(folder: Path, generation: str, collected: Collector | None = None) -> None:
+def write(
+    folder: Path, generation: str, collected: Collector | None = None
+) -> list[Mapping[str, Any]] | None:
     """Build the sidecar of the Whoosh index in ``folder`` (generation ``generation``).
 
     With ``collected`` (what a full build gathered while it wrote the documents, see
     :class:`Collector`) nothing is read back from Whoosh but the collection statistics; the
-    arrays are the same as those read back. Otherwise every posting is read from the index.
-    """
+    arrays are the same as those read back. Otherwise the segment parts kept beside the
+    segments are combined, and only segments without a valid part are read back (and their
+    parts saved for the next build); an index with deleted documents is read back whole.
+
+    Returns the stored fields (:data:`KEPT_FIELDS`) of every article when the parts were
+    combined, else ``None``."""
     store = whoosh_index.open_dir(str(folder))
-    if collected is not None:
-        # The collection statistics are in the table of contents: no segment is opened (a
-        # Whoosh reader copies every segment file it opens into memory).
-        segments = store._segments()
-        n = sum(segment.doc_count_all() for segment in segments)
-        if collected.matches(segments):
-            avgfl = {
-                # As Searcher.avg_field_length: total length over all articles.
-                name: sum(segment._fieldlengths.get(name, 0) for segment in segments) / (n or 1)
-                or 1
-                for name in ranking.FIELD_WEIGHTS
-            }
-            words, indptr, col, tf = collected.matrix(avgfl)
-            _save(folder, generation, n, words, indptr, col, tf, collected.columns)
-            return
+    # The collection statistics are in the table of contents: no segment is opened (a Whoosh
+    # reader copies every segment file it opens into memory).
+    segments = store._segments()
+    n = sum(segment.doc_count_all() for segment in segments)
+    if collected is not None and collected.matches(segments):
+        words, indptr, col, tf = collected.matrix(_average_lengths(segments, n))
+        _save(folder, generation, n, words, indptr, col, tf, collected.columns)
+        return None
+    if n == 0 or any(segment.has_deletions() for segment in segments):
+        # Parts hold live articles only (a build writes segments with deletions again).
+        _write_read_back(folder, generation, store)
+        return None
+    combined = Collector(folder / ".impacts-combine.tmp")
+    stored: list[Mapping[str, Any]] = []
+    try:
+        for segment in segments:
+            part = load_part(folder, segment)
+            if part is None:
+                part = read_part(store, segment)
+                save_part(folder, segment.segment_id(), part)
+            combined.add_part(part, segment.segment_id())
+            stored.extend(part.stored)
+        words, indptr, col, tf = combined.matrix(_average_lengths(segments, n))
+        _save(folder, generation, n, words, indptr, col, tf, combined.columns)
+    finally:
+        combined.close()
+    current = {segment.segment_id() for segment in segments}
+    for path in folder.glob(f"{PART_PREFIX}*"):
+        if path.name[len(PART_PREFIX) :].rsplit(".", 1)[0] not in current:
+            path.unlink()  # a part of a segment merged away
+    return stored
+
+
+def _write_read_back(folder: Path, generation: str, store: Any) -> None:
+    """Write the sidecar from every posting of the index, read back through Whoosh."""
     with store.searcher() as searcher:
         reader = searcher.reader()
         n = reader.doc_count_all()
@@ -79,6 +122,138 @@ def write(folder: Path, generation: str, collected: Collector | None = None) -> 
         words, indptr, col, tf = _read_matrix(reader, n, avgfl)
         columns = _read_columns(reader, n)
     _save(folder, generation, n, words, indptr, col, tf, columns)
+
+
+def _average_lengths(segments: list[Any], n: int) -> dict[str, float]:
+    """As Searcher.avg_field_length: the total length over all articles, from the table of
+    contents."""
+    return {
+        name: sum(segment._fieldlengths.get(name, 0) for segment in segments) / (n or 1) or 1
+        for name in ranking.FIELD_WEIGHTS
+    }
+
+
+def _part_paths(folder: Path, segment_id: str) -> tuple[Path, Path]:
+    stem = f"{PART_PREFIX}{segment_id}"
+    return folder / f"{stem}.npz", folder / f"{stem}.json"
+
+
+def save_part(folder: Path, segment_id: str, part: SegmentPart) -> None:
+    """Keep ``part``, the part of segment ``segment_id``, beside it in ``folder``."""
+    arrays_path, meta_path = _part_paths(folder, segment_id)
+    arrays: dict[str, np.ndarray] = {}
+    for name in ranking.FIELD_WEIGHTS:
+        wids, docs, weights = part.postings[name]
+        arrays[f"{name}_words"] = np.asarray(wids, np.int32)
+        arrays[f"{name}_docs"] = np.asarray(docs, np.int32)
+        arrays[f"{name}_weights"] = np.asarray(weights, np.float32)
+        arrays[f"{name}_lengths"] = np.array(part.lengths[name], np.int64)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # (no key is named allow_pickle)
+    content = buffer.getvalue()
+    tmp = folder / f".{arrays_path.name}.tmp"
+    tmp.write_bytes(content)
+    tmp.rename(arrays_path)
+    meta = {
+        "format": PART_FORMAT,
+        "segment": segment_id,
+        "docs": len(part.stored),
+        # Binds the arrays to this description: a part is never made of two halves.
+        "arrays_sha256": hashlib.sha256(content).hexdigest(),
+        "fields": list(ranking.FIELD_WEIGHTS),
+        "vocabulary": [text.decode("utf-8") for text in part.vocabulary],
+        "stored": [
+            {key: str(value) for key, value in stored.items() if key in KEPT_FIELDS}
+            for stored in part.stored
+        ],
+    }
+    # Written last and renamed into place: a part without it is incomplete.
+    tmp = folder / f".{meta_path.name}.tmp"
+    tmp.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    tmp.rename(meta_path)
+
+
+def load_part(folder: Path, segment: Any) -> SegmentPart | None:
+    """The part kept beside ``segment`` in ``folder``, or ``None`` when there is none or it does
+    not match the segment (another id or article count, deletions, arrays not those described,
+    inconsistent arrays)."""
+    if segment.has_deletions():
+        return None
+    segment_id = segment.segment_id()
+    size = segment.doc_count_all()
+    arrays_path, meta_path = _part_paths(folder, segment_id)
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+        if (
+            meta.get("format") != PART_FORMAT
+            or meta.get("segment") != segment_id
+            or meta.get("docs") != size
+            or meta.get("fields") != list(ranking.FIELD_WEIGHTS)
+            or len(meta["stored"]) != size
+        ):
+            return None
+        content = arrays_path.read_bytes()
+        if hashlib.sha256(content).hexdigest() != meta.get("arrays_sha256"):
+            return None
+        vocabulary = [str(word).encode("utf-8") for word in meta["vocabulary"]]
+        postings, lengths = {}, {}
+        with np.load(io.BytesIO(content), allow_pickle=False) as data:
+            for name in ranking.FIELD_WEIGHTS:
+                wids = data[f"{name}_words"]
+                docs = data[f"{name}_docs"]
+                weights = data[f"{name}_weights"]
+                field_lengths = data[f"{name}_lengths"]
+                if (
+                    (wids.dtype, docs.dtype, weights.dtype, field_lengths.dtype)
+                    != (np.int32, np.int32, np.float32, np.int64)
+                    or not (wids.ndim == docs.ndim == weights.ndim == field_lengths.ndim == 1)
+                    or not len(wids) == len(docs) == len(weights)
+                    or len(field_lengths) != size
+                    or (len(wids) and not 0 <= wids.min() <= wids.max() < len(vocabulary))
+                    or (len(docs) and not 0 <= docs.min() <= docs.max() < size)
+                ):
+                    return None
+                postings[name] = (wids, docs, weights)
+                lengths[name] = field_lengths.tolist()
+        stored: list[Mapping[str, Any]] = [dict(item) for item in meta["stored"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+        return None
+    return SegmentPart(vocabulary, postings, lengths, stored)
+
+
+def read_part(store: Any, segment: Any) -> SegmentPart:
+    """The part of ``segment`` (without deletions) of Whoosh index ``store``, read back from
+    its postings. Its lengths are Whoosh's byte-rounded ones, which round to themselves."""
+    from whoosh.reading import SegmentReader
+
+    size = segment.doc_count_all()
+    reader = SegmentReader(store.storage, store.schema, segment)
+    try:
+        word_ids: dict[bytes, int] = {}
+        postings, lengths = {}, {}
+        for name in ranking.FIELD_WEIGHTS:
+            wids, docs, weights = [], [], []
+            for text in reader.lexicon(name):
+                text = text if isinstance(text, bytes) else text.encode("utf-8")
+                wid = word_ids.setdefault(text, len(word_ids))
+                ids = np.fromiter(reader.postings(name, text).all_ids(), np.int32)
+                matcher = reader.postings(name, text)
+                weights.append(np.fromiter((w for _, w in matcher.items_as("weight")), float))
+                wids.append(np.full(len(ids), wid, np.int32))
+                docs.append(ids)
+            postings[name] = (
+                np.concatenate(wids) if wids else np.zeros(0, np.int32),
+                np.concatenate(docs) if docs else np.zeros(0, np.int32),
+                # Whoosh reads float32 weights: converting back is exact.
+                (np.concatenate(weights) if weights else np.zeros(0)).astype(np.float32),
+            )
+            lengths[name] = [reader.doc_field_length(d, name, 0) for d in range(size)]
+        stored: list[Mapping[str, Any]] = [{} for _ in range(size)]
+        for docnum, fields in reader.iter_docs():
+            stored[docnum] = {key: fields[key] for key in KEPT_FIELDS if key in fields}
+    finally:
+        reader.close()
+    return SegmentPart(list(word_ids), postings, lengths, stored)
 
 
 @dataclass
@@ -316,6 +491,7 @@ class Collector:
         self._word_ids: dict[bytes, int] = {}
         self._counts = np.zeros(0, np.int64)  # (word, article) pairs per word id
         self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
+        self._segment_ids: list[str | None] = []
         self._fields = list(ranking.FIELD_WEIGHTS)
         self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
         self._docnum = 0
@@ -326,16 +502,20 @@ class Collector:
         """One article as written (see :meth:`SegmentPostings.add`)."""
         self._current.add(stored, postings)
 
-    def end_segment(self) -> None:
-        """The documents added since the last call were committed as one segment."""
+    def end_segment(self, segment_id: str | None = None) -> None:
+        """The documents added since the last call were committed as one segment (with id
+        ``segment_id``, when known: its part is then kept beside it, see :func:`save_part`)."""
         part, self._current = self._current.finish(), SegmentPostings()
-        self.add_part(part)
+        if segment_id is not None and part.stored:
+            save_part(self._spill_path.parent, segment_id, part)
+        self.add_part(part, segment_id)
 
-    def add_part(self, part: SegmentPart) -> None:
-        """The next segment of the index."""
+    def add_part(self, part: SegmentPart, segment_id: str | None = None) -> None:
+        """The next segment of the index (with id ``segment_id``, when known)."""
         base, size = self._docnum, len(part.stored)
         if size == 0:
             return
+        self._segment_ids.append(segment_id)
         word_ids = self._word_ids
         global_ids = np.array(
             [word_ids.setdefault(text, len(word_ids)) for text in part.vocabulary], np.int32
@@ -363,13 +543,18 @@ class Collector:
         self._segments.append((base, size, parts))
 
     def matches(self, segments: list[Any]) -> bool:
-        """True when the index's ``segments`` are exactly those collected, with no deletions."""
+        """True when the index's ``segments`` are exactly those collected, with no deletions
+        (and the same ids, where they were given)."""
         return (
             self._docnum > 0
             and not self._current._stored
             and not any(segment.has_deletions() for segment in segments)
             and [segment.doc_count_all() for segment in segments]
             == [size for _, size, _ in self._segments]
+            and all(
+                given is None or given == segment.segment_id()
+                for given, segment in zip(self._segment_ids, segments, strict=True)
+            )
         )
 
     def matrix(

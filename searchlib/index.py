@@ -23,7 +23,10 @@ changed no generation is written. Whoosh keeps deleted documents in its term sta
 their segment is merged, which would make scores differ from a fresh build; so every segment
 with deletions is written again in the same commit, and segments are kept to about
 :data:`SEGMENT_DOCS` documents so that this stays cheap. An incremental build thus
-gives the same documents and the same scores as a full build from the same sources.
+gives the same documents and the same scores as a full build from the same sources. What the
+impact sidecar and the entity table need of each segment is kept beside it (see
+:mod:`searchlib.impacts`, segment parts) and hard-linked along with it, so an incremental build
+reads back only the segments it wrote itself.
 """
 
 from __future__ import annotations
@@ -231,7 +234,7 @@ def _analyze_text(text_field: Any, text: str) -> Analyzed:
 
 #: The stored fields a full build keeps of each article it writes: the sidecar's columns
 #: and the entity names.
-KEPT_FIELDS = (*impacts.COLUMN_FIELDS, "entity_aliases")
+KEPT_FIELDS = impacts.KEPT_FIELDS
 
 
 def _kept(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,7 +292,10 @@ def write_segment(folder: str, items: list[tuple[SourceRecord, bool]]) -> Segmen
         writer.pool.cancel()
         writer._close_segment()
         raise
-    return SegmentWritten(digests, segment, collected.finish())
+    part = collected.finish()
+    # Kept beside the segment, so that incremental builds need not read it back.
+    impacts.save_part(Path(folder), segment.segment_id(), part)
+    return SegmentWritten(digests, segment, part)
 
 
 def make_schema() -> Schema:
@@ -1062,8 +1068,13 @@ def build(
                     _write_generation(
                         location, current, target, changes, docs, total, progress, written
                     )
-                write_entity_table(location, target, written.entity_names if written else None)
-                impacts.write(target, generation, written.impacts if written else None)
+                stored = impacts.write(target, generation, written.impacts if written else None)
+                names = written.entity_names if written else None
+                if names is None and stored is not None:  # the segment parts' stored fields
+                    names = _EntityNames()
+                    for kept in stored:
+                        names.add(kept)
+                write_entity_table(location, target, names)
                 if written is not None:
                     written.close()
                     written = None
@@ -1156,8 +1167,10 @@ def _write_generation(
         (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
         for _ in range(0, max(total, 1), SEGMENT_DOCS)
     )
-    commit = {"mergetype": _purge_deletions}
-    _add_segments(segments, total, progress, commit, deletions, written)
+    # An incremental build keeps the sidecar part of each segment it writes (new and purged
+    # articles), as a full build does: the next build need not read it back.
+    parts = target if written is None else None
+    _add_segments(segments, total, progress, deletions, written, parts)
 
 
 def _write_full(
@@ -1205,7 +1218,7 @@ def _write_full(
         if result.segment is None or result.part is None:
             continue
         segments.append(result.segment)
-        written.add_part(result.part)
+        written.add_part(result.part, result.segment.segment_id())
         if count == 0:
             _checkpoint("writing")
         count += result.segment.doc_count_all()
@@ -1258,18 +1271,18 @@ class _Written:
         if self.entity_names is not None:
             self.entity_names.add(kept)
 
-    def add_part(self, part: impacts.SegmentPart) -> None:
+    def add_part(self, part: impacts.SegmentPart, segment_id: str | None = None) -> None:
         """The next segment, written elsewhere (see :func:`write_segment`)."""
         if self.impacts is not None:
-            self.impacts.add_part(part)
+            self.impacts.add_part(part, segment_id)
         if self.entity_names is not None:
             for kept in part.stored:
                 self.entity_names.add(kept)
 
-    def end_segment(self) -> None:
-        """The documents added so far are committed."""
+    def end_segment(self, segment_id: str | None = None) -> None:
+        """The documents added so far are committed (as segment ``segment_id``, if known)."""
         if self.impacts is not None:
-            self.impacts.end_segment()
+            self.impacts.end_segment(segment_id)
 
     def close(self) -> None:
         """Remove the temporary files."""
@@ -1281,13 +1294,16 @@ def _add_segments(
     segments: Iterable[tuple[Any, Iterable[dict[str, Any]]]],
     total: int,
     progress: Callable[[int, int], None] | None,
-    commit: dict[str, Any],
     deletions: list[str] | None = None,
     written: _Written | None = None,
+    parts: Path | None = None,
 ) -> None:
-    """Add each batch of documents with its own writer and commit it, reporting progress."""
+    """Add each batch of documents with its own writer and commit it (purging deletions, see
+    :func:`_purge_deletions`), reporting progress. With ``parts``, the sidecar part of each
+    segment written is saved there (see :func:`impacts.save_part`)."""
     count = 0
     for writer, docs in segments:
+        part = impacts.SegmentPostings() if parts is not None else None
         try:
             for article_id in deletions or ():
                 writer.delete_by_term("id", article_id)
@@ -1296,6 +1312,12 @@ def _add_segments(
                 writer.add_document(**doc)
                 if written is not None:
                     written.add(doc)
+                if part is not None:
+                    postings = _postings(doc)
+                    if postings is None:  # not analysed ahead: impacts.write reads it back
+                        part = None
+                    else:
+                        part.add(_kept(doc), postings)
                 count += 1
                 if count == 1:
                     _checkpoint("writing")
@@ -1304,9 +1326,15 @@ def _add_segments(
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(**commit)
+        writer.commit(mergetype=functools.partial(_purge_deletions, part=part))
+        newsegment = getattr(writer, "newsegment", None)
+        segment_id = newsegment.segment_id() if newsegment is not None else None
         if written is not None:
-            written.end_segment()
+            written.end_segment(segment_id)
+        if parts is not None and part is not None and segment_id is not None:
+            finished = part.finish()
+            if finished.stored:  # (impacts.write checks it against the segment's count)
+                impacts.save_part(parts, segment_id, finished)
     if progress is not None:
         progress(count, total)
 
@@ -1319,19 +1347,25 @@ def _link_segments(source: Path, target: Path) -> None:
             continue
         if item.name.startswith(impacts.PREFIX):  # each generation writes its own sidecar
             continue
+        # Segment parts (impacts.PART_PREFIX) are linked with their segments: impacts.write
+        # checks each against its segment and removes those of segments merged away.
         try:
             os.link(item, target / item.name)
         except OSError:
             shutil.copy2(item, target / item.name)
 
 
-def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
+def _purge_deletions(
+    writer: Any, segments: list[Any], part: impacts.SegmentPostings | None = None
+) -> list[Any]:
     """Whoosh merge policy: write again every segment that has deleted documents, and the
     small segments once there are too many of them.
 
     Documents are added again from their stored fields (every field is stored) rather than
     merged with Whoosh's ``add_reader``, which copies field lengths rounded to one byte: the
-    collection statistics, and so the scores, then stay exactly those of a fresh build.
+    collection statistics, and so the scores, then stay exactly those of a fresh build. With
+    ``part`` (gathering the sidecar part of the writer's segment) they are analysed ahead, as
+    new documents are, and added to it too.
     """
     from whoosh.reading import SegmentReader
 
@@ -1345,7 +1379,12 @@ def _purge_deletions(writer: Any, segments: list[Any]) -> list[Any]:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
             for _, stored in reader.iter_docs():  # live documents only
-                writer.add_document(**stored)
+                if part is None:
+                    writer.add_document(**stored)
+                else:
+                    doc = _analyze(dict(stored))
+                    writer.add_document(**doc)
+                    part.add(_kept(doc), _postings(doc) or {})
         finally:
             reader.close()
     return kept

@@ -345,3 +345,205 @@ def test_incremental_build_rewrites_the_sidecar(tmp_path: Path) -> None:
     for query in ["oil", "gold bank", "wheat grain rain port ship", "oil -bank"]:
         assert_same(*both(ix, query))
         assert_same(*both(ix, query, person="Ann Lee", date_from="1986"))
+
+
+def sidecar_arrays(folder: Path) -> dict[str, Any]:
+    """Every array of a generation's sidecar, and its header without the generation."""
+    import numpy as np
+
+    arrays: dict[str, Any] = {
+        path.name: np.load(path, allow_pickle=False)
+        for path in sorted(folder.glob(f"{impacts.PREFIX}*.npy"))
+    }
+    header = json.loads((folder / impacts.HEADER).read_text("utf-8"))
+    del header["generation"]
+    arrays["header"] = header
+    return arrays
+
+
+def by_article(arrays: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar's content keyed by article id rather than document number (which differ
+    between a full and an incremental build of the same sources)."""
+    header = arrays["header"]
+    ids = sorted(
+        range(len(arrays["impacts-id_rank.npy"])), key=lambda d: arrays["impacts-id_rank.npy"][d]
+    )
+    ids_of = {d: f"#{rank}" for rank, d in enumerate(ids)}  # id order is the same in both
+    words, indptr = arrays["impacts-words.npy"], arrays["impacts-indptr.npy"]
+    docs, tf = arrays["impacts-docs.npy"], arrays["impacts-tf.npy"]
+    postings = {
+        str(word): {ids_of[int(d)]: float(t) for d, t in zip(docs[lo:hi], tf[lo:hi], strict=True)}
+        for word, lo, hi in zip(words, indptr[:-1], indptr[1:], strict=True)
+    }
+    entities = {
+        kind: sorted(
+            (ids_of[int(d)], header["names"][kind][int(n)])
+            for d, n in zip(
+                arrays[f"impacts-{kind}_docs.npy"], arrays[f"impacts-{kind}_names.npy"], strict=True
+            )
+        )
+        for kind in impacts.ENTITY_KINDS
+    }
+    dates = {ids_of[d]: int(x) for d, x in enumerate(arrays["impacts-dates.npy"])}
+    deleted = {ids_of[d]: bool(x) for d, x in enumerate(arrays["impacts-deleted.npy"])}
+    rest = {k: v for k, v in header.items() if k != "names"}
+    return {"postings": postings, "entities": entities, "dates": dates, "deleted": deleted, **rest}
+
+
+def read_back_arrays(folder: Path, scratch: Path) -> dict[str, Any]:
+    """The arrays of the sidecar of generation ``folder`` when read back from the whole index
+    (in a copy, ``scratch``)."""
+    import shutil
+
+    from whoosh import index as whoosh_index
+
+    shutil.copytree(folder, scratch)
+    impacts._write_read_back(scratch, folder.name, whoosh_index.open_dir(str(scratch)))
+    return sidecar_arrays(scratch)
+
+
+def assert_same_arrays(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        if key == "header":
+            assert a[key] == b[key]
+        else:
+            assert a[key].dtype == b[key].dtype and a[key].shape == b[key].shape, key
+            assert (a[key] == b[key]).all(), key
+
+
+def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from whoosh import index as whoosh_index
+
+    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    records, entities = synthetic(240, seed=11)
+    more, more_entities = synthetic(30, seed=12)
+    entities = {**entities, **more_entities}
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", records)
+    build_with_entities(tmp_path / "ix", src, entities)
+
+    def current(path: Path) -> Path:
+        manifest = json.loads((path / searchlib.index.MANIFEST).read_text("utf-8"))
+        return path / manifest["generation"]
+
+    def segment_ids(folder: Path) -> list[str]:
+        return [s.segment_id() for s in whoosh_index.open_dir(str(folder))._segments()]
+
+    first = current(tmp_path / "ix")
+    first_segments = segment_ids(first)
+    assert len(first_segments) == 6
+    for segment_id in first_segments:  # the full build kept each segment's part beside it
+        assert (first / f"{impacts.PART_PREFIX}{segment_id}.json").is_file()
+
+    read_back: list[str] = []
+    real_read_part = impacts.read_part
+
+    def counting_read_part(store: Any, segment: Any) -> Any:
+        read_back.append(segment.segment_id())
+        return real_read_part(store, segment)
+
+    def no_whole_read_back(*args: Any) -> Any:
+        raise AssertionError("the whole index was read back")
+
+    monkeypatch.setattr(impacts, "read_part", counting_read_part)
+    monkeypatch.setattr(impacts, "_read_matrix", no_whole_read_back)
+
+    changed = [dict(r) for r in records]
+    changed[50]["text"] += " oil oil harvest"  # one article updated in the second segment
+    del changed[-1]  # one deleted in the last (an earlier line would move those after it)
+    write_jsonl(src / "a.jsonl", changed)
+    write_jsonl(src / "b.jsonl", more)  # and 30 added
+    report = build_with_entities(tmp_path / "ix", src, entities)
+    assert (report.added, report.updated, report.deleted) == (30, 1, 1)
+    second = current(tmp_path / "ix")
+    second_segments = segment_ids(second)
+    new_segments = set(second_segments) - set(first_segments)
+    # Nothing was read back: the segment written by this build (new and purged articles) got
+    # its part as it was written, and the parts of the four unchanged segments were reused
+    # (hard links to the previous ones).
+    assert read_back == [] and len(new_segments) == 1
+    kept = [s for s in second_segments if s not in new_segments]
+    assert len(kept) == 4
+    for segment_id in kept:
+        part = second / f"{impacts.PART_PREFIX}{segment_id}.npz"
+        assert part.samefile(first / part.name)
+    # No part of a segment merged away is kept.
+    assert {p.name.rsplit(".", 1)[0] for p in second.glob(f"{impacts.PART_PREFIX}*")} == {
+        f"{impacts.PART_PREFIX}{s}" for s in second_segments
+    }
+
+    # Array by array, the sidecar is the one read back from the whole index...
+    combined = sidecar_arrays(second)
+    monkeypatch.undo()
+    assert_same_arrays(combined, read_back_arrays(second, tmp_path / "check"))
+    # ... and, article by article, that of a full build of the same sources.
+    build_with_entities(tmp_path / "fresh", src, entities)
+    fresh = current(tmp_path / "fresh")
+    assert by_article(combined) == by_article(sidecar_arrays(fresh))
+    assert (second / searchlib.index.ENTITY_TABLE).read_text("utf-8") == (
+        fresh / searchlib.index.ENTITY_TABLE
+    ).read_text("utf-8")
+
+    # A part that does not match its segment is never trusted: it is read back instead.
+    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    monkeypatch.setattr(impacts, "read_part", counting_read_part)
+    read_back.clear()
+    meta = second / f"{impacts.PART_PREFIX}{kept[0]}.json"
+    other = json.loads((second / f"{impacts.PART_PREFIX}{kept[1]}.json").read_text("utf-8"))
+    meta.unlink()  # (a hard link: the previous generation keeps its own)
+    meta.write_text(json.dumps({**other, "segment": kept[0]}), "utf-8")  # another's postings
+    broken = second / f"{impacts.PART_PREFIX}{kept[2]}.npz"
+    broken.unlink()
+    broken.write_bytes(b"PK\x03\x04 not a zip file")
+    write_jsonl(src / "c.jsonl", synthetic(5, seed=13)[0])
+    build_with_entities(tmp_path / "ix", src, entities)
+    assert read_back == [kept[0], kept[2]]
+    monkeypatch.undo()
+    third = current(tmp_path / "ix")
+    assert_same_arrays(sidecar_arrays(third), read_back_arrays(third, tmp_path / "check3"))
+    shutil.rmtree(tmp_path / "fresh")
+    build_with_entities(tmp_path / "fresh", src, entities)
+    assert by_article(sidecar_arrays(current(tmp_path / "ix"))) == by_article(
+        sidecar_arrays(current(tmp_path / "fresh"))
+    )
+
+
+def test_parts_of_merged_segments_are_written_as_they_are_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh import index as whoosh_index
+
+    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    records, entities = synthetic(80, seed=21)
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", records[:40])
+    build_with_entities(tmp_path / "ix", src, entities)
+    read_back: list[str] = []
+    real_read_part = impacts.read_part
+
+    def counting_read_part(store: Any, segment: Any) -> Any:
+        read_back.append(segment.segment_id())
+        return real_read_part(store, segment)
+
+    monkeypatch.setattr(impacts, "read_part", counting_read_part)
+    counts = []
+    for step in range(12):  # small segments, merged once there are more than 8
+        write_jsonl(src / f"b{step:02d}.jsonl", records[40 + 3 * step : 43 + 3 * step])
+        if step == 10:
+            write_jsonl(src / "a.jsonl", records[1:40])  # and a deletion
+        build_with_entities(tmp_path / "ix", src, entities)
+        manifest = json.loads((tmp_path / "ix" / searchlib.index.MANIFEST).read_text("utf-8"))
+        folder = tmp_path / "ix" / manifest["generation"]
+        counts.append(len(whoosh_index.open_dir(str(folder))._segments()))
+        assert_same_arrays(
+            sidecar_arrays(folder), read_back_arrays(folder, tmp_path / f"check{step}")
+        )
+    assert read_back == []
+    assert max(counts) == 10 and counts[-1] < 10  # merges happened
