@@ -772,21 +772,19 @@ class Index:
         found = searcher.search(ranked, filter=flt, limit=wanted, sortedby=order)
         # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
         scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[wanted - limit :]]
-        return Results(
-            query=query,
+        counts = self._counts(searcher, docnums, facet_limit)
+        return self._results(
+            searcher,
+            query,
+            parsed,
+            scored,
+            counts,
             total=len(docnums),
             page=page,
             limit=limit,
-            hits=self._hits(
-                searcher,
-                parsed,
-                scored,
-                wanted - limit + 1,
-                explain=explain,
-                ranked=ranked,
-                snippets=snippets,
-            ),
-            **self._counts(searcher, docnums, facet_limit),
+            explain=explain,
+            ranked=ranked,
+            snippets=snippets,
         )
 
     def _load_impacts(self) -> _Accelerator | None:
@@ -862,23 +860,43 @@ class Index:
         else:
             order = _best(np.arange(len(docnums)), scores, id_rank, wanted)
         scored = [(int(docnums[i]), float(scores[i])) for i in order[wanted - limit :]]
-        return Results(
-            query=query,
+        counts = {"facets": accel.facets(docnums, facet_limit), "dates": accel.dates(docnums)}
+        return self._results(
+            searcher,
+            query,
+            parsed,
+            scored,
+            counts,
             total=len(docnums),
             page=page,
             limit=limit,
-            hits=self._hits(
-                searcher,
-                parsed,
-                scored,
-                wanted - limit + 1,
-                explain=explain,
-                ranked=ranked,
-                snippets=snippets,
-            ),
-            facets=accel.facets(docnums, facet_limit),
-            dates=accel.dates(docnums),
+            explain=explain,
+            ranked=ranked,
+            snippets=snippets,
         )
+
+    def _results(
+        self,
+        searcher: Searcher,
+        query: str,
+        parsed: wq.Query,
+        scored: list[tuple[int, float]],
+        counts: dict[str, Any],
+        *,
+        total: int,
+        page: int,
+        limit: int,
+        explain: bool,
+        ranked: wq.Query,
+        snippets: bool,
+    ) -> Results:
+        """One page of results: the hits of ``scored`` (ranked from ``(page - 1) * limit + 1``)
+        with the facets and dates counted over every match."""
+        first = (page - 1) * limit + 1
+        hits = self._hits(
+            searcher, parsed, scored, first, explain=explain, ranked=ranked, snippets=snippets
+        )
+        return Results(query=query, total=total, page=page, limit=limit, hits=hits, **counts)
 
     def _hits(
         self,
