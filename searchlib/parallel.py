@@ -9,6 +9,7 @@ a few batches per worker are in flight at once, which bounds memory however larg
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -91,7 +92,12 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
     if workers <= 1:
         yield Runner()
         return
-    executor: Executor = ProcessPoolExecutor(max_workers=workers)
+    # Workers start from a small server process, not as forks of this one: a build holds its
+    # sources in memory by then, and forked workers would each come to hold a copy (Python's
+    # reference counts write to the pages they share).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
+    executor: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         yield Runner(executor.submit, window=2 * workers)
     finally:
