@@ -392,5 +392,11 @@ def terms(text: str) -> list[str]:
     The same terms as :func:`news_analyzer` gives, without Whoosh's token objects (feedback
     analyses the top articles of every search).
     """
+    return [term for token in _TOKENS.findall(text) for term in _token_terms(token)]
+
+
+# Words repeat: each distinct token is normalised, split, checked and stemmed once.
+@lru_cache(maxsize=1 << 17)
+def _token_terms(token: str) -> tuple[str, ...]:
     stops = stopwords()
-    return [stem(word) for word, _, _ in word_spans(text) if word not in stops]
+    return tuple(stem(word) for word, _, _ in word_spans(token) if word not in stops)
