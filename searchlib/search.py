@@ -593,6 +593,28 @@ def _reads_index(method: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What a search asks for besides the query: which page, in what order, with what."""
+
+    limit: int
+    page: int
+    sort: str
+    facet_limit: int
+    explain: bool
+    snippets: bool
+
+    @property
+    def wanted(self) -> int:
+        """How many hits the pages up to this one hold."""
+        return self.page * self.limit
+
+    @property
+    def first(self) -> int:
+        """The rank of this page's first hit."""
+        return self.wanted - self.limit + 1
+
+
 class Index:
     """A built index, open for searching. Use :func:`searchlib.open` to get one."""
 
@@ -725,67 +747,48 @@ class Index:
         flt = build_filter(
             date_from, date_to, **{kind: self._variants(kind, v) for kind, v in wanted.items()}
         )
-        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort}
-        options.update(explain=explain, snippets=snippets)
-        results = self._run(searcher, query, parsed, flt, facet_limit, **options)
-        version, accel = self._impacts
-        counts = accel.sidecar.document_frequency if accel and version == self._version else None
+        asked = _Page(limit, page, sort, facet_limit, explain, snippets)
+        results = self._run(searcher, query, parsed, flt, asked)
+        accel = self._accelerator()
+        counts = accel.sidecar.document_frequency if accel else None
         suggestion = suggest_spelling(searcher, query, frequency=counts) if correct else None
         if suggestion is None:
             return results
         if results.total == 0:
             fixed = parse_query(suggestion, searcher.schema)
-            retry = self._run(searcher, query, fixed, flt, facet_limit, **options)
+            retry = self._run(searcher, query, fixed, flt, asked)
             if retry.total:
                 return replace(retry, suggestion=suggestion, corrected=True)
         return replace(results, suggestion=suggestion)
 
     def _run(
-        self,
-        searcher: Searcher,
-        query: str,
-        parsed: wq.Query,
-        flt: wq.Query | None,
-        facet_limit: int,
-        *,
-        limit: int,
-        page: int,
-        sort: str,
-        explain: bool,
-        snippets: bool,
+        self, searcher: Searcher, query: str, parsed: wq.Query, flt: wq.Query | None, asked: _Page
     ) -> Results:
-        options: dict[str, Any] = {"limit": limit, "page": page, "sort": sort}
-        options.update(explain=explain, snippets=snippets)
         if self.use_impacts:
-            fast = self._run_impacts(searcher, query, parsed, flt, facet_limit, **options)
+            fast = self._run_impacts(searcher, query, parsed, flt, asked)
             if fast is not None:
                 return fast
         matching = parsed if flt is None else wq.And([parsed, flt])
         docnums = sorted(searcher.docs_for_query(matching))
-        wanted = page * limit
         ranked = ranking.expand(searcher, parsed, flt)  # feedback reorders matches, adds none
         # Ties are broken by id, so the order does not depend on where an article sits in the
         # index: a full build writes articles in file order, an incremental one appends them.
         order = [ScoreFacet(), FieldFacet("id")]
-        if sort == "date":
+        if asked.sort == "date":
             order.insert(0, FieldFacet("date", reverse=True))
-        found = searcher.search(ranked, filter=flt, limit=wanted, sortedby=order)
+        found = searcher.search(ranked, filter=flt, limit=asked.wanted, sortedby=order)
         # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
-        scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[wanted - limit :]]
-        counts = self._counts(searcher, docnums, facet_limit)
-        return self._results(
-            searcher,
-            query,
-            parsed,
-            scored,
-            counts,
-            total=len(docnums),
-            page=page,
-            limit=limit,
-            explain=explain,
-            ranked=ranked,
-            snippets=snippets,
-        )
+        scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[asked.first - 1 :]]
+        counts = self._counts(searcher, docnums, asked.facet_limit)
+        return self._results(searcher, query, parsed, ranked, scored, len(docnums), counts, asked)
+
+    def _accelerator(self) -> _Accelerator | None:
+        """The sidecar, if it is of this thread's searcher's generation and can answer (its
+        dates are all exact)."""
+        version, accel = self._impacts
+        if accel is None or version != self._local.version or not accel.sidecar.exact_dates:
+            return None
+        return accel
 
     def _load_impacts(self) -> _Accelerator | None:
         """The current generation's impact sidecar with its facet columns, if it has one."""
@@ -799,28 +802,15 @@ class Index:
         return _Accelerator.build(sidecar, self._table.names)
 
     def _run_impacts(
-        self,
-        searcher: Searcher,
-        query: str,
-        parsed: wq.Query,
-        flt: wq.Query | None,
-        facet_limit: int,
-        *,
-        limit: int,
-        page: int,
-        sort: str,
-        explain: bool,
-        snippets: bool,
+        self, searcher: Searcher, query: str, parsed: wq.Query, flt: wq.Query | None, asked: _Page
     ) -> Results | None:
         """:meth:`_run` with the impact sidecar: words joined by AND, OR, NOT, + and - are
         scored from it; other queries (phrases, prefixes, ``title:``…) are matched and scored by
         Whoosh in one pass, and the sidecar adds the feedback terms, ranks and counts facets.
         ``None`` when there is no current sidecar or a filter it cannot apply."""
-        version, accel = self._impacts
-        if accel is None or not accel.sidecar.exact_dates:
+        accel = self._accelerator()
+        if accel is None:
             return None
-        if version != self._local.version:
-            return None  # (a searcher of another generation than the sidecar: use Whoosh)
         allowed = accel.filter_mask(searcher, flt)
         if allowed is None or isinstance(parsed, wq.Every):
             return None
@@ -853,49 +843,32 @@ class Index:
                 if added is None:
                     return None
                 scores = added
-        wanted = page * limit
+        wanted = asked.wanted
         id_rank = accel.sidecar.id_rank[docnums]
-        if sort == "date":  # newest first (undated last), then as for relevance
+        if asked.sort == "date":  # newest first (undated last), then as for relevance
             order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))[:wanted]
         else:
             order = _best(np.arange(len(docnums)), scores, id_rank, wanted)
-        scored = [(int(docnums[i]), float(scores[i])) for i in order[wanted - limit :]]
-        counts = {"facets": accel.facets(docnums, facet_limit), "dates": accel.dates(docnums)}
-        return self._results(
-            searcher,
-            query,
-            parsed,
-            scored,
-            counts,
-            total=len(docnums),
-            page=page,
-            limit=limit,
-            explain=explain,
-            ranked=ranked,
-            snippets=snippets,
-        )
+        scored = [(int(docnums[i]), float(scores[i])) for i in order[asked.first - 1 :]]
+        counts = accel.counts(docnums, asked.facet_limit)
+        return self._results(searcher, query, parsed, ranked, scored, len(docnums), counts, asked)
 
     def _results(
         self,
         searcher: Searcher,
         query: str,
         parsed: wq.Query,
-        scored: list[tuple[int, float]],
-        counts: dict[str, Any],
-        *,
-        total: int,
-        page: int,
-        limit: int,
-        explain: bool,
         ranked: wq.Query,
-        snippets: bool,
+        scored: list[tuple[int, float]],
+        total: int,
+        counts: dict[str, Any],
+        asked: _Page,
     ) -> Results:
-        """One page of results: the hits of ``scored`` (ranked from ``(page - 1) * limit + 1``)
-        with the facets and dates counted over every match."""
-        first = (page - 1) * limit + 1
-        hits = self._hits(
-            searcher, parsed, scored, first, explain=explain, ranked=ranked, snippets=snippets
-        )
+        """The page ``asked`` for: the hits of ``scored`` with the facets and dates counted over
+        all ``total`` matches."""
+        options = {"explain": asked.explain, "ranked": ranked, "snippets": asked.snippets}
+        hits = self._hits(searcher, parsed, scored, asked.first, **options)
+        page, limit = asked.page, asked.limit
         return Results(query=query, total=total, page=page, limit=limit, hits=hits, **counts)
 
     def _hits(
@@ -960,10 +933,9 @@ class Index:
     def _counts(self, searcher: Searcher, docnums: list[int], most: int) -> dict[str, Any]:
         """``facets`` and ``dates`` of these articles: from the sidecar's columns when it is
         current, else from the stored fields."""
-        version, accel = self._impacts
-        if accel is not None and accel.sidecar.exact_dates and version == self._local.version:
-            found = np.array(docnums, np.int64)
-            return {"facets": accel.facets(found, most), "dates": accel.dates(found)}
+        accel = self._accelerator()
+        if accel is not None:
+            return accel.counts(np.array(docnums, np.int64), most)
         return {
             "facets": self._facets(searcher, docnums, most),
             "dates": self._dates(searcher, docnums),
@@ -1348,6 +1320,10 @@ class _Accelerator:
             order = present[np.lexsort((present, -counts[present]))][:most]
             out[name] = [FacetValue(label(i), int(counts[i])) for i in order.tolist()]
         return out
+
+    def counts(self, docnums: np.ndarray, most: int) -> dict[str, Any]:
+        """``facets`` and ``dates`` of these articles, as :class:`Results` holds them."""
+        return {"facets": self.facets(docnums, most), "dates": self.dates(docnums)}
 
     def dates(self, docnums: np.ndarray) -> Counter[str | None]:
         """How many of these articles were published on each date (``None``: undated)."""
