@@ -442,13 +442,20 @@ def build_filter(
             )
         parts.append(wq.TermRange("date", start, stop))
     for name, value in entities.items():
-        values = [value] if isinstance(value, str) else list(value or ())
-        terms = [wq.Term(name, v.strip().lower()) for v in values if v and v.strip()]
-        if terms:
-            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
+        clause = entity_clause(name, [value] if isinstance(value, str) else list(value or ()))
+        if clause is not None:
+            parts.append(clause)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def entity_clause(kind: str, names: list[str]) -> wq.Query | None:
+    """Articles that name any of ``names`` as a ``kind`` entity (``None``: no names)."""
+    terms = [wq.Term(kind, name.strip().lower()) for name in names if name and name.strip()]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -742,7 +749,7 @@ class Index:
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         searcher = self._searcher()
-        parsed = parse_query(query, searcher.schema)
+        parsed = self._entity_variants(parse_query(query, searcher.schema))
         wanted = {"person": person, "org": org, "place": place}
         flt = build_filter(
             date_from, date_to, **{kind: self._variants(kind, v) for kind, v in wanted.items()}
@@ -989,6 +996,19 @@ class Index:
             kind: list(dict.fromkeys(names[kind].get(raw, raw) for raw in raws))
             for kind, raws in _stored_entities(stored).items()
         }
+
+    def _entity_variants(self, parsed: wq.Query) -> wq.Query:
+        """``person:…``, ``org:…`` and ``place:…`` clauses match every name the entity goes
+        by, as the ``person=…`` filters do."""
+
+        def every_name(clause: wq.Query) -> wq.Query:
+            if type(clause) is not wq.Term or clause.fieldname not in store.ENTITY_FIELDS:
+                return clause
+            names = self._variants(clause.fieldname, clause.text) or [clause.text]
+            found = entity_clause(clause.fieldname, names)
+            return clause if found is None else found
+
+        return parsed.accept(every_name)
 
     def _variants(self, kind: str, name: str | None) -> list[str] | None:
         """Every stored name that means what ``name`` (canonical or alias, any case) means."""

@@ -50,6 +50,25 @@ def test_fields(ix):
 
 
 @pytest.mark.parametrize(
+    ("clause", "kind", "name"),
+    [
+        ("person:Ashimbayev", "person", "Ashimbayev"),
+        ('person:"maulen ashimbaev"', "person", "Maulen Ashimbaev"),
+        ("place:Nur-Sultan", "place", "Nur-Sultan"),
+        ("place:astana", "place", "Astana"),
+        ("org:Congress", "org", "Congress"),
+    ],
+)
+def test_entity_clauses_match_every_name_as_the_filters_do(ix, clause, kind, name):
+    """An entity clause in the query finds the articles the entity filter finds, under any of
+    its names and in any case (the stored names differ from article to article)."""
+    filtered = ids(ix.search("*", limit=50, **{kind: name}))
+    assert filtered
+    assert everything(ix, clause) == filtered
+    assert everything(ix, f"Astana {clause}") == filtered & everything(ix, "Astana")
+
+
+@pytest.mark.parametrize(
     ("query", "expected"),
     [
         (
