@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 #: generation.
 PREFIX = "impacts-"
 HEADER = f"{PREFIX}header.json"
-FORMAT = 1
+FORMAT = 2
+#: How many of each article's heaviest feedback candidates the sidecar keeps (see
+#: :func:`_heaviest_terms`): feedback takes 20 of them (see :func:`ranking.with_feedback`).
+ARTICLE_TERMS = 24
 ENTITY_KINDS = ("person", "org", "place")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The stored fields the per-article columns are made from.
@@ -84,8 +87,8 @@ def write(
     segments = store._segments()
     n = sum(segment.doc_count_all() for segment in segments)
     if collected is not None and collected.matches(segments):
-        words, indptr, col, tf = collected.matrix(_average_lengths(segments, n))
-        _save(folder, generation, n, words, indptr, col, tf, collected.columns)
+        words, indptr, col, tf, terms = collected.matrix(_average_lengths(segments, n))
+        _save(folder, generation, n, words, indptr, col, tf, terms, collected.columns)
         return None
     if n == 0 or any(segment.has_deletions() for segment in segments):
         # Parts hold live articles only (a build writes segments with deletions again).
@@ -101,8 +104,8 @@ def write(
                 save_part(folder, segment.segment_id(), part)
             combined.add_part(part, segment.segment_id())
             stored.extend(part.stored)
-        words, indptr, col, tf = combined.matrix(_average_lengths(segments, n))
-        _save(folder, generation, n, words, indptr, col, tf, combined.columns)
+        words, indptr, col, tf, terms = combined.matrix(_average_lengths(segments, n))
+        _save(folder, generation, n, words, indptr, col, tf, terms, combined.columns)
     finally:
         combined.close()
     current = {segment.segment_id() for segment in segments}
@@ -119,9 +122,9 @@ def _write_read_back(folder: Path, generation: str, store: Any) -> None:
         n = reader.doc_count_all()
         # The average lengths the scorer divides by: exact totals over all articles.
         avgfl = {name: searcher.avg_field_length(name) or 1 for name in ranking.FIELD_WEIGHTS}
-        words, indptr, col, tf = _read_matrix(reader, n, avgfl)
+        words, indptr, col, tf, terms = _read_matrix(reader, n, avgfl)
         columns = _read_columns(reader, n)
-    _save(folder, generation, n, words, indptr, col, tf, columns)
+    _save(folder, generation, n, words, indptr, col, tf, terms, columns)
 
 
 def _average_lengths(segments: list[Any], n: int) -> dict[str, float]:
@@ -306,8 +309,9 @@ class _Columns:
 
 def _read_matrix(
     reader: Any, n: int, avgfl: Mapping[str, float]
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """The ``tf~`` matrix read back from the postings of every segment (any index)."""
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, _Terms]:
+    """The ``tf~`` matrix and the articles' terms (see :func:`_heaviest_terms`) read back
+    from the postings of every segment (any index)."""
     params = ranking.PARAMS
     fields = list(ranking.FIELD_WEIGHTS)
     words = sorted(
@@ -318,7 +322,7 @@ def _read_matrix(
         }
     )
     row_of = {word: i for i, word in enumerate(words)}
-    rows, cols, vals = [], [], []
+    rows, cols, vals, counts = [], [], [], []
     for name in fields:
         # The lengths the scorer divides by: Whoosh's byte-rounded ones, as it reads them.
         lengths = np.array([reader.doc_field_length(d, name, 1) for d in range(n)], float)
@@ -333,12 +337,83 @@ def _read_matrix(
             rows.append(np.full(len(docs), row_of[word], np.int64))
             cols.append(docs)
             vals.append(boost * weights / norm[docs])
+            counts.append(boost * weights)
     row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     val = np.concatenate(vals) if vals else np.zeros(0)
+    field_df = {
+        name: np.array([reader.doc_frequency(name, word) for word in words], np.int64)
+        for name in fields
+    }
+    candidates = _candidate_rows(words, field_df, n)
+    weighted = np.concatenate(counts) if counts else val
+    terms = _heaviest_terms(row, col, weighted, 0, n, candidates)
     row, col, tf = _sum_shares(row, col, val)
     indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
-    return words, indptr, col, tf
+    return words, indptr, col, tf, terms
+
+
+@dataclass
+class _Terms:
+    """Each article's :data:`ARTICLE_TERMS` heaviest feedback candidates (row numbers into the
+    sidecar's words) with their weighted counts, article after article: ``sizes`` says how many
+    each has."""
+
+    sizes: list[np.ndarray] = field(default_factory=list)
+    words: list[np.ndarray] = field(default_factory=list)
+    counts: list[np.ndarray] = field(default_factory=list)
+
+    def extend(self, other: _Terms) -> None:
+        self.sizes += other.sizes
+        self.words += other.words
+        self.counts += other.counts
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(indptr, words, counts)``: article ``d``'s terms are ``indptr[d]:indptr[d+1]``."""
+        sizes = np.concatenate(self.sizes) if self.sizes else np.zeros(0, np.int64)
+        indptr = np.zeros(len(sizes) + 1, np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        words = np.concatenate(self.words) if self.words else np.zeros(0, np.int32)
+        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.float32)
+        return indptr, words.astype(np.int32), counts.astype(np.float32)
+
+
+def _candidate_rows(words: list[str], field_df: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Which words may be feedback terms in an index of ``n`` articles (deleted ones
+    included, as Whoosh counts): plain words (:func:`ranking.plain_word`) in no more than
+    :attr:`ranking.Params.feedback_max_df` of the articles in each field, by their document
+    frequency ``field_df`` there. A word left out can never be one; feedback checks the others
+    against the searcher's own counts."""
+    most = ranking.PARAMS.feedback_max_df * n
+    candidates = np.array([ranking.plain_word(word) for word in words], bool)
+    for df in field_df.values():
+        candidates &= df <= most
+    return candidates
+
+
+def _heaviest_terms(
+    row: np.ndarray,
+    col: np.ndarray,
+    count: np.ndarray,
+    base: int,
+    size: int,
+    candidates: np.ndarray,
+) -> _Terms:
+    """The feedback candidates (``candidates``: a mask over word rows) of articles ``base``…
+    ``base + size - 1`` in the order of :func:`ranking.article_terms` (by weighted count, then
+    alphabetically: rows are in alphabetical order), the first :data:`ARTICLE_TERMS` of each,
+    from their postings in every field: word rows, article numbers and field weight ×
+    frequency."""
+    keep = candidates[row] if len(row) else np.zeros(0, bool)
+    row, col, count = row[keep], col[keep].astype(np.int64), count[keep].astype(np.float64)
+    row, col, count = _sum_shares(row, col, count)  # one share per (word, article)
+    order = np.lexsort((row, -count, col))
+    row, col, count = row[order], col[order], count[order]
+    starts = np.searchsorted(col, np.arange(base, base + size))
+    within = np.arange(len(col)) - starts[col - base]
+    first = within < ARTICLE_TERMS
+    sizes = np.minimum(np.diff(np.append(starts, len(col))), ARTICLE_TERMS)
+    return _Terms([sizes.astype(np.int64)], [row[first]], [count[first]])
 
 
 def _sum_shares(
@@ -372,6 +447,7 @@ def _save(
     indptr: np.ndarray,
     col: np.ndarray,
     tf: np.ndarray,
+    terms: _Terms,
     columns: _Columns,
 ) -> None:
     ids = columns.ids
@@ -389,6 +465,7 @@ def _save(
         "id_rank": id_rank,
         "deleted": columns.deleted,
     }
+    arrays["terms_indptr"], arrays["terms_words"], arrays["terms_counts"] = terms.arrays()
     for kind in ENTITY_KINDS:
         arrays[f"{kind}_docs"] = np.array(columns.pairs[kind][0], np.int32)
         arrays[f"{kind}_names"] = np.array(columns.pairs[kind][1], np.int32)
@@ -399,6 +476,8 @@ def _save(
         "generation": generation,
         "docs": n,
         "exact_dates": columns.exact_dates,
+        "article_terms": ARTICLE_TERMS,
+        "feedback_max_df": ranking.PARAMS.feedback_max_df,
         "names": {kind: list(columns.raw[kind]) for kind in ENTITY_KINDS},
         **_signature(),
     }
@@ -470,6 +549,13 @@ class SegmentPostings:
         return SegmentPart(list(self._word_ids), postings, self._lengths, self._stored)
 
 
+def _add_counts(totals: np.ndarray, ids: np.ndarray, size: int) -> np.ndarray:
+    """``totals`` (grown to ``size``) plus how many times each id occurs in ``ids``."""
+    counts = np.bincount(ids, minlength=size)
+    grown = np.concatenate([totals, np.zeros(len(counts) - len(totals), np.int64)])
+    return grown + counts
+
+
 class Collector:
     """What :func:`write` needs, gathered while a full build writes its documents, so that the
     sidecar is not read back through Whoosh (which costs a Python call per posting and per
@@ -490,6 +576,7 @@ class Collector:
         self._spill = spill.open("w+b")
         self._word_ids: dict[bytes, int] = {}
         self._counts = np.zeros(0, np.int64)  # (word, article) pairs per word id
+        self._field_df = {name: np.zeros(0, np.int64) for name in ranking.FIELD_WEIGHTS}
         self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
         self._segment_ids: list[str | None] = []
         self._fields = list(ranking.FIELD_WEIGHTS)
@@ -530,12 +617,10 @@ class Collector:
                 array.tofile(self._spill)
             keys.append(arrays[0].astype(np.int64) * size + docs)
             self._lengths[name].extend(part.lengths[name])
+            # A field's postings hold each (word, article) once.
+            self._field_df[name] = _add_counts(self._field_df[name], arrays[0], len(word_ids))
         pairs = np.unique(np.concatenate(keys)) // size
-        counts = np.bincount(pairs, minlength=len(word_ids))
-        self._counts = np.concatenate(
-            [self._counts, np.zeros(len(counts) - len(self._counts), np.int64)]
-        )
-        self._counts += counts
+        self._counts = _add_counts(self._counts, pairs, len(word_ids))
         self._docnum += size
         self.columns.resize(self._docnum)
         for offset, stored in enumerate(part.stored):
@@ -559,8 +644,9 @@ class Collector:
 
     def matrix(
         self, avgfl: Mapping[str, float]
-    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """The ``tf~`` matrix (words, indptr, docs, tf) of the collected postings."""
+    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, _Terms]:
+        """The ``tf~`` matrix (words, indptr, docs, tf) of the collected postings, and the
+        articles' terms (see :func:`_heaviest_terms`)."""
         params = ranking.PARAMS
         vocabulary = [text.decode("utf-8") for text in self._word_ids]
         order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
@@ -582,10 +668,13 @@ class Collector:
                 float,
             )
             norms[name] = 1 - params.b + params.b * lengths / avgfl[name]
+        field_df = {name: df[order] for name, df in self._field_df.items()}
+        candidates = _candidate_rows(words, field_df, self._docnum)
+        terms = _Terms()
         self._spill.seek(0)
-        for _, _, parts in self._segments:
+        for base, size, parts in self._segments:
             chunks = iter(parts)
-            rows, cols, vals = [], [], []
+            rows, cols, vals, weighted = [], [], [], []
             for name in self._fields:
                 wids, docs, weights = (
                     np.fromfile(self._spill, dtype, count)
@@ -595,9 +684,12 @@ class Collector:
                 rows.append(rank[wids])
                 cols.append(docs.astype(np.int64))
                 vals.append(boost * weights.astype(np.float64) / norms[name][docs])
-            row, col, tf = _sum_shares(
-                np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+                weighted.append(boost * weights.astype(np.float64))
+            row, col = np.concatenate(rows), np.concatenate(cols)
+            terms.extend(
+                _heaviest_terms(row, col, np.concatenate(weighted), base, size, candidates)
             )
+            row, col, tf = _sum_shares(row, col, np.concatenate(vals))
             # Rows are sorted, and articles within a row; every article of this segment comes
             # after those of the segments before it, so each row's run goes at its end.
             first = np.ones(len(row), bool)
@@ -612,7 +704,7 @@ class Collector:
         self.columns.resize(self._docnum)
         if not np.array_equal(filled, indptr[1:]):
             raise RuntimeError("impacts: collected postings do not add up")  # pragma: no cover
-        return words, indptr, docs_out, tf_out
+        return words, indptr, docs_out, tf_out, terms
 
     def close(self) -> None:
         """Remove the temporary file."""
@@ -635,6 +727,21 @@ class Sidecar:
     deleted: np.ndarray
     #: Per entity kind: (article, raw name id) pairs and the raw names.
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    #: Each article's heaviest feedback candidates: indptr, word rows and weighted counts
+    #: (see :func:`_heaviest_terms`), at most ``kept_terms`` of each, for feedback that leaves
+    #: out words in over ``feedback_max_df`` of the articles.
+    terms: tuple[np.ndarray, np.ndarray, np.ndarray]
+    kept_terms: int
+    feedback_max_df: float
+
+    def article_terms(self, docnum: int) -> ranking.ArticleTerms:
+        """What :func:`ranking.article_terms` gives of the article's stored fields, without
+        reading them and without the words that can never be feedback terms: the first
+        :data:`ARTICLE_TERMS` terms, and whether those are all."""
+        indptr, rows, counts = self.terms
+        lo, hi = int(indptr[docnum]), int(indptr[docnum + 1])
+        words = self.words[rows[lo:hi]].tolist()
+        return list(zip(words, counts[lo:hi].tolist(), strict=True)), hi - lo < self.kept_terms
 
     def document_frequency(self, word: str) -> int:
         """How many articles hold ``word`` in title or body (deleted ones included, as in
@@ -653,18 +760,36 @@ class Sidecar:
         return self.docs[lo:hi], self.tf[lo:hi]
 
 
+def _header(folder: Path) -> dict[str, Any] | None:
+    try:
+        header = json.loads((folder / HEADER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def is_current(folder: Path, generation: str) -> bool:
+    """Whether generation folder ``folder`` has a sidecar of this version of searchlib (its
+    format and ranking parameters): a build writes a new generation when not."""
+    return _is_current(_header(folder), generation)
+
+
+def _is_current(header: Mapping[str, Any] | None, generation: str) -> bool:
+    return (
+        header is not None
+        and header.get("format") == FORMAT
+        and header.get("generation") == generation
+        and {k: header.get(k) for k in _signature()} == _signature()
+    )
+
+
 def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
     """The sidecar of generation folder ``folder``, or ``None`` when it is missing, unreadable
     or written for another generation, article count or ranking."""
+    header = _header(folder)
+    if header is None or not _is_current(header, generation) or header.get("docs") != docs_all:
+        return None
     try:
-        header = json.loads((folder / HEADER).read_text("utf-8"))
-        if (
-            header.get("format") != FORMAT
-            or header.get("generation") != generation
-            or header.get("docs") != docs_all
-            or {k: header.get(k) for k in _signature()} != _signature()
-        ):
-            return None
 
         def array(key: str) -> np.ndarray:
             return np.load(folder / f"{PREFIX}{key}.npy", mmap_mode="r", allow_pickle=False)
@@ -684,11 +809,18 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             id_rank=array("id_rank"),
             deleted=array("deleted"),
             entities=entities,
+            terms=(array("terms_indptr"), array("terms_words"), array("terms_counts")),
+            kept_terms=int(header["article_terms"]),
+            feedback_max_df=float(header["feedback_max_df"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
     columns = (sidecar.dates, sidecar.id_rank, sidecar.deleted)
-    if any(len(c) != docs_all for c in columns) or len(sidecar.indptr) != len(sidecar.words) + 1:
+    if (
+        any(len(c) != docs_all for c in columns)
+        or len(sidecar.indptr) != len(sidecar.words) + 1
+        or len(sidecar.terms[0]) != docs_all + 1
+    ):
         return None
     return sidecar
 

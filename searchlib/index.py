@@ -1041,6 +1041,10 @@ def build(
 
         # The entity table is saved with each generation: new user aliases need a new one.
         new_aliases = previous is not None and previous["json"].get("aliases") != aliases_digest
+        # So is the sidecar, when this searchlib writes it differently (or it went missing).
+        old_sidecar = previous is not None and not impacts.is_current(
+            location.path / str(current), str(current)
+        )
         docs: Iterator[dict[str, Any]] | None = None
         if full:
             total = len(winners)
@@ -1054,7 +1058,7 @@ def build(
                 if article_id in wanted
             ]
             docs, total = run.map(analyze_batch, to_write), len(to_write)
-        if full or changes or new_aliases:
+        if full or changes or new_aliases or old_sidecar:
             generation = _next_generation(location.path)
             target = location.path / generation
             written: _Written | None = None

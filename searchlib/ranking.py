@@ -40,7 +40,7 @@ from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 from . import analysis
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from whoosh.searching import Searcher
 
@@ -354,48 +354,74 @@ def expand(searcher: Searcher, query: wq.Query, filter: wq.Query | None = None) 
     return with_feedback(searcher, query, list(top.items()))
 
 
+#: The terms of an article by feedback weight, heaviest first (see :func:`article_terms`),
+#: and whether they are all of the article's plain words or only the first of them.
+ArticleTerms = tuple["Sequence[tuple[str, float]]", bool]
+
+
+def plain_word(term: str) -> bool:
+    """Anserini's rule for a feedback term's form: a plain word of 2-20 characters."""
+    return 2 <= len(term) <= 20 and term.isalnum()
+
+
+def article_terms(stored: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """The plain words (:func:`plain_word`) of an article's stored fields, each counted with
+    its field's weight, heaviest first and alphabetically among equals: the order the impact
+    sidecar keeps them in, so both give feedback the same terms."""
+    counts: Counter[str] = Counter()
+    for field, weight in FIELD_WEIGHTS.items():
+        for term in analysis.terms(stored.get(field, "")):  # the fields' own analyzer
+            counts[term] += weight  # type: ignore[assignment]  # Counter holds floats too
+    return sorted(
+        ((term, count) for term, count in counts.items() if plain_word(term)),
+        key=lambda item: (-item[1], item[0]),
+    )
+
+
 def with_feedback(
     searcher: Searcher,
     query: wq.Query,
     top: list[tuple[int, float]],
     *,
     frequency_bound: Callable[[str], int] | None = None,
+    terms_of: Callable[[int], ArticleTerms] | None = None,
 ) -> wq.Query:
     """``query`` with the RM3 terms of its first pass's ``top`` ``(docnum, score)`` articles
     (best first); :func:`expand` runs that first pass with Whoosh, the impact sidecar without.
 
     ``frequency_bound(term)``, if given, is at least the term's document frequency in any field
     (the sidecar's count over title and body): terms well under the limit then need no asking
-    of every segment.
+    of every segment. ``terms_of(docnum)``, if given, tells an article's terms as
+    :func:`article_terms` would without reading and analysing it (the sidecar keeps them);
+    when it gives only the first few and too few of those may be feedback terms, the article
+    is analysed after all.
     """
     params: Params = getattr(searcher.weighting, "params", PARAMS)
     most = params.feedback_max_df * searcher.doc_count_all()
     # Whether a term may be a feedback term depends only on the index: asked once per searcher.
     eligible: dict[str, bool] = searcher.__dict__.setdefault(f"_searchlib_feedback_{most}", {})
-    model: Counter[str] = Counter()
-    for docnum, score in top:
-        stored = searcher.stored_fields(docnum)
-        counts: Counter[str] = Counter()
-        for field, weight in FIELD_WEIGHTS.items():
-            for term in analysis.terms(stored.get(field, "")):  # the fields' own analyzer
-                counts[term] += weight  # type: ignore[assignment]  # Counter holds floats too
+
+    def heaviest(terms: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
         best = []
-        for term, count in counts.most_common():
+        for term, count in terms:
             if term not in eligible:
-                # Anserini's rules: plain words of 2-20 characters, not in over 10% of articles
-                # (a stop list that adapts to the collection).
+                # Anserini's rules: plain words (already so) not in over 10% of articles (a
+                # stop list that adapts to the collection).
                 eligible[term] = (
-                    2 <= len(term) <= 20
-                    and term.isalnum()
-                    and (
-                        (frequency_bound is not None and frequency_bound(term) <= most)
-                        or max(searcher.doc_frequency(f, term) for f in FIELD_WEIGHTS) <= most
-                    )
-                )
+                    frequency_bound is not None and frequency_bound(term) <= most
+                ) or max(searcher.doc_frequency(f, term) for f in FIELD_WEIGHTS) <= most
             if eligible[term]:
                 best.append((term, count))
                 if len(best) == params.feedback_terms:
                     break
+        return best
+
+    model: Counter[str] = Counter()
+    for docnum, score in top:
+        terms, complete = terms_of(docnum) if terms_of is not None else ((), False)
+        best = heaviest(terms)
+        if len(best) < params.feedback_terms and not complete:
+            best = heaviest(article_terms(searcher.stored_fields(docnum)))
         total = sum(count for _, count in best)
         for term, count in best:
             model[term] += score * count / total  # type: ignore[assignment]  # floats too

@@ -842,8 +842,16 @@ class Index:
             best = _best(docnums, scores, docnums, params.feedback_docs)
             at = np.searchsorted(docnums, best)
             top = [(int(d), float(s)) for d, s in zip(best, scores[at], strict=True)]
-            bound = accel.sidecar.document_frequency
-            ranked = ranking.with_feedback(searcher, parsed, top, frequency_bound=bound)
+            sidecar = accel.sidecar
+            # The sidecar left out the words in over its feedback_max_df of the articles.
+            kept = params.feedback_max_df <= sidecar.feedback_max_df
+            ranked = ranking.with_feedback(
+                searcher,
+                parsed,
+                top,
+                frequency_bound=sidecar.document_frequency,
+                terms_of=sidecar.article_terms if kept else None,
+            )
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
                 added = accel.add_words(ranked.b, docnums, scores)

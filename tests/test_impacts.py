@@ -547,3 +547,62 @@ def test_parts_of_merged_segments_are_written_as_they_are_merged(
         )
     assert read_back == []
     assert max(counts) == 10 and counts[-1] < 10  # merges happened
+
+
+def test_sidecar_keeps_the_feedback_candidates_of_each_article(reuters_ix: Index) -> None:
+    from searchlib import ranking
+
+    searcher = reuters_ix._searcher()
+    sidecar = reuters_ix._impacts[1].sidecar
+    most = ranking.PARAMS.feedback_max_df * searcher.doc_count_all()
+    cut = 0
+    for docnum in range(searcher.doc_count_all()):
+        analysed = [
+            (term, count)
+            for term, count in ranking.article_terms(searcher.stored_fields(docnum))
+            if max(searcher.doc_frequency(f, term) for f in ranking.FIELD_WEIGHTS) <= most
+        ]
+        kept, complete = sidecar.article_terms(docnum)
+        assert kept == analysed[: impacts.ARTICLE_TERMS], docnum
+        assert complete == (len(analysed) < impacts.ARTICLE_TERMS)
+        cut += not complete
+    assert cut > 100  # many articles have more candidates than are kept
+
+
+def test_feedback_from_kept_terms_is_feedback_from_the_text(reuters_ix: Index) -> None:
+    from whoosh import query as wq
+
+    from searchlib import ranking
+
+    searcher = reuters_ix._searcher()
+    sidecar = reuters_ix._impacts[1].sidecar
+    query = wq.Or([wq.Term("body", "oil"), wq.Term("body", "price")])
+    top = [(int(d), 10.0 - i) for i, d in enumerate(searcher.docs_for_query(query))][:3]
+    analysed = ranking.with_feedback(searcher, query, top)
+    kept = ranking.with_feedback(searcher, query, top, terms_of=sidecar.article_terms)
+    assert kept == analysed and len(list(analysed.leaves())) > 20
+    # Too few kept terms, and not all of them: the articles are analysed after all.
+    short = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], False))
+    assert short == analysed
+    # All of them, however few: nothing else is looked for.
+    none = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], True))
+    assert none == query
+
+
+def test_build_replaces_a_sidecar_written_by_another_version(tmp_path: Path) -> None:
+    records, entities = synthetic(60, seed=3)
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    build_with_entities(tmp_path / "ix", source, entities)
+    first = searchlib.open(tmp_path / "ix").manifest["generation"]
+    header_path = tmp_path / "ix" / first / impacts.HEADER
+    header = json.loads(header_path.read_text("utf-8"))
+    header["format"] = impacts.FORMAT - 1
+    header_path.write_text(json.dumps(header), "utf-8")
+    assert searchlib.open(tmp_path / "ix")._impacts[1] is None
+    report = build_with_entities(tmp_path / "ix", source, entities)
+    assert (report.added, report.updated, report.deleted) == (0, 0, 0)
+    assert report.generation != first
+    ix = searchlib.open(tmp_path / "ix")
+    assert ix._impacts[1] is not None and ix._impacts[1].sidecar.docs_all == 60
+    again = build_with_entities(tmp_path / "ix", source, entities)
+    assert again.generation == report.generation  # nothing more to do

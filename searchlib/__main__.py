@@ -1,0 +1,5 @@
+"""``python -m searchlib``: the ``searchlib`` command, for a checkout that is not installed."""
+
+from .cli import main
+
+main()
