@@ -250,7 +250,9 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
                 # Whoosh reads float32 weights: converting back is exact.
                 (np.concatenate(weights) if weights else np.zeros(0)).astype(np.float32),
             )
-            lengths[name] = [reader.doc_field_length(d, name, 0) for d in range(size)]
+            # (Whoosh gives None, not the default, for an article without the field in a
+            # segment where others have it.)
+            lengths[name] = [reader.doc_field_length(d, name, 0) or 0 for d in range(size)]
         stored: list[Mapping[str, Any]] = [{} for _ in range(size)]
         for docnum, fields in reader.iter_docs():
             stored[docnum] = {key: fields[key] for key in KEPT_FIELDS if key in fields}
@@ -375,7 +377,7 @@ class _Terms:
         np.cumsum(sizes, out=indptr[1:])
         words = np.concatenate(self.words) if self.words else np.zeros(0, np.int32)
         counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.float32)
-        return indptr, words.astype(np.int32), counts.astype(np.float32)
+        return indptr, words, counts
 
 
 def _candidate_rows(words: list[str], field_df: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -413,7 +415,7 @@ def _heaviest_terms(
     within = np.arange(len(col)) - starts[col - base]
     first = within < ARTICLE_TERMS
     sizes = np.minimum(np.diff(np.append(starts, len(col))), ARTICLE_TERMS)
-    return _Terms([sizes.astype(np.int64)], [row[first]], [count[first]])
+    return _Terms([sizes], [row[first].astype(np.int32)], [count[first].astype(np.float32)])
 
 
 def _sum_shares(

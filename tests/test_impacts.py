@@ -606,3 +606,35 @@ def test_build_replaces_a_sidecar_written_by_another_version(tmp_path: Path) -> 
     assert ix._impacts[1] is not None and ix._impacts[1].sidecar.docs_all == 60
     again = build_with_entities(tmp_path / "ix", source, entities)
     assert again.generation == report.generation  # nothing more to do
+
+
+def test_a_segment_read_back_is_its_part_also_with_untitled_articles(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    records, entities = synthetic(50, seed=9)
+    for record in records[::7]:
+        # No title terms: Whoosh reads no length for them, in a segment with a column.
+        record["title"] = "The Of And"
+    build_with_entities(tmp_path / "ix", write_jsonl(tmp_path / "a.jsonl", records), entities)
+    folder = tmp_path / "ix" / searchlib.open(tmp_path / "ix").manifest["generation"]
+    store = whoosh_index.open_dir(str(folder))
+    (segment,) = store._segments()
+    saved, read = impacts.load_part(folder, segment), impacts.read_part(store, segment)
+    assert saved is not None
+
+    def rounded(lengths: list[int]) -> list[int]:
+        return [byte_to_length(length_to_byte(n)) if n else 0 for n in lengths]
+
+    assert read.lengths == {name: rounded(saved.lengths[name]) for name in saved.lengths}
+    assert read.lengths["title"].count(0) == 8
+
+    def triples(part: impacts.SegmentPart, name: str) -> set[tuple[bytes, int, float]]:
+        wids, docs, weights = part.postings[name]
+        return {
+            (part.vocabulary[w], int(d), float(x))
+            for w, d, x in zip(wids, docs, weights, strict=True)
+        }
+
+    for name in saved.postings:
+        assert triples(read, name) == triples(saved, name)
