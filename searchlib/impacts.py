@@ -745,18 +745,32 @@ class Sidecar:
         words = self.words[rows[lo:hi]].tolist()
         return list(zip(words, counts[lo:hi].tolist(), strict=True)), hi - lo < self.kept_terms
 
+    #: Rows of words looked up lately (a binary search of the words costs more than the rest
+    #: of a lookup); cleared when full.
+    _rows: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def _row(self, word: str) -> int:
+        """The row of ``word``, or -1 if no article holds it."""
+        row = self._rows.get(word)
+        if row is None:
+            row = int(np.searchsorted(self.words, word))
+            if row == len(self.words) or self.words[row] != word:
+                row = -1
+            if len(self._rows) >= 1 << 16:
+                self._rows.clear()
+            self._rows[word] = row
+        return row
+
     def document_frequency(self, word: str) -> int:
         """How many articles hold ``word`` in title or body (deleted ones included, as in
         Whoosh's own counts)."""
-        row = int(np.searchsorted(self.words, word))
-        if row == len(self.words) or self.words[row] != word:
-            return 0
-        return int(self.indptr[row + 1] - self.indptr[row])
+        row = self._row(word)
+        return 0 if row < 0 else int(self.indptr[row + 1] - self.indptr[row])
 
     def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """The articles holding ``word`` in title or body, and its ``tf~`` in each."""
-        row = int(np.searchsorted(self.words, word))
-        if row == len(self.words) or self.words[row] != word:
+        row = self._row(word)
+        if row < 0:
             return np.zeros(0, np.int32), np.zeros(0)
         lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
         return self.docs[lo:hi], self.tf[lo:hi]
@@ -794,7 +808,10 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
     try:
 
         def array(key: str) -> np.ndarray:
-            return np.load(folder / f"{PREFIX}{key}.npy", mmap_mode="r", allow_pickle=False)
+            # A plain array over the mapped file: np.memmap's Python-level indexing hooks cost
+            # more than a search's arithmetic.
+            mapped = np.load(folder / f"{PREFIX}{key}.npy", mmap_mode="r", allow_pickle=False)
+            return np.asarray(mapped)
 
         entities = {
             kind: (array(f"{kind}_docs"), array(f"{kind}_names"), list(header["names"][kind]))

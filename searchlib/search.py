@@ -149,11 +149,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    """One page of ranked hits, with the total and facet counts over all matching articles.
-
-    ``dates`` counts all matching articles by publication date (``None`` for undated ones), so
-    :meth:`timeline` covers every match, not only the page.
-    """
+    """One page of ranked hits, with the total and facet counts over all matching articles."""
 
     query: str
     total: int
@@ -163,7 +159,16 @@ class Results:
     facets: dict[str, list[FacetValue]]
     suggestion: str | None = None
     corrected: bool = False
-    dates: Counter[str | None] = field(default_factory=Counter, repr=False)
+    # Counted when first asked for (see dates): most searches draw no timeline.
+    _dates: Counter[str | None] | Callable[[], Counter[str | None]] = field(
+        default_factory=Counter, repr=False, compare=False
+    )
+
+    @functools.cached_property
+    def dates(self) -> Counter[str | None]:
+        """All matching articles counted by publication date (``None`` for undated ones), so
+        :meth:`timeline` covers every match, not only the page."""
+        return self._dates() if callable(self._dates) else self._dates
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -942,7 +947,7 @@ class Index:
             limit=limit,
             hits=self._hits(searcher, key_terms, scored, 1),
             facets=self._facets(searcher, sorted(d for d, _ in scored), limit),
-            dates=self._dates(searcher, [d for d, _ in scored]),
+            _dates=self._dates(searcher, [d for d, _ in scored]),
         )
 
     def _counts(self, searcher: Searcher, docnums: list[int], most: int) -> dict[str, Any]:
@@ -953,7 +958,7 @@ class Index:
             return accel.counts(np.array(docnums, np.int64), most)
         return {
             "facets": self._facets(searcher, docnums, most),
-            "dates": self._dates(searcher, docnums),
+            "_dates": self._dates(searcher, docnums),
         }
 
     def _facets(
@@ -1164,7 +1169,11 @@ class _Accelerator:
             docnums = np.flatnonzero(found[0])
             return docnums, found[1][docnums]
         every = [d for d, _ in postings if d is not None]
-        docnums = np.unique(np.concatenate(every or [np.zeros(0, np.int32)]))
+        docnums = np.sort(np.concatenate(every or [np.zeros(0, np.int32)]))
+        if len(every) > 1:  # (one word's articles are already distinct)
+            distinct = np.ones(len(docnums), bool)
+            distinct[1:] = docnums[1:] != docnums[:-1]
+            docnums = docnums[distinct]
         scores = np.zeros(len(docnums))
         for docs, word_scores in postings:  # in query order, as bincount and Whoosh add them
             assert docs is not None and word_scores is not None
@@ -1350,8 +1359,12 @@ class _Accelerator:
         return out
 
     def counts(self, docnums: np.ndarray, most: int) -> dict[str, Any]:
-        """``facets`` and ``dates`` of these articles, as :class:`Results` holds them."""
-        return {"facets": self.facets(docnums, most), "dates": self.dates(docnums)}
+        """``facets`` and ``dates`` of these articles, as :class:`Results` holds them (the
+        dates are counted when first asked for)."""
+        return {
+            "facets": self.facets(docnums, most),
+            "_dates": functools.partial(self.dates, docnums),
+        }
 
     def dates(self, docnums: np.ndarray) -> Counter[str | None]:
         """How many of these articles were published on each date (``None``: undated)."""
