@@ -28,6 +28,7 @@ import itertools
 import json
 import re
 import zipfile
+from array import array as typed_array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -508,8 +509,9 @@ class SegmentPostings:
     def __init__(self) -> None:
         self._fields = list(ranking.FIELD_WEIGHTS)
         self._word_ids: dict[bytes, int] = {}
-        self._pending: dict[str, tuple[list[int], list[int], list[float]]] = {
-            name: ([], [], []) for name in self._fields
+        # Typed arrays, not lists: a segment has millions of postings.
+        self._pending: dict[str, tuple[typed_array[int], typed_array[int], typed_array[float]]] = {
+            name: (typed_array("i"), typed_array("i"), typed_array("d")) for name in self._fields
         }
         self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
         self._stored: list[Mapping[str, Any]] = []
@@ -542,11 +544,11 @@ class SegmentPostings:
         for name in self._fields:
             wids, docs, weights = self._pending[name]
             postings[name] = (
-                np.array(wids, np.int32),
-                np.array(docs, np.int32),
+                np.frombuffer(wids, np.intc).astype(np.int32),
+                np.frombuffer(docs, np.intc).astype(np.int32),
                 # What Whoosh stores and reads back: the weight times the field boost (1.0),
                 # as a float32.
-                (np.array(weights, np.float64) * 1.0).astype(np.float32),
+                (np.frombuffer(weights, np.float64) * 1.0).astype(np.float32),
             )
         return SegmentPart(list(self._word_ids), postings, self._lengths, self._stored)
 

@@ -273,24 +273,28 @@ def write_segment(folder: str, items: list[tuple[SourceRecord, bool]]) -> Segmen
     written without the index lock and finished with ``_finalize_segment``."""
     from whoosh.writing import SegmentWriter
 
-    digests, docs = [], []
-    for record, wanted in items:
-        doc: dict[str, Any] = document(prepare(record))
-        digests.append(_hash_document(doc))
-        if wanted:
-            docs.append(_analyze(doc))
-    if not docs:
-        return SegmentWritten(digests)
-    writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
+    digests = []
+    writer: SegmentWriter | None = None
     collected = impacts.SegmentPostings()
     try:
-        for doc in docs:
-            writer.add_document(**doc)
-            collected.add(_kept(doc), _postings(doc) or {})
+        # Each document is written as soon as it is analysed: a segment's analysed documents
+        # would take several times its size in memory.
+        for record, wanted in items:
+            doc: dict[str, Any] = document(prepare(record))
+            digests.append(_hash_document(doc))
+            if wanted:
+                if writer is None:
+                    writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
+                _analyze(doc)
+                writer.add_document(**doc)
+                collected.add(_kept(doc), _postings(doc) or {})
+        if writer is None:
+            return SegmentWritten(digests)
         segment = writer._finalize_segment()
     except BaseException:
-        writer.pool.cancel()
-        writer._close_segment()
+        if writer is not None:
+            writer.pool.cancel()
+            writer._close_segment()
         raise
     part = collected.finish()
     # Kept beside the segment, so that incremental builds need not read it back.
