@@ -70,9 +70,10 @@ _SENTENCE_END = frozenset({".", "!", "?"})
 
 def _tokenize(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, normalized word) for each token of ``text``."""
-    return [
-        (m.start(), m.end(), m.group().translate(_NORMALIZE)) for m in _TOKENIZER.finditer(text)
-    ]
+    # _NORMALIZE maps characters one for one, so the text can be normalized in one go.
+    normalized = text.translate(_NORMALIZE)
+    spans = (m.span() for m in _TOKENIZER.finditer(text))
+    return [(start, end, normalized[start:end]) for start, end in spans]
 
 
 def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]:
@@ -97,18 +98,48 @@ def _sentences(text: str, tokens: list[tuple[int, int, str]]) -> list[list[int]]
 # --------------------------------------------------------------------------- resources
 
 
-class _Resources:
-    """Word lists shipped beside the model, and feature caches that depend on them."""
+# Where a neighbour's features go (see _Resources.token_features): two before, one before, one
+# after, two after the token.
+_OFFSETS = ("-2", "-1", "+1", "+2")
 
-    def __init__(self, directory: Path) -> None:
+
+class _Resources:
+    """Word lists shipped beside the model, and feature caches that depend on them.
+
+    Features are kept as the UTF-8 bytes crfsuite reads, since it would otherwise encode every
+    string of every token on every call.  Given ``known``, the attributes of the models that will
+    read the features, features outside it are dropped as they are made: crfsuite skips
+    attributes its model does not have, so the labels are the same, and a fifth of the features
+    (rare words, word pairs) need not be encoded, copied or looked up.  Order is kept, so that
+    crfsuite adds up the weights of the rest in the same order.
+    """
+
+    def __init__(self, directory: Path, known: frozenset[str] | None = None) -> None:
+        self.known = known
         self.gazetteer = _read_gazetteer(directory / GAZETTEER_NAME)
-        self.gazetteer_max_len = max(map(len, self.gazetteer), default=1)
+        # first word -> the lengths of the names it starts, longest first: the only lengths
+        # worth looking up for a match starting at that word.
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for name in self.gazetteer:
+            if name:
+                lengths[name[0]].add(len(name))
+        self.gazetteer_lengths = {w: sorted(n, reverse=True) for w, n in lengths.items()}
         # lower-cased word -> (usual spelling in mixed-case text, how often it is capitalised)
         self.truecase = _read_truecase(directory / TRUECASE_NAME)
         self.clusters = _read_clusters(directory / CLUSTERS_NAME)
         # News text repeats words constantly, so per-word features are computed once each.
-        self.word_features = lru_cache(maxsize=200_000)(self._word_features)
-        self.context_features = lru_cache(maxsize=400_000)(self._context_features)
+        self.token_features = lru_cache(maxsize=200_000)(self._token_features)
+
+    def kept(self, features: Iterable[str]) -> list[bytes]:
+        """``features`` as crfsuite reads them, without those its models do not know."""
+        known = self.known
+        return [f.encode() for f in features if known is None or f in known]
+
+    def _token_features(self, word: str) -> tuple[tuple[bytes, ...], ...]:
+        """What a word contributes wherever it occurs: its own features, then those it gives
+        a token as each of its neighbours (in the order of ``_OFFSETS``)."""
+        own = self.kept(("bias", *self._word_features(word)))
+        return tuple(own), *(tuple(self.kept(self._context_features(word, o))) for o in _OFFSETS)
 
     def _cluster(self, word: str) -> tuple[str, ...]:
         found = self.clusters.get(word) or self.clusters.get(word.lower())
@@ -145,8 +176,8 @@ def _read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
     return {word: tuple(ids) for word, *ids in rows}
 
 
-def _load_resources(directory: Path) -> _Resources:
-    return _Resources(directory)
+def _load_resources(directory: Path, known: frozenset[str] | None = None) -> _Resources:
+    return _Resources(directory, known)
 
 
 # --------------------------------------------------------------------------- features
@@ -200,7 +231,7 @@ def _context_features(word: str, offset: str) -> tuple[str, ...]:
 
 def _is_caps_sentence(words: list[str]) -> bool:
     """Headlines and some datelines are written in capitals, hiding which words are names."""
-    alpha = [w for w in words if any(ch.isalpha() for ch in w)]
+    alpha = [w for w in words if w.isalpha() or any(ch.isalpha() for ch in w)]
     upper = sum(1 for w in alpha if w.isupper())
     return len(alpha) >= 2 and upper >= 0.8 * len(alpha)
 
@@ -211,7 +242,7 @@ class _Analysis:
 
     tokens: list[tuple[int, int, str]]
     sentences: list[list[int]]
-    features: list[list[list[str]]]
+    features: list[list[list[bytes]]]  # as _Resources.kept gives them
     keys: list[list[str]]  # per token: lower-cased name-like word, or "" (see _consistency)
 
 
@@ -252,7 +283,8 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
 
     # How the document itself spells each word where case carries information (mixed-case
     # sentences, not sentence-initial).  Restores case in headlines and tells "The" from a name.
-    doc_forms: dict[str, Counter[str]] = defaultdict(Counter)
+    # (Plain dicts, not Counters: one per distinct word of every document adds up.)
+    doc_forms: dict[str, dict[str, int]] = defaultdict(dict)
     # Capitalised words seen inside a longer run of capitalised words elsewhere in the document
     # ("Salem Bitar" ... "Bitar"), which marks them as parts of names.
     run_position: dict[str, set[str]] = defaultdict(set)
@@ -262,7 +294,8 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
         for i in sent[1:]:
             w = words[i]
             if w[:1].isalpha():
-                doc_forms[w.lower()][w] += 1
+                forms = doc_forms[w.lower()]
+                forms[w] = forms.get(w, 0) + 1
         run: list[int] = []
         for i in [*sent, -1]:
             if i >= 0 and words[i][:1].isupper() and i != sent[0]:
@@ -274,7 +307,8 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
             run = []
 
     truecase = resources.truecase
-    usual = {low: forms.most_common(1)[0][0] for low, forms in doc_forms.items()}
+    # The most frequent form, the first seen among equals (as Counter.most_common(1) gives).
+    usual = {low: max(forms, key=forms.__getitem__) for low, forms in doc_forms.items()}
 
     def feature_word(i: int, in_caps: bool) -> str:
         w = words[i]
@@ -285,9 +319,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
             return usual[low]
         return truecase[low][0] if low in truecase else w
 
-    gazetteer, max_len = resources.gazetteer, resources.gazetteer_max_len
-    word_features, context_features = resources.word_features, resources.context_features
-    out: list[list[list[str]]] = []
+    gazetteer, gazetteer_lengths = resources.gazetteer, resources.gazetteer_lengths
+    token_features, kept = resources.token_features, resources.kept
+    out: list[list[list[bytes]]] = []
     keys: list[list[str]] = []
     for sent, is_caps in zip(sentences, caps, strict=True):
         n = len(sent)
@@ -297,9 +331,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
         gaz = [""] * n
         k = 0
         while k < n:  # longest gazetteer match starting at a capitalised word
-            longest = min(max_len, n - k) if fwords[k][:1].isupper() else 0
-            for length in range(longest, 0, -1):
-                category = gazetteer.get(tuple(lows[k : k + length]))
+            lengths = gazetteer_lengths.get(lows[k], ()) if fwords[k][:1].isupper() else ()
+            for length in lengths:
+                category = gazetteer.get(tuple(lows[k : k + length])) if length <= n - k else ""
                 if category:
                     gaz[k] = "B-" + category
                     for j in range(k + 1, k + length):
@@ -310,42 +344,53 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
                 k += 1
         dateline = _dateline(text, tokens, sent, is_caps)
         padded = ["<s>", "<s>", *fwords, "</s>", "</s>"]
-        sent_feats: list[list[str]] = []
+        # Token k's own features are at padded[k + 2]; its neighbours' around it.
+        table = [token_features(w) for w in padded]
+        padded_lows = ["<s>", "<s>", *lows, "</s>", "</s>"]
+        sent_feats: list[list[bytes]] = []
         for k, i in enumerate(sent):
             fw = fwords[k]
             original = words[i]
-            feats = ["bias", *word_features(fw)]
-            feats += context_features(padded[k], "-2")
-            feats += context_features(padded[k + 1], "-1")
-            feats += context_features(padded[k + 3], "+1")
-            feats += context_features(padded[k + 4], "+2")
-            feats.append("w-1|w=" + padded[k + 1].lower() + "|" + lows[k])
-            feats.append("w|w+1=" + lows[k] + "|" + padded[k + 3].lower())
+            feats = [
+                *table[k + 2][0],
+                *table[k][1],
+                *table[k + 1][2],
+                *table[k + 3][3],
+                *table[k + 4][4],
+            ]
+            # Features of the token's place in this sentence and document: not cacheable.
+            local = [
+                "w-1|w=" + padded_lows[k + 1] + "|" + lows[k],
+                "w|w+1=" + lows[k] + "|" + padded_lows[k + 3],
+            ]
             if k == 0:
-                feats.append("first")
+                local.append("first")
             if is_caps:
-                feats.append("caps_sent")
+                local.append("caps_sent")
             if k < dateline:
-                feats.append("dateline")
+                local.append("dateline")
             if original != fw:
-                feats.append("truecased")
+                local.append("truecased")
             if gaz[k]:
-                feats.append("gaz=" + gaz[k])
+                local.append("gaz=" + gaz[k])
             if fw[:1].isalpha():
                 low = lows[k]
                 form = usual.get(low)
                 if form:
-                    feats.append("doc=" + ("lower" if form.islower() else "cap"))
+                    local.append("doc=" + ("lower" if form.islower() else "cap"))
                 for pos in run_position.get(fw, ()):
-                    feats.append("run=" + pos)
+                    local.append("run=" + pos)
                 if topic and fw[:1].isupper():
-                    feats.append("topic=" + topic)
+                    local.append("topic=" + topic)
+            feats += kept(local)
             sent_feats.append(feats)
         out.append(sent_feats)
     return _Analysis(tokens, sentences, out, keys)
 
 
-def _consistency(analysis: _Analysis, labels: list[list[str]]) -> list[list[list[str]]]:
+def _consistency(
+    analysis: _Analysis, labels: list[list[str]], resources: _Resources
+) -> list[list[list[bytes]]]:
     """Stage-two features: how stage one labelled the same name elsewhere in the document.
 
     A name keeps one type throughout a news story, but the local context of each mention is
@@ -356,21 +401,31 @@ def _consistency(analysis: _Analysis, labels: list[list[str]]) -> list[list[list
         for key, label in zip(sent_keys, sent_labels, strict=True):
             if key:
                 votes[key][label[2:] or "O"] += 1
-    out: list[list[list[str]]] = []
+    # Every mention of a name that stage one labelled alike gets the same features.
+    extras: dict[tuple[str, str], list[bytes]] = {}
+
+    def extra(key: str, own: str) -> list[bytes]:
+        others = votes[key].copy()
+        others[own] -= 1
+        ranked = [(n, kind) for kind, n in others.items() if n > 0]
+        found: list[str] = []
+        if ranked:
+            found.append("doc_major=" + max(ranked)[1])
+            found += ["doc_any=" + kind for _n, kind in ranked if kind != "O"]
+        return resources.kept(found)
+
+    out: list[list[list[bytes]]] = []
     for sent_keys, sent_labels, sent_feats in zip(
         analysis.keys, labels, analysis.features, strict=True
     ):
-        new_sent: list[list[str]] = []
+        new_sent: list[list[bytes]] = []
         for key, label, feats in zip(sent_keys, sent_labels, sent_feats, strict=True):
-            extra: list[str] = []
             if key:
-                others = votes[key].copy()
-                others[label[2:] or "O"] -= 1
-                ranked = [(n, kind) for kind, n in others.items() if n > 0]
-                if ranked:
-                    extra.append("doc_major=" + max(ranked)[1])
-                    extra += ["doc_any=" + kind for _n, kind in ranked if kind != "O"]
-            new_sent.append(feats + extra if extra else feats)
+                own = label[2:] or "O"
+                if (key, own) not in extras:
+                    extras[key, own] = extra(key, own)
+                feats = feats + extras[key, own]
+            new_sent.append(feats)
         out.append(new_sent)
     return out
 
@@ -389,12 +444,15 @@ class _Recognizer:
         self.stage1.open(str(model_path.with_name(STAGE1_NAME)))
         self.stage2 = pycrfsuite.Tagger()
         self.stage2.open(str(model_path))
-        self.resources = _load_resources(model_path.parent)
+        known = frozenset(self.stage1.info().attributes) | frozenset(self.stage2.info().attributes)
+        self.resources = _load_resources(model_path.parent, known)
 
     def labels(self, analysis: _Analysis) -> list[list[str]]:
-        tag1, tag2 = self.stage1.tag, self.stage2.tag
-        first = [tag1(pycrfsuite.ItemSequence(f)) for f in analysis.features]
-        return [tag2(pycrfsuite.ItemSequence(f)) for f in _consistency(analysis, first)]
+        # Lists, not pycrfsuite.ItemSequence: the tagger copies an ItemSequence before use, so
+        # it only pays for a sequence tagged more than once.
+        first = [self.stage1.tag(f) for f in analysis.features]
+        second = _consistency(analysis, first, self.resources)
+        return [self.stage2.tag(f) for f in second]
 
 
 _recognizers: dict[Path, _Recognizer] = {}
@@ -656,7 +714,7 @@ def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
 
 
 def _fit(
-    examples: Iterable[tuple[list[list[list[str]]], list[list[str]]]],
+    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]]]],
     path: Path,
     params: dict[str, object],
 ) -> None:
@@ -734,7 +792,10 @@ def train(
             for i in range(fold, len(documents), folds):
                 predicted[i] = [tagger.tag(f) for f in analyses[i].features]
             tagger.close()
-    second = ((_consistency(a, p), g) for a, p, g in zip(analyses, predicted, gold, strict=True))
+    second = (
+        (_consistency(a, p, resources), g)
+        for a, p, g in zip(analyses, predicted, gold, strict=True)
+    )
     _fit(second, out, params)
     log(f"stage two -> {out}")
 
