@@ -378,7 +378,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
                 form = usual.get(low)
                 if form:
                     local.append("doc=" + ("lower" if form.islower() else "cap"))
-                for pos in run_position.get(fw, ()):
+                # Sorted: a set's order follows string hashing, which differs between
+                # processes, and crfsuite adds the weights in feature order.
+                for pos in sorted(run_position.get(fw, ())):
                     local.append("run=" + pos)
                 if topic and fw[:1].isupper():
                     local.append("topic=" + topic)
