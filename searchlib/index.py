@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -576,11 +577,31 @@ def rebuild_hint(location: Location) -> str:
     return f"searchlib index build --index {location.path} --rebuild"
 
 
+def allow_open_files(segments: int) -> None:
+    """Raise this process's soft limit of open files, up to its hard limit, to leave room for
+    readers of an index of ``segments`` segments.
+
+    A reader holds one descriptor per segment: Whoosh closes the file once it is mapped, but
+    Python's ``mmap`` keeps a duplicate of the descriptor. An index of a million articles has
+    about a thousand segments, each thread has its own searcher, and a build switching
+    generations briefly keeps two; the usual soft limit, 1024, would turn the next ``open``
+    into "Too many open files" (reported as a damaged index). The hard limit is usually far
+    higher (524288 under systemd), and raising the soft one up to it is what it is for."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1024 + 4 * segments
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
     """Open the current generation of a built index for reading."""
     manifest = require_built(location)
+    folder = location.path / manifest["generation"]
+    allow_open_files(sum(1 for _ in folder.glob("*.seg")))
     try:
-        store = whoosh_index.open_dir(str(location.path / manifest["generation"]))
+        store = whoosh_index.open_dir(str(folder))
         # Opening a reader opens every segment file now, so a truncated or missing segment is
         # reported here rather than in the middle of a search.
         store.reader().close()
@@ -1156,6 +1177,7 @@ def build(
             generation = _next_generation(location.path)
             target = location.path / generation
             written: _Written | None = None
+            allow_open_files(len(winners) // SEGMENT_DOCS + MAX_SMALL_SEGMENTS)
             try:
                 target.mkdir()
                 written = _Written(target) if full else None

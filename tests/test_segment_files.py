@@ -7,6 +7,7 @@ import mmap
 import os
 import pickle
 import random
+import resource
 import subprocess
 import sys
 
@@ -95,3 +96,32 @@ def test_view_file_reads_as_bytesio_does(tmp_path):
     file.close()
     with pytest.raises(ValueError):
         file.read()
+
+
+RAISE_LIMIT = """
+import resource, sys
+from searchlib.index import allow_open_files
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+low = 256 if hard == resource.RLIM_INFINITY else min(256, hard)
+resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+for segments in map(int, sys.argv[1:]):
+    allow_open_files(segments)
+    print(*resource.getrlimit(resource.RLIMIT_NOFILE))
+"""
+
+
+def test_readers_of_many_segments_get_room_for_their_descriptors():
+    # Each segment a reader opens holds a descriptor (the mmap's): 1M articles, ~1000 segments.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", RAISE_LIMIT, "1000", "10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    (soft, hard), (soft_after, _) = (map(int, line.split()) for line in done.stdout.splitlines())
+    wanted = 1024 + 4 * 1000
+    assert soft == (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard))
+    assert soft_after == soft  # never lowered
