@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -158,6 +159,104 @@ def _remember_missing_columns() -> None:
 
 
 _remember_missing_columns()
+
+
+class _ViewFile:
+    """A read-only, seekable file over a buffer (a memoryview of a memory-mapped segment file),
+    reading straight from it: what ``io.BytesIO`` gives Whoosh's ``BufferFile``, without the
+    copy. It behaves as ``BytesIO`` does for what readers use: ``read``, ``readline``,
+    ``seek`` (clamped at 0, past the end allowed), ``tell``, iteration by lines, and ``close``
+    (then ``ValueError``). It also has ``peek``, as buffered files do, which lets
+    ``pickle.load`` (Whoosh reads a pickled header for each block of postings) take its bytes
+    from one view of the buffer and then ``read`` just what it used, instead of calling
+    ``read`` for each opcode: one Python call, where ``BytesIO`` is C."""
+
+    __slots__ = ("_pos", "_view", "closed")
+
+    def __init__(self, view: Any) -> None:
+        self._view = view
+        self._pos = 0
+        self.closed = False
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        start, length = self._pos, len(self._view)
+        end = length if size is None or size < 0 else min(start + size, length)
+        if end <= start:
+            return b""
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def peek(self, size: int = 1) -> Any:
+        """The bytes ahead, without moving (a memoryview of them, not a copy)."""
+        self._check()
+        return self._view[self._pos : self._pos + max(size, 1)]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._check()
+        start, end = self._pos, len(self._view)
+        if size is not None and size >= 0:
+            end = min(start + size, end)
+        for chunk in range(start, end, 256):
+            newline = bytes(self._view[chunk : min(chunk + 256, end)]).find(b"\n")
+            if newline >= 0:
+                end = chunk + newline + 1
+                break
+        return self.read(max(end - start, 0))
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._check()
+        if whence not in (0, 1, 2) or (whence == 0 and pos < 0):
+            raise ValueError(f"invalid seek: {pos}, {whence}")
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(base + pos, 0)
+        return self._pos
+
+    def tell(self) -> int:
+        self._check()
+        return self._pos
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _map_segment_files() -> None:
+    """Make Whoosh read the files of a segment straight from its memory map.
+
+    A reader memory-maps each segment (one compound file) and hands each file in it (terms,
+    postings, every column: stored fields, lengths…) to the codec as a ``BufferFile`` over a
+    memoryview of the map; ``BufferFile`` then wrapped that view in ``BytesIO(view)`` for
+    ``read`` and ``seek``, a copy of the whole file in anonymous memory. Terms and postings are
+    opened with the reader and columns on first use, so a searcher held about as much
+    anonymous memory as the index has on disk, where the map alone is page cache the OS can
+    drop and share between processes. (``get``, what term and posting lookups mostly use,
+    already read from the view.) Closing is unchanged: the view lives as long as its
+    ``BufferFile``, Whoosh's ``mmap.close()`` finds it exported and drops the map instead,
+    which is unmapped when the reader's files go."""
+    from whoosh.filedb import structfile
+
+    def __init__(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+        self._buf = buf
+        self._name = name
+        self.file = file = _ViewFile(buf)
+        # What StructFile's read, seek and tell do is call these: save readers that call.
+        self.read, self.seek, self.tell = file.read, file.seek, file.tell
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    structfile.BufferFile.__init__ = __init__
+
+
+_map_segment_files()
 
 
 @lru_cache(maxsize=1)
@@ -482,11 +581,31 @@ def rebuild_hint(location: Location) -> str:
     return f"searchlib index build --index {location.path} --rebuild"
 
 
+def allow_open_files(segments: int) -> None:
+    """Raise this process's soft limit of open files, up to its hard limit, to leave room for
+    readers of an index of ``segments`` segments.
+
+    A reader holds one descriptor per segment: Whoosh closes the file once it is mapped, but
+    Python's ``mmap`` keeps a duplicate of the descriptor. An index of a million articles has
+    about a thousand segments, each thread has its own searcher, and a build switching
+    generations briefly keeps two; the usual soft limit, 1024, would turn the next ``open``
+    into "Too many open files" (reported as a damaged index). The hard limit is usually far
+    higher (524288 under systemd), and raising the soft one up to it is what it is for."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1024 + 4 * segments
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def open_store(location: Location) -> tuple[whoosh_index.Index, dict[str, Any]]:
     """Open the current generation of a built index for reading."""
     manifest = require_built(location)
+    folder = location.path / manifest["generation"]
+    allow_open_files(sum(1 for _ in folder.glob("*.seg")))
     try:
-        store = whoosh_index.open_dir(str(location.path / manifest["generation"]))
+        store = whoosh_index.open_dir(str(folder))
         # Opening a reader opens every segment file now, so a truncated or missing segment is
         # reported here rather than in the middle of a search.
         store.reader().close()
@@ -1066,6 +1185,7 @@ def build(
             generation = _next_generation(location.path)
             target = location.path / generation
             written: _Written | None = None
+            allow_open_files(len(winners) // SEGMENT_DOCS + MAX_SMALL_SEGMENTS)
             try:
                 target.mkdir()
                 written = _Written(target) if full else None
