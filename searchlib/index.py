@@ -40,7 +40,6 @@ import hashlib
 import itertools
 import json
 import os
-import resource
 import shutil
 import sys
 import time
@@ -591,6 +590,10 @@ def allow_open_files(segments: int) -> None:
     generations briefly keeps two; the usual soft limit, 1024, would turn the next ``open``
     into "Too many open files" (reported as a damaged index). The hard limit is usually far
     higher (524288 under systemd), and raising the soft one up to it is what it is for."""
+    try:
+        import resource
+    except ImportError:  # not on Windows, which has no such limit for files
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 1024 + 4 * segments
     if hard != resource.RLIM_INFINITY:
