@@ -386,8 +386,8 @@ def _save(
     arrays = {
         "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
         "indptr": indptr,
-        "docs": col.astype(np.int32),
-        "tf": tf.astype(np.float64),
+        "docs": col.astype(np.int32, copy=False),
+        "tf": tf.astype(np.float64, copy=False),
         "dates": columns.dates,
         "id_rank": id_rank,
         "deleted": columns.deleted,

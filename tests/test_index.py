@@ -218,3 +218,24 @@ def test_a_source_changed_between_scan_and_write_fails_the_build(tmp_path, monke
     assert not list((tmp_path / "ix").glob("gen-*"))
     monkeypatch.setattr(index_module, "_scan", scanned)
     assert searchlib.build(tmp_path / "ix", [source]).articles == 30
+
+
+def test_a_source_that_changes_while_scanned_is_read_again_then_fails(tmp_path, monkeypatch):
+    import dataclasses
+
+    import searchlib.index as index_module
+    from searchlib.sources import survey_file
+
+    source = tmp_path / "news.jsonl"
+    _big_jsonl(source, 5, 200)
+    wrong = iter([True])  # the first survey sees another content than the parse after it
+
+    def survey(path):
+        found = survey_file(path)
+        return dataclasses.replace(found, sha256="0" * 64) if next(wrong, False) else found
+
+    monkeypatch.setattr(index_module, "survey_file", survey)
+    assert searchlib.build(tmp_path / "ix", [source]).articles == 5
+    wrong = iter([True] * index_module.READ_ATTEMPTS)
+    with pytest.raises(searchlib.SearchlibError, match="changed while it was being read"):
+        searchlib.build(tmp_path / "ix", [source], rebuild=True)
