@@ -1258,8 +1258,9 @@ def _write_full(
     in the same order. Records are let go once sent, and document hashes filled in to the
     sources state as the segments come back.
 
-    The records are parsed again from the files' content (see :func:`_deferred_records`), so
-    that no list of every record is ever held."""
+    The records are read and parsed again from the files on disk (see
+    :func:`_deferred_records`), so that neither a list of every record nor a file's content
+    is ever held."""
     store = whoosh_index.create_in(str(target), make_schema())
     total = len(winners)
     entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
@@ -1304,8 +1305,8 @@ def _full_documents(
 
     Every record read is prepared once (in parallel where ``run`` is), in the same round trip
     as its analysis, and its document hash is filled in to the sources state as it comes back.
-    Writing thus goes on while the workers analyse the next articles; the records are parsed
-    again from the files' content (see :func:`_deferred_records`), never all held at once."""
+    Writing thus goes on while the workers analyse the next articles; the records are read
+    again from the files on disk (see :func:`_deferred_records`), never all held at once."""
     entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
     items = (
         (record, winners.get(record.id) == (path, number))
