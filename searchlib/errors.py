@@ -71,3 +71,7 @@ class MissingExtraError(SearchlibError, ImportError):
 
 class SourceProblemError(SearchlibError):
     """A strict build met a file or record it could not read, and stopped without changes."""
+
+
+class SourceChangedError(SearchlibError):
+    """A source file changed while a build was reading it; the index was not changed."""

@@ -22,6 +22,7 @@ reading back through Whoosh only the segments without a valid part (those its ow
 
 from __future__ import annotations
 
+import array as machine
 import hashlib
 import io
 import itertools
@@ -271,8 +272,10 @@ class _Columns:
     deleted: np.ndarray
     exact_dates: bool = True
     raw: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in ENTITY_KINDS})
-    pairs: dict[str, tuple[list[int], list[int]]] = field(
-        default_factory=lambda: {k: ([], []) for k in ENTITY_KINDS}
+    # Machine integers (4 bytes a number), not lists of Python ints (36): a build holds them
+    # for every entity name of every article until the sidecar is written.
+    pairs: dict[str, tuple[machine.array[int], machine.array[int]]] = field(
+        default_factory=lambda: {k: (machine.array("i"), machine.array("i")) for k in ENTITY_KINDS}
     )
 
     def add(self, docnum: int, stored: Mapping[str, Any]) -> None:
@@ -462,8 +465,8 @@ def _save(
     arrays = {
         "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
         "indptr": indptr,
-        "docs": col.astype(np.int32),
-        "tf": tf.astype(np.float64),
+        "docs": col.astype(np.int32, copy=False),
+        "tf": tf.astype(np.float64, copy=False),
         "dates": columns.dates,
         "id_rank": id_rank,
         "deleted": columns.deleted,
@@ -584,7 +587,8 @@ class Collector:
         self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
         self._segment_ids: list[str | None] = []
         self._fields = list(ranking.FIELD_WEIGHTS)
-        self._lengths: dict[str, list[int]] = {name: [] for name in self._fields}
+        # Each segment's field lengths, as an array (not a Python int per article and field).
+        self._lengths: dict[str, list[np.ndarray]] = {name: [] for name in self._fields}
         self._docnum = 0
         self.columns = _Columns([], np.zeros(0, np.int32), np.ones(0, bool))
         self._current = SegmentPostings()
@@ -620,7 +624,7 @@ class Collector:
                 parts.append((array.dtype, len(array)))
                 array.tofile(self._spill)
             keys.append(arrays[0].astype(np.int64) * size + docs)
-            self._lengths[name].extend(part.lengths[name])
+            self._lengths[name].append(np.asarray(part.lengths[name], np.int64))
             # A field's postings hold each (word, article) once.
             self._field_df[name] = _add_counts(self._field_df[name], arrays[0], len(word_ids))
         pairs = np.unique(np.concatenate(keys)) // size
@@ -667,10 +671,13 @@ class Collector:
         for name in self._fields:
             # The lengths the scorer divides by: Whoosh's byte-rounded ones (None, read as
             # NaN, for an article without the field: it has no postings there).
-            lengths = np.array(
-                [byte_to_length(length_to_byte(x)) if x else None for x in self._lengths[name]],
-                float,
+            # (Worked out once for each distinct length.)
+            exact = self._lengths[name]
+            values, inverse = np.unique(
+                np.concatenate(exact) if exact else np.zeros(0, np.int64), return_inverse=True
             )
+            rounded = [byte_to_length(length_to_byte(int(x))) if x else None for x in values]
+            lengths = np.array(rounded, float)[inverse]
             norms[name] = 1 - params.b + params.b * lengths / avgfl[name]
         field_df = {name: df[order] for name, df in self._field_df.items()}
         candidates = _candidate_rows(words, field_df, self._docnum)

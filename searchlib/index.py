@@ -59,19 +59,24 @@ from .errors import (
     IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
+    SourceChangedError,
     SourceError,
     SourceProblemError,
 )
 from .parallel import Runner, runner
 from .sources import (
+    JSONL_SUFFIXES,
     SUPPORTED_SUFFIXES,
     FieldMap,
     Problem,
     SourceRecord,
+    Survey,
     discover,
     field_map,
     file_hash,
     read_file,
+    read_jsonl,
+    survey_file,
     where,
 )
 
@@ -794,9 +799,9 @@ class _Scan:
     files_parsed: int = 0
     analysed: int = 0
     unprepared: dict[str, list[SourceRecord]] = field(default_factory=dict)
-    # A full build keeps the content of each file read rather than its records (a record takes
-    # twice the room of its line), and parses it again as it writes: see _deferred_records.
-    deferred: dict[str, bytes] = field(default_factory=dict)
+    # A full build keeps neither the records of the files it read nor their content, but reads
+    # each file again as it writes, checking it is the file scanned: see _deferred_records.
+    deferred: dict[str, Survey] = field(default_factory=dict)
 
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
@@ -871,6 +876,27 @@ def _read_state(
     scan: _Scan,
     defer: bool = False,
 ) -> FileState:
+    for attempt in itertools.count(1):
+        try:
+            return _read_state_once(path, old, fields, started, scan, defer)
+        except SourceChangedError:
+            if attempt == READ_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: How many times the scan reads a file that changes while it is being read before it gives up.
+READ_ATTEMPTS = 3
+
+
+def _read_state_once(
+    path: Path,
+    old: FileState | None,
+    fields: FieldMap,
+    started: float,
+    scan: _Scan,
+    defer: bool,
+) -> FileState:
     key = str(path)
     try:
         status = os.stat(path)
@@ -880,28 +906,36 @@ def _read_state(
     trusted = stat if started - status.st_mtime_ns / 1e9 > RACY_SECONDS else None
     if old is not None and old.stat is not None and old.stat == stat:
         return old
+    # A JSON Lines file is streamed (surveyed, then parsed line by line); a file of another
+    # format is read whole, as its parser needs, and let go once parsed.
     data: bytes | None = None
-    if path.suffix.lower() in SUPPORTED_SUFFIXES:
+    survey: Survey | None = None
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
         try:
-            data = path.read_bytes()
+            if suffix in JSONL_SUFFIXES:
+                survey = survey_file(path)
+            else:
+                data = path.read_bytes()
+                survey = Survey(len(data), file_hash(data))
         except OSError as error:
             return FileState(None, None, problems=[[None, None, _cannot_read(error), True]])
-    digest = file_hash(data) if data is not None else None
+    digest = survey.sha256 if survey is not None else None
     if old is not None and digest is not None and old.sha256 == digest:
         return FileState(trusted, digest, old.articles, old.problems)
-    scan.files_parsed += 1
-    state = FileState(trusted if data is not None else None, digest)
+    state = FileState(trusted if digest is not None else None, digest)
     records: list[SourceRecord] = []
-    for item in read_file(path, fields, data):
+    for item in read_file(path, fields, data, survey=survey):
         if isinstance(item, Problem):
             state.problems.append([item.line, item.entry, item.reason, item.skipped])
         elif defer:  # its document hash is filled in once it is analysed
             state.articles.append([item.id, item.line, item.entry, None, item.content_hash])
         else:
             records.append(item)
+    scan.files_parsed += 1
     if defer:
-        if state.articles and data is not None:
-            scan.deferred[key] = data
+        if state.articles and survey is not None:
+            scan.deferred[key] = survey
     else:
         scan.unprepared[key] = records
     return state
@@ -909,15 +943,49 @@ def _read_state(
 
 def _deferred_records(scan: _Scan, fields: FieldMap) -> Iterator[tuple[str, int, SourceRecord]]:
     """``(file, index in that file, record)`` for every record of the files a full build read,
-    parsed again from the content kept (each file's let go once parsed)."""
+    read and parsed again from disk, one file at a time (JSON Lines streamed).
+
+    Raises :class:`SourceChangedError` when a file is not the one scanned: another size or
+    hash, or records other than those in its state (checked record by record, so a change is
+    mostly found before the records after it are sent to be written)."""
     for key in list(scan.deferred):
+        path, surveyed = Path(key), scan.deferred.pop(key)
         entries = scan.files[key].articles
-        items = read_file(Path(key), fields, scan.deferred.pop(key))
-        records = (item for item in items if not isinstance(item, Problem))
-        for number, record in enumerate(records):
-            if entries[number][0] != record.id:  # pragma: no cover - parsing is deterministic
-                raise RuntimeError(f"{key} read differently the second time")
-            yield key, number, record
+        try:
+            if os.stat(path).st_size != surveyed.size:
+                raise _changed(key)
+            if path.suffix.lower() in JSONL_SUFFIXES:
+                items = read_jsonl(path, surveyed, fields)
+            else:
+                data = path.read_bytes()
+                if file_hash(data) != surveyed.sha256:
+                    raise _changed(key)
+                items = read_file(path, fields, data)
+            number = -1
+            for item in items:
+                if isinstance(item, Problem):
+                    continue
+                number += 1
+                entry = entries[number] if number < len(entries) else None
+                if entry is None or (entry[0], entry[1], entry[2], entry[4]) != (
+                    item.id,
+                    item.line,
+                    item.entry,
+                    item.content_hash,
+                ):
+                    raise _changed(key)
+                yield key, number, item
+            if number + 1 != len(entries):
+                raise _changed(key)
+        except OSError as error:
+            raise _changed(key) from error
+
+
+def _changed(path: str) -> SourceChangedError:
+    return SourceChangedError(
+        f"{path} changed while the index was being built",
+        "build again once the sources are no longer being written; the index was not changed",
+    )
 
 
 def _prepare_fresh(scan: _Scan, run: Runner, reuse: bool) -> None:
@@ -1321,8 +1389,9 @@ def _write_full(
     in the same order. Records are let go once sent, and document hashes filled in to the
     sources state as the segments come back.
 
-    The records are parsed again from the files' content (see :func:`_deferred_records`), so
-    that no list of every record is ever held."""
+    The records are read and parsed again from the files on disk (see
+    :func:`_deferred_records`), so that neither a list of every record nor a file's content
+    is ever held."""
     store = whoosh_index.create_in(str(target), make_schema())
     total = len(winners)
     entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
@@ -1367,8 +1436,8 @@ def _full_documents(
 
     Every record read is prepared once (in parallel where ``run`` is), in the same round trip
     as its analysis, and its document hash is filled in to the sources state as it comes back.
-    Writing thus goes on while the workers analyse the next articles; the records are parsed
-    again from the files' content (see :func:`_deferred_records`), never all held at once."""
+    Writing thus goes on while the workers analyse the next articles; the records are read
+    again from the files on disk (see :func:`_deferred_records`), never all held at once."""
     entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
     items = (
         (record, winners.get(record.id) == (path, number))

@@ -31,7 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SourceError
+from .errors import SourceChangedError, SourceError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -220,17 +220,30 @@ def read_sources(
 
 
 def read_file(
-    path: Path, fields: Mapping[str, str] | None = None, data: bytes | None = None
+    path: Path,
+    fields: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    *,
+    survey: Survey | None = None,
 ) -> Iterator[SourceRecord | Problem]:
     """Read one file into source records, yielding a :class:`Problem` for what can't be read.
 
     ``fields`` maps article fields to the keys or columns of JSON, JSON Lines and CSV records;
-    ``data`` is the file's content when the caller has already read it.
+    ``data`` is the file's content when the caller has already read it. A JSON Lines file
+    not given as ``data`` is streamed (see :func:`read_jsonl`), with its ``survey`` when the
+    caller has made it; it raises :class:`SourceChangedError` if the file changes meanwhile.
     """
     suffix = path.suffix.lower()
     source = str(path)
     if suffix not in SUPPORTED_SUFFIXES:
         yield Problem(source, f"unsupported file type {suffix or '(none)'!r}; skipped")
+        return
+    if data is None and suffix in JSONL_SUFFIXES:
+        try:
+            survey = survey or survey_file(path)
+            yield from read_jsonl(path, survey, fields)
+        except OSError as error:
+            yield Problem(source, f"cannot read: {error.strerror or error}")
         return
     if data is None:
         try:
@@ -257,7 +270,7 @@ def read_file(
     if warning:
         yield Problem(source, warning, skipped=False)
     if suffix in JSONL_SUFFIXES:
-        yield from _read_jsonl(path, text, fields)
+        yield from _read_jsonl(path, enumerate(text.splitlines(), start=1), fields)
     elif suffix in JSON_SUFFIXES:
         yield from _read_json(path, text, fields)
     elif suffix in CSV_SUFFIXES:
@@ -327,6 +340,143 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
         )
 
 
+# -- streaming JSON Lines ---------------------------------------------------------------------
+
+#: Bytes read at a time from a JSON Lines file, which is read, hashed and parsed in pieces: a
+#: file of any size costs the memory of a chunk and of its longest line, never its whole size.
+CHUNK_BYTES = 1 << 20
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a first pass over a file learned without keeping its content: its size and
+    :func:`file_hash`, why it is skipped whole (``skip``: empty or binary), and else how
+    :func:`decode` would decode it (``encoding`` and ``errors``, for an incremental decoder)
+    with its ``warning``."""
+
+    size: int
+    sha256: str
+    encoding: str = "utf-8-sig"
+    errors: str = "strict"
+    warning: str = ""
+    skip: str = ""
+
+
+def survey_file(path: Path) -> Survey:
+    """Read ``path`` once, in chunks, for its :class:`Survey`: the same hash as
+    :func:`file_hash` of its content and the same decoding as :func:`decode` (without a
+    declared encoding) would give. Raises :class:`OSError` when it cannot be read."""
+    hasher = hashlib.sha256()
+    size, blank, head = 0, True, b""
+    # An incremental UTF-16 decoder while the file may be UTF-16: it starts with a BOM (known
+    # once two bytes are read) and decodes so far.
+    utf16: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-16")()
+    utf8_error: int | None = None  # the first byte that is not UTF-8
+    utf8_pending = b""  # the start of a character cut by the chunk's end
+    cp1252 = True
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            if len(head) < 8192:
+                head += chunk[: 8192 - len(head)]
+                if len(head) >= 2 and not head.startswith(_UTF16_BOMS):
+                    utf16 = None
+            hasher.update(chunk)
+            blank = blank and not chunk.strip()
+            if utf16 is not None:
+                try:
+                    utf16.decode(chunk)
+                except UnicodeDecodeError:
+                    utf16 = None
+            if utf8_error is None:
+                buffer = utf8_pending + chunk
+                try:
+                    _, used = codecs.utf_8_decode(buffer, "strict", False)
+                    utf8_pending = buffer[used:]
+                except UnicodeDecodeError as error:
+                    utf8_error = size - len(utf8_pending) + error.start
+            cp1252 = cp1252 and _CP1252_UNDEFINED.search(chunk) is None
+            size += len(chunk)
+    if utf16 is not None:
+        try:
+            utf16.decode(b"", True)
+        except UnicodeDecodeError:
+            utf16 = None
+        if not head.startswith(_UTF16_BOMS):
+            utf16 = None
+    if utf8_error is None and utf8_pending:
+        utf8_error = size - len(utf8_pending)  # a character cut short by the file's end
+    found = Survey(size, hasher.hexdigest())
+    if blank:
+        return Survey(size, found.sha256, skip="empty file; skipped")
+    if _looks_binary(head):
+        return Survey(size, found.sha256, skip="looks like a binary file, not text; skipped")
+    if utf16 is not None:
+        return Survey(size, found.sha256, "utf-16")
+    if utf8_error is None:
+        return found
+    # As decode() reports it: utf-8-sig counts bytes after the BOM.
+    position = utf8_error - (3 if head.startswith(codecs.BOM_UTF8) else 0)
+    if cp1252:
+        warning = f"not valid UTF-8 (byte {position}); read as Windows-1252"
+        return Survey(size, found.sha256, "cp1252", warning=warning)
+    warning = f"not valid UTF-8 (byte {position}); undecodable bytes replaced"
+    return Survey(size, found.sha256, "utf-8", "replace", warning=warning)
+
+
+def read_jsonl(
+    path: Path, survey: Survey, fields: Mapping[str, str] | None = None
+) -> Iterator[SourceRecord | Problem]:
+    """The records and problems of JSON Lines file ``path``, streamed: the same as
+    :func:`read_file` gives from its whole content, with the same line numbers.
+
+    ``survey`` is what :func:`survey_file` found; the file is hashed again as it is read, and
+    :class:`SourceChangedError` raised at its end (or at a byte its encoding no longer
+    decodes) if it is not the file surveyed. Raises :class:`OSError` when it cannot be read."""
+    source = str(path)
+    if survey.skip:
+        yield Problem(source, survey.skip)
+        return
+    if survey.warning:
+        yield Problem(source, survey.warning, skipped=False)
+    yield from _read_jsonl(path, _jsonl_lines(path, survey), field_map(fields))
+
+
+def _jsonl_lines(path: Path, survey: Survey) -> Iterator[tuple[int, str]]:
+    """The numbered lines of ``path`` as ``str.splitlines`` splits its decoded text."""
+    hasher = hashlib.sha256()
+    size = 0
+    decoder = codecs.getincrementaldecoder(survey.encoding)(survey.errors)
+    number = 0
+    rest = ""  # the last line read, which may go on (or end in "\r" of a "\r\n")
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            hasher.update(chunk)
+            size += len(chunk)
+            try:
+                text = rest + decoder.decode(chunk, not chunk)
+            except UnicodeDecodeError as error:
+                raise _changed(path) from error
+            lines = text.splitlines(keepends=True)
+            rest = lines.pop() if chunk and lines else ""
+            for line in lines:
+                number += 1
+                yield number, line.splitlines()[0]
+            if not chunk:
+                break
+    if size != survey.size or hasher.hexdigest() != survey.sha256:
+        raise _changed(path)
+
+
+def _changed(path: Path) -> SourceChangedError:
+    return SourceChangedError(
+        f"{path} changed while it was being read",
+        "build again once the file is no longer being written; the index was not changed",
+    )
+
+
 # -- records: JSON Lines, JSON arrays, CSV ----------------------------------------------------
 
 
@@ -358,8 +508,10 @@ def _record(
     )
 
 
-def _read_jsonl(path: Path, text: str, fields: FieldMap) -> Iterator[SourceRecord | Problem]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _read_jsonl(
+    path: Path, lines: Iterable[tuple[int, str]], fields: FieldMap
+) -> Iterator[SourceRecord | Problem]:
+    for number, line in lines:
         if not line.strip():
             continue
         try:

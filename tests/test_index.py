@@ -154,3 +154,88 @@ def test_two_full_builds_store_the_same_documents(tmp_path):
     assert [(h.id, h.score) for h in a.search(query).hits] == [
         (h.id, h.score) for h in b.search(query).hits
     ]
+
+
+def _big_jsonl(path, articles, size):
+    """A JSON Lines file of ``articles`` articles of about ``size`` bytes each."""
+    words = [
+        "oil",
+        "prices",
+        "rose",
+        "sharply",
+        "in",
+        "early",
+        "trading",
+        "on",
+        "the",
+        "exchange",
+        "today",
+    ]
+    with path.open("w", encoding="utf-8") as handle:
+        for number in range(articles):
+            text = " ".join(words[(number + i) % len(words)] for i in range(size // 6))
+            handle.write(json.dumps({"id": f"a{number}", "title": "T", "text": text}) + "\n")
+
+
+def test_a_full_build_never_holds_a_whole_source_file(tmp_path):
+    # The scan streams a JSON Lines file (read, hashed and parsed a chunk at a time), keeps
+    # no content, and the write phase reads it again one record at a time.
+    import tracemalloc
+
+    from searchlib.index import _deferred_records, _scan
+    from searchlib.sources import field_map
+
+    path = tmp_path / "big.jsonl"
+    _big_jsonl(path, 3000, 10_000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        scan = _scan([path], {}, field_map(None), trust=False, strict=False, defer=True)
+        ids = [record.id for _, _, record in _deferred_records(scan, field_map(None))]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert ids == [f"a{n}" for n in range(3000)]
+    assert peak < size / 4, f"peak {peak / 2**20:.1f} MB reading a {size / 2**20:.1f} MB file"
+
+
+def test_a_source_changed_between_scan_and_write_fails_the_build(tmp_path, monkeypatch):
+    import searchlib.index as index_module
+
+    source = tmp_path / "news.jsonl"
+    _big_jsonl(source, 30, 200)
+    scanned = index_module._scan
+
+    def scan_then_edit(*args, **kwargs):
+        scan = scanned(*args, **kwargs)
+        text = source.read_text("utf-8").replace('"a7"', '"b7"')
+        source.write_text(text, encoding="utf-8")  # the same size, another record
+        return scan
+
+    monkeypatch.setattr(index_module, "_scan", scan_then_edit)
+    with pytest.raises(searchlib.SearchlibError, match="changed while the index was being built"):
+        searchlib.build(tmp_path / "ix", [source])
+    assert not list((tmp_path / "ix").glob("gen-*"))
+    monkeypatch.setattr(index_module, "_scan", scanned)
+    assert searchlib.build(tmp_path / "ix", [source]).articles == 30
+
+
+def test_a_source_that_changes_while_scanned_is_read_again_then_fails(tmp_path, monkeypatch):
+    import dataclasses
+
+    import searchlib.index as index_module
+    from searchlib.sources import survey_file
+
+    source = tmp_path / "news.jsonl"
+    _big_jsonl(source, 5, 200)
+    wrong = iter([True])  # the first survey sees another content than the parse after it
+
+    def survey(path):
+        found = survey_file(path)
+        return dataclasses.replace(found, sha256="0" * 64) if next(wrong, False) else found
+
+    monkeypatch.setattr(index_module, "survey_file", survey)
+    assert searchlib.build(tmp_path / "ix", [source]).articles == 5
+    wrong = iter([True] * index_module.READ_ATTEMPTS)
+    with pytest.raises(searchlib.SearchlibError, match="changed while it was being read"):
+        searchlib.build(tmp_path / "ix", [source], rebuild=True)
