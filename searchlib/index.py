@@ -21,8 +21,8 @@ generation folder (Whoosh never rewrites a segment file, it only writes new ones
 its table of contents by rename), and Whoosh deletes, adds and merges there. When nothing
 changed no generation is written. Whoosh keeps deleted documents in its term statistics until
 their segment is merged, which would make scores differ from a fresh build; so every segment
-with deletions is written again in the same commit, and segments are kept to about
-:data:`SEGMENT_DOCS` documents so that this stays cheap. An incremental build thus
+with deletions is written again in the same commit, and segments are kept small (see
+:func:`segment_docs`) so that this stays cheap. An incremental build thus
 gives the same documents and the same scores as a full build from the same sources. What the
 impact sidecar and the entity table need of each segment is kept beside it (see
 :mod:`searchlib.impacts`, segment parts) and hard-linked along with it, so an incremental build
@@ -101,6 +101,10 @@ INDEXES_DIR = "indexes"
 #: Documents per Whoosh segment in a full build: small enough that purging one segment's
 #: deletions costs little, large enough that searches see few segments.
 SEGMENT_DOCS = 1000
+#: A full build of many articles writes larger segments, up to this size, so that there are
+#: about :data:`SEGMENTS_WANTED` of them (see :func:`segment_docs`).
+MAX_SEGMENT_DOCS = 10_000
+SEGMENTS_WANTED = 100
 #: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
 #: together again once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
@@ -1340,6 +1344,14 @@ def _verify_generation(folder: Path, expected: int) -> None:
         raise IndexDamagedError(f"it holds {count} articles where its sources list {expected}")
 
 
+def segment_docs(articles: int) -> int:
+    """How many articles each segment of a full build of ``articles`` articles holds: about
+    :data:`SEGMENTS_WANTED` segments, each of :data:`SEGMENT_DOCS` to :data:`MAX_SEGMENT_DOCS`
+    articles. A searcher opens every segment and a phrase query is matched in each (together
+    about 7 ms a segment), while a segment with deletions is written again whole."""
+    return max(SEGMENT_DOCS, min(MAX_SEGMENT_DOCS, articles // SEGMENTS_WANTED))
+
+
 def _write_generation(
     location: Location,
     current: str | None,
@@ -1362,9 +1374,10 @@ def _write_generation(
             return  # only the entity table changes
         store = whoosh_index.open_dir(str(target))
         deletions = changes.updated + changes.deleted
+    size = segment_docs(total) if written is not None else SEGMENT_DOCS
     segments = (
-        (store.writer(limitmb=256), itertools.islice(docs, SEGMENT_DOCS))
-        for _ in range(0, max(total, 1), SEGMENT_DOCS)
+        (store.writer(limitmb=256), itertools.islice(docs, size))
+        for _ in range(0, max(total, 1), size)
     )
     # An incremental build keeps the sidecar part of each segment it writes (new and purged
     # articles), as a full build does: the next build need not read it back.
@@ -1381,7 +1394,7 @@ def _write_full(
     progress: Callable[[int, int], None] | None,
     written: _Written,
 ) -> None:
-    """A full build on this machine: each segment of :data:`SEGMENT_DOCS` articles is
+    """A full build on this machine: each segment (of :func:`segment_docs` articles) is
     prepared, analysed and written by one call of :func:`write_segment` (in a worker process
     where ``run`` has them), and this process only adds the segments, in order, to the index.
 
@@ -1394,6 +1407,7 @@ def _write_full(
     is ever held."""
     store = whoosh_index.create_in(str(target), make_schema())
     total = len(winners)
+    size = segment_docs(total)
     entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
 
     def batches() -> Iterator[list[tuple[SourceRecord, bool]]]:
@@ -1403,7 +1417,7 @@ def _write_full(
             wanted = winners.get(record.id) == (path, number)
             batch.append((record, wanted))
             wanted_count += wanted
-            if wanted_count == SEGMENT_DOCS:
+            if wanted_count == size:
                 yield batch
                 batch, wanted_count = [], 0
         if batch:

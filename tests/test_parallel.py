@@ -100,3 +100,31 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCHLIB_DASK_TIMEOUT", "1s")
     with pytest.raises(searchlib.SearchlibError, match="cannot reach the Dask scheduler"):
         searchlib.build(tmp_path / "ix", [SEEDS], scheduler="tcp://127.0.0.1:9")
+
+
+def _segment_sizes(path) -> list[int]:
+    from whoosh import index as whoosh_index
+
+    ix = searchlib.open(path)
+    store = whoosh_index.open_dir(str(path / ix.manifest["generation"]))
+    return [segment.doc_count_all() for segment in store._segments()]
+
+
+def test_large_full_builds_write_fewer_larger_segments(tmp_path, monkeypatch):
+    import searchlib.index as store
+
+    # As a build of a million articles would, in miniature: a hundred-odd articles in about
+    # four segments rather than one per five articles.
+    monkeypatch.setattr(store, "SEGMENT_DOCS", 5)
+    monkeypatch.setattr(store, "SEGMENTS_WANTED", 4)
+    assert [store.segment_docs(n) for n in (3, 20, 125, 10**9)] == [
+        5,
+        5,
+        31,
+        store.MAX_SEGMENT_DOCS,
+    ]
+    sources = _corpus(tmp_path)
+    searchlib.build(tmp_path / "one", sources, workers=1)
+    searchlib.build(tmp_path / "two", sources, workers=2)
+    assert _segment_sizes(tmp_path / "one") == _segment_sizes(tmp_path / "two") == [31] * 4 + [1]
+    assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "two")
