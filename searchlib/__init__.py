@@ -27,6 +27,7 @@ from .errors import (
     MissingExtraError,
     QuerySyntaxError,
     SearchlibError,
+    SourceChangedError,
     SourceError,
     SourceProblemError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "QuerySyntaxError",
     "Results",
     "SearchlibError",
+    "SourceChangedError",
     "SourceError",
     "SourceProblemError",
     "Timeline",
