@@ -92,9 +92,9 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
     if workers <= 1:
         yield Runner()
         return
-    # Workers start from a small server process, not as forks of this one: a build holds its
-    # sources in memory by then, and forked workers would each come to hold a copy (Python's
-    # reference counts write to the pages they share).
+    # Workers start from a small server process, not as forks of this one: a build holds the
+    # state of every article of its sources by then, and forked workers would each come to
+    # hold a copy (Python's reference counts write to the pages they share).
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
     executor: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
