@@ -421,20 +421,26 @@ def _join_people(counts: dict[str, int], union: Any) -> None:
         if len(name.split()) == 1 and len(by_last.get(key(name), [])) == 1:
             union(name, by_last[key(name)][0])
     # Spellings one or two letters apart ("Ashimbaev", "Ashimbayev"), word by word, when the
-    # names are long enough for that to be a variant and not another person.
-    buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
+    # names are long enough for that to be a variant and not another person. Two such names
+    # have as many words, each beginning with the same two letters as its counterpart: only
+    # names alike in that are compared (comparing every pair grows with the square of the
+    # names).
+    words = {name: key(name).split() for name in names}
+    buckets: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for name in names:
-        words = key(name).split()
-        buckets[(len(words), words[0][:1] if words else "")].append(name)
+        buckets[tuple(word[:2] for word in words[name])].append(name)
     for bucket in buckets.values():
         for i, a in enumerate(bucket):
             for b in bucket[i + 1 :]:
-                if _spelling_variants(a, b):
+                if _variant_words(words[a], words[b]):
                     union(b, a)
 
 
 def _spelling_variants(a: str, b: str) -> bool:
-    words_a, words_b = key(a).split(), key(b).split()
+    return _variant_words(key(a).split(), key(b).split())
+
+
+def _variant_words(words_a: list[str], words_b: list[str]) -> bool:
     if len(words_a) != len(words_b):
         return False
     close = 0
