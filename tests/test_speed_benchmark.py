@@ -81,6 +81,10 @@ def test_engine_builds_and_answers(engine, corpus, queries, tmp_path):
         pytest.skip(str(e))
     assert built["articles"] == ARTICLES
     assert built["index_mb"] > 0 and built["build_rss_mb"] > 0 and built["articles_per_s"] > 0
+    assert built["total_rss_mb"] >= built["build_rss_mb"] * 0.9
+    if engine == "searchlib":  # its two build workers are seen, though a forkserver's children
+        assert built["worker_rss_mb"] > 50
+        assert built["total_rss_mb"] > built["build_rss_mb"] + built["worker_rss_mb"] * 0.5
     assert list(measured["classes"]) == list(speed.CLASSES)
     for name, row in measured["classes"].items():
         for mode in ("plain", "facets"):
