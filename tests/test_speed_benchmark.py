@@ -140,7 +140,7 @@ def test_run_reports_tables_and_updates_only_its_section(corpus, tmp_path):
     ]
     assert len(build_table) == 2 + len(engines)
     assert len(query_table) == 2 + len(engines) * len(speed.CLASSES)
-    assert all(line.count("|") == 12 for line in build_table)
+    assert all(line.count("|") == 13 for line in build_table)
     assert all(line.count("|") == 12 for line in query_table)
     if "tantivy" in rows:
         assert " 1.00 |" in next(line for line in query_table if "| tantivy |" in line)
