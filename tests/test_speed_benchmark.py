@@ -84,7 +84,9 @@ def test_engine_builds_and_answers(engine, corpus, queries, tmp_path):
     assert built["total_rss_mb"] >= built["build_rss_mb"] * 0.9
     if engine == "searchlib":  # its two build workers are seen, though a forkserver's children
         assert built["worker_rss_mb"] > 50
-        assert built["total_rss_mb"] > built["build_rss_mb"] + built["worker_rss_mb"] * 0.5
+        # At some moment the building process (100 MB or more once imports are done) and a
+        # worker were resident together.
+        assert built["total_rss_mb"] > built["worker_rss_mb"] + 100
     assert list(measured["classes"]) == list(speed.CLASSES)
     for name, row in measured["classes"].items():
         for mode in ("plain", "facets"):
