@@ -22,7 +22,6 @@ reading back through Whoosh only the segments without a valid part (those its ow
 
 from __future__ import annotations
 
-import array as machine
 import hashlib
 import io
 import itertools
@@ -241,11 +240,10 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
             for text in reader.lexicon(name):
                 text = text if isinstance(text, bytes) else text.encode("utf-8")
                 wid = word_ids.setdefault(text, len(word_ids))
-                ids = np.fromiter(reader.postings(name, text).all_ids(), np.int32)
-                matcher = reader.postings(name, text)
-                weights.append(np.fromiter((w for _, w in matcher.items_as("weight")), float))
+                ids, found = _term_postings(reader, name, text)
+                weights.append(found)
                 wids.append(np.full(len(ids), wid, np.int32))
-                docs.append(ids)
+                docs.append(ids.astype(np.int32))
             postings[name] = (
                 np.concatenate(wids) if wids else np.zeros(0, np.int32),
                 np.concatenate(docs) if docs else np.zeros(0, np.int32),
@@ -274,8 +272,8 @@ class _Columns:
     raw: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in ENTITY_KINDS})
     # Machine integers (4 bytes a number), not lists of Python ints (36): a build holds them
     # for every entity name of every article until the sidecar is written.
-    pairs: dict[str, tuple[machine.array[int], machine.array[int]]] = field(
-        default_factory=lambda: {k: (machine.array("i"), machine.array("i")) for k in ENTITY_KINDS}
+    pairs: dict[str, tuple[typed_array[int], typed_array[int]]] = field(
+        default_factory=lambda: {k: (typed_array("i"), typed_array("i")) for k in ENTITY_KINDS}
     )
 
     def add(self, docnum: int, stored: Mapping[str, Any]) -> None:
@@ -313,6 +311,13 @@ class _Columns:
             self.dates, self.deleted = self.dates[:n].copy(), self.deleted[:n].copy()
 
 
+def _term_postings(reader: Any, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The articles holding ``text`` in field ``name`` and its weight in each, in one pass over
+    its postings."""
+    pairs = np.array(list(reader.postings(name, text).items_as("weight")), float).reshape(-1, 2)
+    return pairs[:, 0].astype(np.int64), pairs[:, 1]
+
+
 def _read_matrix(
     reader: Any, n: int, avgfl: Mapping[str, float]
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, _Terms]:
@@ -335,10 +340,7 @@ def _read_matrix(
         norm = 1 - params.b + params.b * lengths / avgfl[name]
         boost = ranking.FIELD_WEIGHTS[name]
         for text in reader.lexicon(name):
-            postings = reader.postings(name, text)
-            docs = np.fromiter(postings.all_ids(), np.int64)
-            postings = reader.postings(name, text)
-            weights = np.fromiter((w for _, w in postings.items_as("weight")), float)
+            docs, weights = _term_postings(reader, name, text)
             word = text.decode("utf-8") if isinstance(text, bytes) else text
             rows.append(np.full(len(docs), row_of[word], np.int64))
             cols.append(docs)
@@ -744,6 +746,9 @@ class Sidecar:
     terms: tuple[np.ndarray, np.ndarray, np.ndarray]
     kept_terms: int
     feedback_max_df: float
+    #: Rows of words looked up lately (a binary search of the words costs more than the rest
+    #: of a lookup); cleared when full.
+    _rows: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def article_terms(self, docnum: int) -> ranking.ArticleTerms:
         """What :func:`ranking.article_terms` gives of the article's stored fields, without
@@ -753,10 +758,6 @@ class Sidecar:
         lo, hi = int(indptr[docnum]), int(indptr[docnum + 1])
         words = self.words[rows[lo:hi]].tolist()
         return list(zip(words, counts[lo:hi].tolist(), strict=True)), hi - lo < self.kept_terms
-
-    #: Rows of words looked up lately (a binary search of the words costs more than the rest
-    #: of a lookup); cleared when full.
-    _rows: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def _row(self, word: str) -> int:
         """The row of ``word``, or -1 if no article holds it."""

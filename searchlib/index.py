@@ -807,6 +807,11 @@ class _Scan:
     # each file again as it writes, checking it is the file scanned: see _deferred_records.
     deferred: dict[str, Survey] = field(default_factory=dict)
 
+    def deferred_entries(self) -> Iterator[list[Any]]:
+        """The state entries of the records :func:`_deferred_records` gives, in its order (their
+        document hashes are filled in as they are analysed)."""
+        return (entry for path in list(self.deferred) for entry in self.files[path].articles)
+
     def winners(self, files: Mapping[str, FileState] | None = None) -> dict[str, tuple[str, int]]:
         """Article id → (file, index in that file): the first of each id, in file order."""
         chosen: dict[str, tuple[str, int]] = {}
@@ -1408,7 +1413,7 @@ def _write_full(
     store = whoosh_index.create_in(str(target), make_schema())
     total = len(winners)
     size = segment_docs(total)
-    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
+    entries = scan.deferred_entries()
 
     def batches() -> Iterator[list[tuple[SourceRecord, bool]]]:
         batch: list[tuple[SourceRecord, bool]] = []
@@ -1452,7 +1457,7 @@ def _full_documents(
     as its analysis, and its document hash is filled in to the sources state as it comes back.
     Writing thus goes on while the workers analyse the next articles; the records are read
     again from the files on disk (see :func:`_deferred_records`), never all held at once."""
-    entries = (entry for path in list(scan.deferred) for entry in scan.files[path].articles)
+    entries = scan.deferred_entries()
     items = (
         (record, winners.get(record.id) == (path, number))
         for path, number, record in _deferred_records(scan, fields)

@@ -399,7 +399,7 @@ def with_feedback(
     params: Params = getattr(searcher.weighting, "params", PARAMS)
     most = params.feedback_max_df * searcher.doc_count_all()
     # Whether a term may be a feedback term depends only on the index: asked once per searcher.
-    eligible: dict[str, bool] = searcher.__dict__.setdefault(f"_searchlib_feedback_{most}", {})
+    eligible: dict[str, bool] = _once(searcher, ("feedback", most), dict)
 
     def heaviest(terms: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
         best = []

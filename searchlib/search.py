@@ -1158,17 +1158,14 @@ class _Accelerator:
         """``(docnums, scores)`` of the articles matching words joined by OR (in docnum order),
         or ``None`` for any other query. Few postings are merged by sorting; many are added up
         over all articles, as :meth:`bag` does."""
-        subs = _or_of_words(query)
-        postings = [self.word(sub) for sub in subs or ()]
-        if subs is None or any(d is None or w is None for d, w in postings):
+        postings = self._words_postings(query)
+        if postings is None:
             return None
-        if sum(len(d) for d, _ in postings if d is not None) * 16 > len(self.live):
-            found = self.bag(query)
-            if found is None:
-                return None
-            docnums = np.flatnonzero(found[0])
-            return docnums, found[1][docnums]
-        every = [d for d, _ in postings if d is not None]
+        if sum(len(docs) for docs, _ in postings) * 16 > len(self.live):
+            matched, dense = self._summed(postings)
+            docnums = np.flatnonzero(matched)
+            return docnums, dense[docnums]
+        every = [docs for docs, _ in postings]
         docnums = np.sort(np.concatenate(every or [np.zeros(0, np.int32)]))
         if len(every) > 1:  # (one word's articles are already distinct)
             distinct = np.ones(len(docnums), bool)
@@ -1176,7 +1173,6 @@ class _Accelerator:
             docnums = docnums[distinct]
         scores = np.zeros(len(docnums))
         for docs, word_scores in postings:  # in query order, as bincount and Whoosh add them
-            assert docs is not None and word_scores is not None
             scores[np.searchsorted(docnums, docs)] += word_scores
         if not self.complete:
             keep = self.live[docnums]
@@ -1226,26 +1222,9 @@ class _Accelerator:
         kind = _PLAIN_KIND.get(type(query), type(query))
         if query is wq.NullQuery:  # only stop words: nothing matches
             return np.zeros(n, bool), np.zeros(n)
-        if kind is ranking.FieldsTerm:
-            query = wq.Or([query])
-            kind = wq.Or
-        if kind is wq.Or and all(type(sub) is ranking.FieldsTerm for sub in query.subqueries):
-            # The common query, words joined by OR: one pass over their postings. bincount adds
-            # each article's word scores in query order, as the dense sum below does.
-            words = [self.word(sub) for sub in query.subqueries]
-            if query.boost != 1.0 or query.minmatch or query.scale:
-                return None
-            if any(d is None for d, _ in words):
-                return None
-            docs = np.concatenate([d for d, _ in words if d is not None] or [np.zeros(0, int)])
-            weights = np.concatenate([w for _, w in words if w is not None] or [np.zeros(0)])
-            matched = np.zeros(n, bool)
-            matched[docs] = True
-            scores = np.bincount(docs, weights, minlength=n)
-            if not self.complete:
-                matched &= self.live
-                scores[~self.live] = 0.0
-            return matched, scores
+        if _or_of_words(query) is not None:  # the common query: one pass over the postings
+            postings = self._words_postings(query)
+            return None if postings is None else self._summed(postings)
         if kind in (wq.Or, wq.And) and query.boost == 1.0:
             if kind is wq.Or and (query.minmatch or query.scale):
                 return None
@@ -1268,6 +1247,36 @@ class _Accelerator:
                 return matched, np.where(matched, a[1], 0.0)
             return a[0], a[1] + np.where(a[0], b[1], 0.0)
         return None
+
+    def _words_postings(self, query: wq.Query) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Each word's articles and scores, in query order, for words joined by OR; ``None``
+        for any other query or field weights other than the sidecar's."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        postings = []
+        for sub in subs:
+            docs, scores = self.word(sub)
+            if docs is None or scores is None:
+                return None
+            postings.append((docs, scores))
+        return postings
+
+    def _summed(
+        self, postings: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(matches, scores)`` over all articles of words' postings: bincount adds each
+        article's word scores in query order, as the sums in :meth:`bag` and Whoosh do."""
+        n = self.sidecar.docs_all
+        docs = np.concatenate([d for d, _ in postings] or [np.zeros(0, int)])
+        weights = np.concatenate([w for _, w in postings] or [np.zeros(0)])
+        matched = np.zeros(n, bool)
+        matched[docs] = True
+        scores = np.bincount(docs, weights, minlength=n)
+        if not self.complete:
+            matched &= self.live
+            scores[~self.live] = 0.0
+        return matched, scores
 
     def postings(self, query: ranking.FieldsTerm) -> tuple[np.ndarray, np.ndarray] | None:
         """The articles holding one BM25F word and its ``tf~`` there, or ``None`` for field
