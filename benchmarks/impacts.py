@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import speed  # the benchmark's corpora and queries
 
 import searchlib
-from searchlib import impacts
-from searchlib.index import MANIFEST, SOURCES_STATE
+from searchlib.engine.sidecar import files as impacts
+from searchlib.engine.sidecar.scorer import SidecarEngine
+from searchlib.store.manifest import MANIFEST, SOURCES_STATE
 
 CLASSES = ("1-word", "2-word", "5-10-word")
 #: Searches the sidecar answered (the others go to Whoosh: phrases, prefixes, sort by date…).
@@ -78,25 +79,23 @@ def main() -> None:
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in (folder / generation).glob(f"{impacts.PREFIX}*"))
         print(f"sidecar: built in {seconds:.1f} s, {size / 2**20:.1f} MB")
-        searchlib.Index._run_impacts = _counted(searchlib.Index._run_impacts)  # type: ignore[method-assign]
-        ix = searchlib.open(folder)
-        assert ix._impacts[1] is not None, "the sidecar did not load"
+        SidecarEngine._run = _counted(SidecarEngine._run)  # type: ignore[method-assign]
+        engines = {False: searchlib.open(folder, engine="whoosh"), True: searchlib.open(folder)}
+        assert engines[True].engine == "sidecar", "the sidecar did not load"
         corpus = speed.corpus_file(args.corpus, speed.DEFAULT_DATA, args.workdir)
         queries = speed.make_queries(corpus, args.queries + 5)
         for name in CLASSES:  # warm-up with other queries than the timed ones
             for query in queries[name][args.queries :]:
                 for use in (False, True):
-                    ix.use_impacts = use
-                    ix.search(speed.query_text(query))
+                    engines[use].search(speed.query_text(query))
         for name in CLASSES:
             times: dict[bool, list[float]] = {False: [], True: []}
             answered.clear()
             for query in queries[name][: args.queries]:
                 answers = {}
                 for use in (False, True):
-                    ix.use_impacts = use
                     started = time.perf_counter()
-                    results = ix.search(speed.query_text(query))
+                    results = engines[use].search(speed.query_text(query))
                     times[use].append(1000 * (time.perf_counter() - started))
                     answers[use] = (
                         [h.id for h in results],

@@ -1,4 +1,4 @@
-"""Score searchlib.ner on CoNLL-2003 test: typed exact-span P/R/F1 and words per second.
+"""Score searchlib.prepare.ner on CoNLL-2003 test: typed exact-span P/R/F1 and words per second.
 
 python benchmarks/ner.py [--data ../shared/data/conll2003] [--json]
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from searchlib import ner  # noqa: E402
+from searchlib.prepare import ner  # noqa: E402
 
 
 def main() -> None:

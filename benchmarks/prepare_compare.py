@@ -29,8 +29,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from searchlib import analysis, ner  # noqa: E402
-from searchlib.sources import SourceRecord, read_file  # noqa: E402
+from searchlib.prepare import articles as analysis  # noqa: E402
+from searchlib.prepare import ner  # noqa: E402
+from searchlib.prepare.sources import SourceRecord, read_file  # noqa: E402
 
 BATCH = 100
 WARM_UP = 1000

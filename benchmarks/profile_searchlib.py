@@ -27,24 +27,28 @@ import speed  # the benchmark's corpora and queries
 
 # Stages of the query path: (label, file suffix, function name); inclusive (cumulative) time.
 QUERY_STAGES = [
-    ("Index.search, all of it", "searchlib/search.py", "search"),
-    ("parse_query (Whoosh query parser)", "searchlib/search.py", "parse_query"),
-    ("suggest_spelling (did-you-mean check)", "searchlib/search.py", "suggest_spelling"),
+    ("Index.search, all of it", "searchlib/search/index.py", "search"),
+    ("parse_query (Whoosh query parser)", "searchlib/engine/whoosh/query.py", "parse_query"),
+    ("suggest_spelling (did-you-mean check)", "searchlib/search/spelling.py", "suggest_spelling"),
     ("docs_for_query (every match, for total and facets)", "whoosh/searching.py", "docs_for_query"),
     ("Searcher.search (BM25F scoring, top 10)", "whoosh/searching.py", "search"),
-    ("_hits (stored fields, snippets, entities of the top 10)", "searchlib/search.py", "_hits"),
+    (
+        "_hits (stored fields, snippets, entities of the top 10)",
+        "searchlib/search/index.py",
+        "_hits",
+    ),
     ("  stored_fields (read the 10 stored documents)", "whoosh/reading.py", "stored_fields"),
-    ("  make_snippet (tokenize + stem the body)", "searchlib/search.py", "make_snippet"),
-    ("_facets (count year and entities over every match)", "searchlib/search.py", "_facets"),
+    ("  make_snippet (tokenize + stem the body)", "searchlib/search/snippets.py", "make_snippet"),
+    ("facets (count year and entities over every match)", "searchlib/engine/facets.py", "facets"),
 ]
 BUILD_STAGES = [
-    ("searchlib.build, all of it", "searchlib/index.py", "build"),
-    ("read_sources (JSONL reading)", "searchlib/sources.py", "read_sources"),
-    ("prepare (header, title, date)", "searchlib/analysis.py", "prepare"),
+    ("searchlib.build, all of it", "searchlib/store/build.py", "build"),
+    ("read_sources (JSONL reading)", "searchlib/prepare/sources.py", "read_sources"),
+    ("prepare (header, title, date)", "searchlib/prepare/articles.py", "prepare"),
     ("add_document (analyzer + Whoosh in-memory postings)", "whoosh/writing.py", "add_document"),
     (
         "  NewsTokenizer: tokenize + fold (a generator: stemming not included)",
-        "searchlib/analysis.py",
+        "searchlib/engine/whoosh/analysis.py",
         "__call__",
     ),
     ("  Snowball stemming (NLTK)", "nltk/stem/snowball.py", "stem"),
@@ -54,12 +58,17 @@ BUILD_STAGES = [
         "whoosh/codec/whoosh3.py",
         "doc_field_length",
     ),
-    ("write_entity_table (reads every stored doc)", "searchlib/index.py", "write_entity_table"),
+    (
+        "write_entity_table (reads every stored doc)",
+        "searchlib/store/entity_table.py",
+        "write_entity_table",
+    ),
 ]
 TOP = 12
 PACKAGES = [
-    ("searchlib.analysis", "searchlib/analysis.py"),
-    ("searchlib.entities", "searchlib/entities.py"),
+    ("searchlib.prepare.articles", "searchlib/prepare/articles.py"),
+    ("searchlib.text", "searchlib/text.py"),
+    ("searchlib.prepare.entities", "searchlib/prepare/entities.py"),
     ("searchlib (other)", "searchlib/"),
     ("nltk", "/nltk/"),
     ("whoosh.analysis", "/whoosh/analysis/"),
@@ -134,7 +143,7 @@ def profile_queries(index: Path, source: Path, count: int) -> str:
     profiler.disable()
     wall = time.perf_counter() - start
     stats = pstats.Stats(profiler)
-    total = inclusive(stats, "searchlib/search.py", "search")
+    total = inclusive(stats, "searchlib/search/index.py", "search")
     head = (
         f"{len(queries)} queries ({per_class} per class) on {len(ix):,} articles: "
         f"{wall:.1f} s under the profiler, {1000 * wall / len(queries):.0f} ms a query."
@@ -159,7 +168,7 @@ def profile_build(source: Path, articles: int) -> str:
         profiler.disable()
         wall = time.perf_counter() - start
     stats = pstats.Stats(profiler)
-    total = inclusive(stats, "searchlib/index.py", "build")
+    total = inclusive(stats, "searchlib/store/build.py", "build")
     head = (
         f"{built.articles:,} articles: {wall:.1f} s under the profiler "
         f"({built.articles / wall:.0f} articles/s)."

@@ -155,7 +155,7 @@ def stop_words() -> set[str]:
     """Every engine's stop words: a query word that one engine drops would not be a fair test."""
     from whoosh.analysis import STOP_WORDS
 
-    from searchlib.analysis import stopwords
+    from searchlib.text import stopwords
 
     words = set(STOP_WORDS) | set(stopwords())
     try:

@@ -17,7 +17,6 @@ Never open an index from an untrusted source: Whoosh's own index files use pickl
 
 from __future__ import annotations
 
-from .analysis import Article
 from .errors import (
     ArticleNotFoundError,
     IndexDamagedError,
@@ -32,11 +31,13 @@ from .errors import (
     SourceProblemError,
 )
 from .evaluation import evaluate_index as evaluate
-from .index import BuildReport, CheckReport, build, check
-from .search import Contribution, Entity, FacetValue, Hit, Index, Results
-from .search import open_index as open
-from .sources import Problem
-from .timeline import Timeline
+from .model import Article, Contribution, Entity, FacetValue, Hit, Results
+from .prepare.sources import Problem
+from .present.timeline import Timeline
+from .search.index import Index
+from .search.index import open_index as open
+from .store.build import BuildReport, build
+from .store.check import CheckReport, check
 
 __all__ = [
     "Article",

@@ -10,23 +10,38 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
-import textwrap
-import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
 import searchlib
-from searchlib.parallel import default_workers
+from searchlib.fields import ENTITY_FIELDS
+from searchlib.present import terminal
+from searchlib.store.parallel import default_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
 EXIT_SKIPPED = 1
 EXIT_STALE = 1
-_MARK_ON, _MARK_OFF = "\x01", "\x02"
+#: The exit code of each library error: 2 for a mistake in how the command was called, 1 for a
+#: failure of the work itself (the first matching type counts).
+EXIT_CODES: tuple[tuple[type[searchlib.SearchlibError], int], ...] = (
+    (searchlib.IndexNotFoundError, EXIT_USAGE),
+    (searchlib.ArticleNotFoundError, EXIT_USAGE),
+    (searchlib.QuerySyntaxError, EXIT_USAGE),
+    (searchlib.InvalidDateError, EXIT_USAGE),
+    (searchlib.SourceError, EXIT_USAGE),
+    (searchlib.SearchlibError, EXIT_FAILURE),
+)
+
+
+def exit_code(error: searchlib.SearchlibError) -> int:
+    """The exit code for a library error (see :data:`EXIT_CODES`)."""
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
 
 
 class FriendlyCommand(click.Command):
@@ -40,7 +55,7 @@ class FriendlyCommand(click.Command):
             return super().invoke(ctx)
         except searchlib.SearchlibError as error:
             click.secho(f"Error: {error}", err=True, fg="red")
-            ctx.exit(error.exit_code)
+            ctx.exit(exit_code(error))
 
 
 class FriendlyGroup(click.Group):
@@ -170,67 +185,7 @@ def search_command(query: tuple[str, ...], index: str, as_json: bool, **options:
     if as_json:
         _emit_json(results.to_dict())
     else:
-        _print_results(results)
-
-
-def _print_results(results: searchlib.Results) -> None:
-    width = min(shutil.get_terminal_size((100, 24)).columns, 110)
-    pages = max(1, -(-results.total // results.limit))
-    what = f' for "{results.query}"' if results.query.strip() else ""
-    noun = "article" if results.total == 1 else "articles"
-    if results.corrected:
-        click.echo(
-            f'No articles for "{results.query}"; showing results for "{results.suggestion}".'
-        )
-    elif results.suggestion:
-        click.echo(f'Did you mean "{results.suggestion}"?')
-    click.echo(f"{results.total} {noun}{what} · page {results.page} of {pages}")
-    _print_hits(results.hits, width)
-    summary = _facet_summary(results)
-    if summary:
-        click.echo()
-        click.echo(summary)
-
-
-def _print_hits(hits: list[searchlib.Hit], width: int) -> None:
-    for hit in hits:
-        click.echo()
-        title = textwrap.wrap(hit.title, width=width - 5) or [""]
-        click.echo(f"{hit.rank:>3}. " + click.style(title[0], bold=True))
-        for line in title[1:]:
-            click.echo("     " + click.style(line, bold=True))
-        meta = f"{hit.date or 'undated'} · score {hit.score:.2f} · {hit.id}"
-        click.echo("     " + click.style(meta, dim=True))
-        marked = "".join(f"{_MARK_ON}{t}{_MARK_OFF}" if m else t for t, m in hit.fragments)
-        wrapped = textwrap.fill(
-            marked.strip(), width=width, initial_indent="     ", subsequent_indent="     "
-        )
-        on, off = click.style("", fg="yellow", bold=True, reset=False), click.style("", reset=True)
-        click.echo(wrapped.replace(_MARK_ON, on).replace(_MARK_OFF, off))
-        if hit.explanation is not None:
-            click.echo(
-                textwrap.fill(
-                    " · ".join(_explained(c) for c in hit.explanation) or "(no scored terms)",
-                    width=width,
-                    initial_indent="     explain: ",
-                    subsequent_indent="       ",
-                )
-            )
-
-
-def _explained(contribution: searchlib.Contribution) -> str:
-    times = f" ×{contribution.frequency}" if contribution.frequency is not None else ""
-    return f"{contribution.field}:{contribution.clause}{times} +{contribution.score:.2f}"
-
-
-def _facet_summary(results: searchlib.Results, most: int = 4) -> str:
-    lines = []
-    for name, values in results.facets.items():
-        if values:
-            shown = " · ".join(f"{v.value} ({v.count})" for v in values[:most])
-            more = f" · +{len(values) - most} more" if len(values) > most else ""
-            lines.append(f"  {click.style(name, bold=True)}: {shown}{more}")
-    return "Facets\n" + "\n".join(lines) if lines else ""
+        terminal.print_results(results)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +202,6 @@ Examples:
   searchlib timeline '*' --freq month --from 2023
   searchlib timeline interfaith --json
 """
-BAR_WIDTH = 40
 
 
 @click.command("timeline", cls=FriendlyCommand, help=TIMELINE_HELP)
@@ -267,25 +221,11 @@ def timeline_command(
 ) -> None:
     _show_library_log()
     with searchlib.open(index) as ix:
-        timeline = ix.search(" ".join(query), limit=1, **filters).timeline(freq)
+        timeline = ix.timeline(" ".join(query), freq=freq, **filters)
     if as_json:
         _emit_json(timeline.to_dict())
     else:
-        _print_timeline(timeline)
-
-
-def _print_timeline(timeline: searchlib.Timeline) -> None:
-    what = f' for "{timeline.query}"' if timeline.query.strip() else ""
-    noun = "article" if timeline.dated == 1 else "articles"
-    undated = f" ({timeline.undated} undated)" if timeline.undated else ""
-    click.echo(f"{timeline.dated} dated {noun}{what} by {timeline.freq}{undated}")
-    most = max(timeline.counts.values(), default=0)
-    for period, count in timeline.counts.items():
-        # Any non-zero count gets at least one block, so small periods stay visible.
-        bar = "█" * max(1, round(count / most * BAR_WIDTH)) if count else ""
-        click.echo(
-            f"  {period:>7} " + (click.style(bar, fg="cyan") + " " if bar else "") + str(count)
-        )
+        terminal.print_timeline(timeline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,44 +377,9 @@ def build_command(
     if as_json:
         _emit_json(report.to_dict())
     elif not quiet:
-        kind = "full build" if report.full else "incremental"
-        click.echo(
-            f"Indexed {report.articles:,} articles into {report.path} in {report.seconds:.2f} s "
-            f"({report.articles_per_second:,.0f} articles/s, {kind}): {report.added:,} added, "
-            f"{report.updated:,} updated, {report.deleted:,} deleted, "
-            f"{report.unchanged:,} unchanged; {report.skipped:,} skipped"
-        )
+        terminal.print_build(report)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
-
-
-class ProgressBar:
-    """A progress bar on stderr, drawn only once a build has lasted a second."""
-
-    WIDTH = 30
-
-    def __init__(self, delay: float = 1.0) -> None:
-        self.started = time.monotonic()
-        self.delay = delay
-        self.drawn = False
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        if elapsed < self.delay:
-            return
-        filled = self.WIDTH * done // max(total, 1)
-        rate = done / elapsed if elapsed > 0 else 0.0
-        line = (
-            f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done:,}/{total:,} articles "
-            f"· {rate:,.0f}/s"
-        )
-        click.echo(f"\r{line}", err=True, nl=False)
-        self.drawn = True
-
-    def clear(self) -> None:
-        """Erase the bar, so the report that follows starts on a clean line."""
-        if self.drawn:
-            click.echo("\r\x1b[2K", err=True, nl=False)
 
 
 def _workers(value: str) -> int:
@@ -487,10 +392,10 @@ def _workers(value: str) -> int:
     return int(value)
 
 
-def _progress(quiet: bool) -> ProgressBar | None:
+def _progress(quiet: bool) -> terminal.ProgressBar | None:
     if quiet or not sys.stderr.isatty():
         return None
-    return ProgressBar()
+    return terminal.ProgressBar()
 
 
 CHECK_HELP = """Check that an index matches its sources, without changing anything.
@@ -520,39 +425,9 @@ def check_command(
     if as_json:
         _emit_json(report.to_dict())
     else:
-        _print_check(report)
+        terminal.print_check(report)
     if report.stale:
         sys.exit(EXIT_STALE)
-
-
-def _count(items: list[str], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-def _print_check(report: searchlib.CheckReport, most: int = 20) -> None:
-    changes = report.changes
-    if not report.stale:
-        click.echo(f"Up to date: {report.articles:,} articles.")
-        return
-    click.echo(
-        f"Stale: {_count(report.files_added, 'file')} added, "
-        f"{len(report.files_changed)} changed, {len(report.files_removed)} removed; "
-        f"{_count(changes.added, 'article')} to add, {len(changes.updated)} to update, "
-        f"{len(changes.deleted)} to delete."
-    )
-    listed = [
-        *(("added file", p) for p in report.files_added),
-        *(("changed file", p) for p in report.files_changed),
-        *(("removed file", p) for p in report.files_removed),
-        *(("new article", i) for i in changes.added),
-        *(("changed article", i) for i in changes.updated),
-        *(("removed article", i) for i in changes.deleted),
-    ]
-    for label, value in listed[:most]:
-        click.echo(f"  {label}: {value}")
-    if len(listed) > most:
-        click.echo(f"  … and {len(listed) - most} more (see --json)")
-    click.echo(f"Update it with: {report.update_command}")
 
 
 @cli.command("similar")
@@ -581,7 +456,7 @@ def similar_command(article_id: str, index: str, limit: int, as_json: bool) -> N
         _emit_json(results.to_dict())
         return
     click.echo(f"{results.total} articles like {article_id}")
-    _print_hits(results.hits, min(shutil.get_terminal_size((100, 24)).columns, 110))
+    terminal.print_hits(results.hits)
 
 
 @cli.command("eval")
@@ -629,10 +504,10 @@ def eval_command(
     _show_library_log()
     report = searchlib.evaluate(index, queries, qrels, depth=depth, run_out=run_out, tag=tag)
     if as_json:
-        _emit_json(report)
+        _emit_json(report.to_dict())
         return
-    click.echo(f"{report['queries']} judged queries, {depth} results each, index {index}")
-    for name, value in report["measures"].items():
+    click.echo(f"{report.queries} judged queries, {depth} results each, index {index}")
+    for name, value in report.measures.items():
         click.echo(f"{name:>11}: {value:.4f}")
     if run_out:
         click.echo(f"run written to {run_out}")
@@ -642,7 +517,7 @@ def eval_command(
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(["person", "org", "place"]),
+    type=click.Choice(list(ENTITY_FIELDS)),
     help="Only people, organisations or places.",
 )
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many per type.")
@@ -666,24 +541,11 @@ def entities_command(kind: str | None, limit: int | None, index: str, as_json: b
     """
     _show_library_log()
     with searchlib.open(index) as ix:
-        found = ix.entities(kind)
-    if limit is not None:
-        shown: dict[str, int] = {}
-        found = [
-            e
-            for e in found
-            if shown.setdefault(e.kind, 0) < limit and not shown.update({e.kind: shown[e.kind] + 1})
-        ]
+        found = ix.entities(kind, limit=limit)
     if as_json:
         _emit_json([entity.to_dict() for entity in found])
-        return
-    current = None
-    for entity in found:
-        if entity.kind != current:
-            current = entity.kind
-            click.echo(click.style(current, bold=True))
-        aliases = f"  (also: {', '.join(entity.aliases)})" if entity.aliases else ""
-        click.echo(f"  {entity.count:>5}  {entity.name}{click.style(aliases, dim=True)}")
+    else:
+        terminal.print_entities(found)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,34 +572,9 @@ def show_command(article_id: str, index: str, as_json: bool) -> None:
             "find ids with: searchlib search QUERY",
         )
     if as_json:
-        _emit_json(
-            {
-                "id": article.id,
-                "title": article.title,
-                "date": article.date,
-                "dateline": article.dateline or None,
-                "source": article.source,
-                "line": article.line,
-                "entities": {
-                    "person": list(article.person),
-                    "org": list(article.org),
-                    "place": list(article.place),
-                },
-                "text": article.body,
-            }
-        )
-        return
-    click.echo(click.style(article.title, bold=True))
-    click.echo(click.style(f"{article.date or 'undated'} · {article.id}", dim=True))
-    for label, value in (("dateline", article.dateline), ("source", article.source)):
-        if value:
-            click.echo(click.style(f"{label}: {value}", dim=True))
-    for name in ("person", "org", "place"):
-        values = getattr(article, name)
-        if values:
-            click.echo(click.style(f"{name}: {', '.join(values)}", dim=True))
-    click.echo()
-    click.echo(article.body)
+        _emit_json(article.to_dict())
+    else:
+        terminal.print_article(article)
 
 
 @cli.command("stats")

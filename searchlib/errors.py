@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
 
 class SearchlibError(Exception):
-    """Base class: a problem searchlib can explain to its user.
-
-    ``exit_code`` is what the CLI exits with: 2 for a mistake in how it was called,
-    1 for a failure of the work itself.
-    """
-
-    exit_code = EXIT_FAILURE
+    """Base class: a problem searchlib can explain to its user (the command line maps each type
+    to an exit code)."""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -27,13 +19,9 @@ class SearchlibError(Exception):
 class IndexNotFoundError(SearchlibError):
     """No index definition or built index answers to the given name or path."""
 
-    exit_code = EXIT_USAGE
-
 
 class ArticleNotFoundError(SearchlibError):
     """No article in the index has the given id."""
-
-    exit_code = EXIT_USAGE
 
 
 class IndexDamagedError(SearchlibError):
@@ -47,19 +35,13 @@ class IndexLockedError(SearchlibError):
 class QuerySyntaxError(SearchlibError):
     """The query string cannot be parsed (for example an unbalanced quote)."""
 
-    exit_code = EXIT_USAGE
-
 
 class InvalidDateError(SearchlibError):
     """A date given as a filter is not YYYY, YYYY-MM or YYYY-MM-DD."""
 
-    exit_code = EXIT_USAGE
-
 
 class SourceError(SearchlibError):
     """A source path given by the user does not exist or cannot be read at all."""
-
-    exit_code = EXIT_USAGE
 
 
 class MissingExtraError(SearchlibError, ImportError):
@@ -75,3 +57,11 @@ class SourceProblemError(SearchlibError):
 
 class SourceChangedError(SearchlibError):
     """A source file changed while a build was reading it; the index was not changed."""
+
+    @classmethod
+    def of(cls, path: object, during: str) -> SourceChangedError:
+        """The error for ``path``, which changed ``during`` ("while it was being read")."""
+        return cls(
+            f"{path} changed {during}",
+            "build again once the sources are no longer being written; the index was not changed",
+        )

@@ -22,6 +22,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,20 @@ def plain_words(query: str) -> str:
     return " ".join(_NON_WORD.sub(" ", query).split())
 
 
+@dataclass(frozen=True)
+class EvalReport:
+    """The measures of one index's run over judged queries (see :func:`evaluate_index`)."""
+
+    index: str
+    queries: int
+    depth: int
+    measures: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as in ``searchlib eval --json``."""
+        return {"queries": self.queries, "measures": self.measures}
+
+
 def evaluate_index(
     index: str | os.PathLike[str],
     queries: str | Path,
@@ -150,11 +165,10 @@ def evaluate_index(
     depth: int = 100,
     run_out: str | Path | None = None,
     tag: str = "searchlib",
-) -> dict[str, Any]:
+) -> EvalReport:
     """Run every query of ``queries`` on ``index`` with the default ranking, as plain words,
-    and measure the run against ``qrels``.
-
-    Returns ``{"queries": N judged, "measures": {…}}``; writes a TREC run to ``run_out``.
+    and measure the run against ``qrels`` (averaged over the judged queries); writes a TREC
+    run to ``run_out``.
     """
     import searchlib  # here, not at the top: searchlib's package imports this module
 
@@ -167,11 +181,12 @@ def evaluate_index(
             run[qid] = [(hit.id, hit.score) for hit in hits]
     if run_out is not None:
         write_run(run_out, run, tag)
-    return {"queries": len(judged), "measures": evaluate(run, judged)}
+    return EvalReport(os.fspath(index), len(judged), depth, evaluate(run, judged))
 
 
 __all__ = [
     "MEASURES",
+    "EvalReport",
     "evaluate",
     "evaluate_index",
     "evaluate_per_query",

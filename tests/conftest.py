@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import searchlib
-import searchlib.index
+import searchlib.prepare.articles
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -98,7 +98,7 @@ def entity_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         encoding="utf-8",
     )
     entities = {a["id"]: a["entities"] for a in HOSTILE_ARTICLES}
-    prepare = searchlib.index.prepare
+    prepare = searchlib.prepare.articles.prepare
 
     def prepare_with_entities(record):  # the same article, with its entities
         article = prepare(record)
@@ -107,7 +107,7 @@ def entity_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(searchlib.index, "prepare", prepare_with_entities)
+        patch.setattr(searchlib.prepare.articles, "prepare", prepare_with_entities)
         report = searchlib.build(folder / "ix", [source])
     assert report.articles == len(HOSTILE_ARTICLES) and report.skipped == 0
     return folder / "ix"
@@ -116,3 +116,22 @@ def entity_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def entity_ix(entity_index_path: Path) -> searchlib.Index:
     return searchlib.open(entity_index_path)
+
+
+#: The searchlib command run in a subprocess, with every build paused at one of its phases
+#: (``build(on_phase=…)``) named by ``SEARCHLIB_TEST_PAUSE=PHASE[:SECONDS]``: it prints
+#: "searchlib-test: paused at PHASE" on stderr and sleeps, so a test can kill it there. Only this
+#: driver reads the variable; searchlib itself has no test hook.
+PAUSE_VARIABLE = "SEARCHLIB_TEST_PAUSE"
+PAUSING_CLI = """
+import functools, os, sys, time
+import searchlib
+point, _, seconds = os.environ.get("SEARCHLIB_TEST_PAUSE", "").partition(":")
+def phase(name):
+    if name == point:
+        print(f"searchlib-test: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
+searchlib.build = functools.partial(searchlib.build, on_phase=phase)
+from searchlib.cli import main
+main()
+"""

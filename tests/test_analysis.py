@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.analysis import first_sentence, fold, parse_header, prepare, split_heading, terms
-from searchlib.sources import read_sources
+from searchlib.prepare.articles import first_sentence, parse_header, prepare, split_heading
+from searchlib.prepare.sources import read_sources
+from searchlib.text import fold, terms
 
 from .conftest import SEEDS
 
@@ -107,7 +108,7 @@ def test_terms_are_what_the_index_analyzer_makes():
     """``terms`` (used for feedback) skips Whoosh's token objects; the terms must not change."""
     from pathlib import Path
 
-    from searchlib.index import make_schema
+    from searchlib.engine.whoosh.schema import make_schema
 
     schema = make_schema()
     texts = [path.read_text("utf-8") for path in sorted(SEEDS.iterdir()) if path.is_file()]

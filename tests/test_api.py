@@ -11,8 +11,8 @@ import searchlib
 
 def public_members():
     """Public modules, and the classes, functions, methods and properties they define."""
-    for info in pkgutil.iter_modules(searchlib.__path__):
-        module = importlib.import_module(f"searchlib.{info.name}")
+    for info in pkgutil.walk_packages(searchlib.__path__, "searchlib."):
+        module = importlib.import_module(info.name)
         yield module.__name__, module
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:

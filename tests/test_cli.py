@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from searchlib.cli import cli, search_command
 
-from .conftest import ROOT, SEED_IDS, SEEDS
+from .conftest import PAUSING_CLI, ROOT, SEED_IDS, SEEDS
 
 DECLARATION = "000_0802c507da2f2354"
 CLI_MAIN = "from searchlib.cli import main; main()"
@@ -323,6 +323,7 @@ def _damage_stored_fields(path: Path) -> None:
         segment.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_damaged_index_after_an_incremental_build_for_every_command(runner, tmp_path):
     src, path = _backdated_copy_of_seeds(tmp_path), tmp_path / "ix"
     runner.invoke(cli, ["index", "build", "--index", str(path), str(src)])
@@ -349,10 +350,11 @@ def test_damaged_index_after_an_incremental_build_for_every_command(runner, tmp_
     assert "new" in {hit["id"] for hit in hits["hits"]}
 
 
+@pytest.mark.slow
 def test_progress_bar_only_on_a_terminal(tmp_path):
     src, path = _backdated_copy_of_seeds(tmp_path), tmp_path / "ix"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SEARCHLIB_TEST_PAUSE": "writing:1.2"}
-    command = [sys.executable, "-c", CLI_MAIN, "index", "build", "--index", str(path), str(src)]
+    command = [sys.executable, "-c", PAUSING_CLI, "index", "build", "--index", str(path), str(src)]
     leader, follower = pty.openpty()
     try:
         done = subprocess.run(

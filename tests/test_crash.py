@@ -3,8 +3,8 @@ index intact and searchable, the next build recovers on its own, and searches ke
 while a build runs.
 
 Builds run as real `searchlib index build` subprocesses. To kill one at a known point, the
-test hook ``SEARCHLIB_TEST_PAUSE=POINT[:SECONDS]`` makes the build announce the point on stderr
-and sleep there (see ``searchlib.index.PAUSE_VARIABLE``).
+subprocess pauses the build at a phase through ``build(on_phase=…)`` (see
+``tests.conftest.PAUSING_CLI``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from pathlib import Path
 import pytest
 
 import searchlib
-from searchlib.index import MANIFEST, PAUSE_VARIABLE
+from searchlib.store.manifest import MANIFEST
 
-from .conftest import ROOT, SEEDS
+from .conftest import PAUSE_VARIABLE, PAUSING_CLI, ROOT, SEEDS
 
-CLI = "from searchlib.cli import main; main()"
+#: Real build subprocesses killed at each phase: tens of seconds.
+pytestmark = pytest.mark.slow
+
+CLI = PAUSING_CLI
 WORDS = [
     "harbour",
     "river",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import searchlib
-from searchlib.display import results_html
+from searchlib.present.html import results_html
 
 # The only tags and attributes searchlib's HTML may contain.
 OUR_TAGS = {"style", "div", "ol", "li", "span", "code", "mark", "b"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.entities import EntityTable, canonical_place, clean_name, key
-from searchlib.index import load_user_aliases
+from searchlib.prepare.entities import EntityTable, canonical_place, clean_name, key
+from searchlib.store.entity_table import load_user_aliases
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,7 @@ def test_eval_on_a_tiny_judged_collection(tmp_path):
 
 
 @pytest.mark.skipif(not (DATA / "med").is_dir(), reason="../shared/data/med is not present")
+@pytest.mark.slow
 def test_eval_reproduces_the_benchmark_row_for_med(tmp_path):
     import importlib.util
 
@@ -67,4 +68,4 @@ def test_eval_reproduces_the_benchmark_row_for_med(tmp_path):
     qrels = searchlib.evaluation.read_qrels(med / "qrels.txt")
     row = searchlib.evaluation.evaluate({q: search(t) for q, t in queries.items()}, qrels)
     report = searchlib.evaluate(tmp_path / "index", med / "queries.tsv", med / "qrels.txt")
-    assert report["measures"] == pytest.approx(row)
+    assert report.measures == pytest.approx(row)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 import searchlib
-import searchlib.index
-from searchlib import impacts
-from searchlib.search import Index
+import searchlib.prepare.articles
+from searchlib import Index
+from searchlib.engine.sidecar import files as impacts
+from searchlib.engine.sidecar.scorer import SidecarEngine
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reuters21578" / "docs.jsonl"
 WORDS = [
@@ -96,7 +97,7 @@ def build_with_entities(
     target: Path, source: Path, entities: dict[str, dict[str, list]]
 ) -> searchlib.BuildReport:
     """Build with each article given the entities listed for it (sources cannot state them)."""
-    prepare = searchlib.index.prepare
+    prepare = searchlib.prepare.articles.prepare
 
     def prepare_with_entities(record: Any) -> Any:
         article = prepare(record)
@@ -104,7 +105,7 @@ def build_with_entities(
         return dataclasses.replace(article, **{k: tuple(v) for k, v in given.items()})
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(searchlib.index, "prepare", prepare_with_entities)
+        patch.setattr(searchlib.prepare.articles, "prepare", prepare_with_entities)
         return searchlib.build(target, [source])
 
 
@@ -138,21 +139,27 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = self.fast = 0
-        original = Index._run_impacts
+        original = SidecarEngine._run
 
-        def counted(index: Index, *args: Any, **kwargs: Any) -> Any:
-            result = original(index, *args, **kwargs)
+        def counted(engine: SidecarEngine, *args: Any, **kwargs: Any) -> Any:
+            result = original(engine, *args, **kwargs)
             self.calls += 1
             self.fast += result is not None
             return result
 
-        monkeypatch.setattr(Index, "_run_impacts", counted)
+        monkeypatch.setattr(SidecarEngine, "_run", counted)
+
+
+_WHOOSH_TWINS: dict[tuple[str, str], Index] = {}
 
 
 def both(ix: Index, query: str, **options: Any) -> tuple[Any, Any]:
-    ix.use_impacts = False
-    whoosh = ix.search(query, **options)
-    ix.use_impacts = True
+    """The same search through Whoosh alone and through the sidecar."""
+    key = (str(ix.path), ix.manifest["generation"])
+    if key not in _WHOOSH_TWINS:
+        _WHOOSH_TWINS[key] = searchlib.open(ix.path, engine="whoosh")
+    whoosh = _WHOOSH_TWINS[key].search(query, **options)
+    assert ix.engine == "sidecar"
     fast = ix.search(query, **options)
     return whoosh, fast
 
@@ -232,6 +239,7 @@ OPERATOR_QUERIES = [
 ]
 
 
+@pytest.mark.slow
 def test_synthetic_queries_give_the_whoosh_results(
     synthetic_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,6 +255,7 @@ def test_synthetic_queries_give_the_whoosh_results(
     assert spy.fast == compared
 
 
+@pytest.mark.slow
 def test_reuters_queries_give_the_whoosh_results(
     reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,7 +273,7 @@ def test_copies_in_other_segments_tie_as_in_whoosh(
     """Articles that are copies of each other score the same in whichever segment they sit, so
     both paths order such ties by id, also for queries of many words (whose scores Whoosh would
     add in a per-segment order)."""
-    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 50)
+    monkeypatch.setattr(searchlib.engine.whoosh.writer, "SEGMENT_DOCS", 50)
     records, entities = synthetic(100, seed=11)
     copies = [{**r, "id": f"copy-{r['id']}"} for r in records]
     random.Random(13).shuffle(copies)  # so that the segments hold different mixes
@@ -308,16 +317,15 @@ def test_stale_or_missing_sidecar_is_not_used(tmp_path: Path) -> None:
     records, entities = synthetic(60, seed=3)
     build_with_entities(tmp_path / "ix", write_jsonl(tmp_path / "a.jsonl", records), entities)
     ix = searchlib.open(tmp_path / "ix")
-    assert ix._impacts[1] is not None
+    assert ix.engine == "sidecar"
     folder = tmp_path / "ix" / ix.manifest["generation"]
     header = json.loads((folder / impacts.HEADER).read_text("utf-8"))
     header["generation"] = "gen-999999"
     (folder / impacts.HEADER).write_text(json.dumps(header), "utf-8")
-    assert searchlib.open(tmp_path / "ix")._impacts[1] is None
+    assert searchlib.open(tmp_path / "ix").engine == "whoosh"
     (folder / impacts.HEADER).unlink()
     stale = searchlib.open(tmp_path / "ix")
-    assert stale._impacts[1] is None
-    stale.use_impacts = True
+    assert stale.engine == "whoosh"
     assert stale.search("oil").total == ix.search("oil").total > 0
 
 
@@ -341,7 +349,7 @@ def test_incremental_build_rewrites_the_sidecar(tmp_path: Path) -> None:
     # Written anew, never hard-linked from the previous generation (which readers may hold).
     files = list((tmp_path / "ix" / generation).glob(f"{impacts.PREFIX}*"))
     assert len(files) > 10 and all(f.stat().st_nlink == 1 for f in files)
-    assert ix._impacts[1] is not None and ix._impacts[1].sidecar.docs_all == 140
+    assert ix.engine == "sidecar" and ix._engine.accel.sidecar.docs_all == 140
     for query in ["oil", "gold bank", "wheat grain rain port ship", "oil -bank"]:
         assert_same(*both(ix, query))
         assert_same(*both(ix, query, person="Ann Lee", date_from="1986"))
@@ -419,7 +427,7 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
 
     from whoosh import index as whoosh_index
 
-    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    monkeypatch.setattr(searchlib.engine.whoosh.writer, "SEGMENT_DOCS", 40)
     records, entities = synthetic(240, seed=11)
     more, more_entities = synthetic(30, seed=12)
     entities = {**entities, **more_entities}
@@ -429,7 +437,7 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     build_with_entities(tmp_path / "ix", src, entities)
 
     def current(path: Path) -> Path:
-        manifest = json.loads((path / searchlib.index.MANIFEST).read_text("utf-8"))
+        manifest = json.loads((path / searchlib.store.manifest.MANIFEST).read_text("utf-8"))
         return path / manifest["generation"]
 
     def segment_ids(folder: Path) -> list[str]:
@@ -486,12 +494,12 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     build_with_entities(tmp_path / "fresh", src, entities)
     fresh = current(tmp_path / "fresh")
     assert by_article(combined) == by_article(sidecar_arrays(fresh))
-    assert (second / searchlib.index.ENTITY_TABLE).read_text("utf-8") == (
-        fresh / searchlib.index.ENTITY_TABLE
+    assert (second / searchlib.store.entity_table.ENTITY_TABLE).read_text("utf-8") == (
+        fresh / searchlib.store.entity_table.ENTITY_TABLE
     ).read_text("utf-8")
 
     # A part that does not match its segment is never trusted: it is read back instead.
-    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    monkeypatch.setattr(searchlib.engine.whoosh.writer, "SEGMENT_DOCS", 40)
     monkeypatch.setattr(impacts, "read_part", counting_read_part)
     read_back.clear()
     meta = second / f"{impacts.PART_PREFIX}{kept[0]}.json"
@@ -519,7 +527,7 @@ def test_parts_of_merged_segments_are_written_as_they_are_merged(
 ) -> None:
     from whoosh import index as whoosh_index
 
-    monkeypatch.setattr(searchlib.index, "SEGMENT_DOCS", 40)
+    monkeypatch.setattr(searchlib.engine.whoosh.writer, "SEGMENT_DOCS", 40)
     records, entities = synthetic(80, seed=21)
     src = tmp_path / "src"
     src.mkdir()
@@ -539,7 +547,9 @@ def test_parts_of_merged_segments_are_written_as_they_are_merged(
         if step == 10:
             write_jsonl(src / "a.jsonl", records[1:40])  # and a deletion
         build_with_entities(tmp_path / "ix", src, entities)
-        manifest = json.loads((tmp_path / "ix" / searchlib.index.MANIFEST).read_text("utf-8"))
+        manifest = json.loads(
+            (tmp_path / "ix" / searchlib.store.manifest.MANIFEST).read_text("utf-8")
+        )
         folder = tmp_path / "ix" / manifest["generation"]
         counts.append(len(whoosh_index.open_dir(str(folder))._segments()))
         assert_same_arrays(
@@ -549,11 +559,12 @@ def test_parts_of_merged_segments_are_written_as_they_are_merged(
     assert max(counts) == 10 and counts[-1] < 10  # merges happened
 
 
+@pytest.mark.slow
 def test_sidecar_keeps_the_feedback_candidates_of_each_article(reuters_ix: Index) -> None:
-    from searchlib import ranking
+    from searchlib.engine.whoosh import ranking
 
-    searcher = reuters_ix._searcher()
-    sidecar = reuters_ix._impacts[1].sidecar
+    searcher = reuters_ix._current().searcher()
+    sidecar = reuters_ix._engine.accel.sidecar
     most = ranking.PARAMS.feedback_max_df * searcher.doc_count_all()
     cut = 0
     for docnum in range(searcher.doc_count_all()):
@@ -569,13 +580,14 @@ def test_sidecar_keeps_the_feedback_candidates_of_each_article(reuters_ix: Index
     assert cut > 100  # many articles have more candidates than are kept
 
 
+@pytest.mark.slow
 def test_feedback_from_kept_terms_is_feedback_from_the_text(reuters_ix: Index) -> None:
     from whoosh import query as wq
 
-    from searchlib import ranking
+    from searchlib.engine.whoosh import ranking
 
-    searcher = reuters_ix._searcher()
-    sidecar = reuters_ix._impacts[1].sidecar
+    searcher = reuters_ix._current().searcher()
+    sidecar = reuters_ix._engine.accel.sidecar
     query = wq.Or([wq.Term("body", "oil"), wq.Term("body", "price")])
     top = [(int(d), 10.0 - i) for i, d in enumerate(searcher.docs_for_query(query))][:3]
     analysed = ranking.with_feedback(searcher, query, top)
@@ -598,12 +610,12 @@ def test_build_replaces_a_sidecar_written_by_another_version(tmp_path: Path) -> 
     header = json.loads(header_path.read_text("utf-8"))
     header["format"] = impacts.FORMAT - 1
     header_path.write_text(json.dumps(header), "utf-8")
-    assert searchlib.open(tmp_path / "ix")._impacts[1] is None
+    assert searchlib.open(tmp_path / "ix").engine == "whoosh"
     report = build_with_entities(tmp_path / "ix", source, entities)
     assert (report.added, report.updated, report.deleted) == (0, 0, 0)
     assert report.generation != first
     ix = searchlib.open(tmp_path / "ix")
-    assert ix._impacts[1] is not None and ix._impacts[1].sidecar.docs_all == 60
+    assert ix.engine == "sidecar" and ix._engine.accel.sidecar.docs_all == 60
     again = build_with_entities(tmp_path / "ix", source, entities)
     assert again.generation == report.generation  # nothing more to do
 

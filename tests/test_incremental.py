@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import searchlib
-from searchlib import index as store
-from searchlib.index import MANIFEST, SOURCES_STATE
+from searchlib.engine.whoosh import writer as store
+from searchlib.store.manifest import MANIFEST, SOURCES_STATE
 
 from .conftest import SEED_IDS, SEEDS
 

@@ -10,7 +10,9 @@ import time
 import pytest
 
 import searchlib
-from searchlib.index import LOCK, MANIFEST, locate
+from searchlib.store.definitions import locate
+from searchlib.store.lock import LOCK
+from searchlib.store.manifest import MANIFEST
 
 from .conftest import SEED_IDS, SEEDS
 
@@ -182,8 +184,9 @@ def test_a_full_build_never_holds_a_whole_source_file(tmp_path):
     # no content, and the write phase reads it again one record at a time.
     import tracemalloc
 
-    from searchlib.index import _deferred_records, _scan
-    from searchlib.sources import field_map
+    from searchlib.prepare.sources import field_map
+    from searchlib.store.state import deferred_records as _deferred_records
+    from searchlib.store.state import scan_sources as _scan
 
     path = tmp_path / "big.jsonl"
     _big_jsonl(path, 3000, 10_000)
@@ -200,11 +203,11 @@ def test_a_full_build_never_holds_a_whole_source_file(tmp_path):
 
 
 def test_a_source_changed_between_scan_and_write_fails_the_build(tmp_path, monkeypatch):
-    import searchlib.index as index_module
+    import searchlib.store.build as index_module
 
     source = tmp_path / "news.jsonl"
     _big_jsonl(source, 30, 200)
-    scanned = index_module._scan
+    scanned = index_module.scan_sources
 
     def scan_then_edit(*args, **kwargs):
         scan = scanned(*args, **kwargs)
@@ -212,19 +215,19 @@ def test_a_source_changed_between_scan_and_write_fails_the_build(tmp_path, monke
         source.write_text(text, encoding="utf-8")  # the same size, another record
         return scan
 
-    monkeypatch.setattr(index_module, "_scan", scan_then_edit)
+    monkeypatch.setattr(index_module, "scan_sources", scan_then_edit)
     with pytest.raises(searchlib.SearchlibError, match="changed while the index was being built"):
         searchlib.build(tmp_path / "ix", [source])
     assert not list((tmp_path / "ix").glob("gen-*"))
-    monkeypatch.setattr(index_module, "_scan", scanned)
+    monkeypatch.setattr(index_module, "scan_sources", scanned)
     assert searchlib.build(tmp_path / "ix", [source]).articles == 30
 
 
 def test_a_source_that_changes_while_scanned_is_read_again_then_fails(tmp_path, monkeypatch):
     import dataclasses
 
-    import searchlib.index as index_module
-    from searchlib.sources import survey_file
+    import searchlib.store.state as state_module
+    from searchlib.prepare.sources import survey_file
 
     source = tmp_path / "news.jsonl"
     _big_jsonl(source, 5, 200)
@@ -234,8 +237,8 @@ def test_a_source_that_changes_while_scanned_is_read_again_then_fails(tmp_path, 
         found = survey_file(path)
         return dataclasses.replace(found, sha256="0" * 64) if next(wrong, False) else found
 
-    monkeypatch.setattr(index_module, "survey_file", survey)
+    monkeypatch.setattr(state_module, "survey_file", survey)
     assert searchlib.build(tmp_path / "ix", [source]).articles == 5
-    wrong = iter([True] * index_module.READ_ATTEMPTS)
+    wrong = iter([True] * state_module.READ_ATTEMPTS)
     with pytest.raises(searchlib.SearchlibError, match="changed while it was being read"):
         searchlib.build(tmp_path / "ix", [source], rebuild=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ner
-from searchlib.ner import Mention, extract_mentions
+from searchlib.prepare import ner
+from searchlib.prepare.ner import Mention, extract_mentions
 
 CONLL = Path(__file__).resolve().parents[2] / "shared" / "data" / "conll2003"
 

@@ -8,6 +8,9 @@ import pytest
 
 from .conftest import ROOT, copy_project
 
+#: Starts a Jupyter kernel and runs the tour notebook.
+pytestmark = pytest.mark.slow
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import cli
-from searchlib.parallel import Runner, runner
+from searchlib.store.parallel import Runner, runner
 
 from .conftest import SEEDS
 
@@ -62,6 +62,7 @@ def _snapshot(path):
     return stored, ranked, ix.search("*").facets
 
 
+@pytest.mark.slow
 def test_two_workers_build_the_same_index_as_one(tmp_path):
     sources = _corpus(tmp_path)
     one = searchlib.build(tmp_path / "one", sources, workers=1)
@@ -70,6 +71,7 @@ def test_two_workers_build_the_same_index_as_one(tmp_path):
     assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "two")
 
 
+@pytest.mark.slow
 def test_dask_cluster_builds_the_same_index(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     sources = _corpus(tmp_path, 60)
@@ -82,6 +84,7 @@ def test_dask_cluster_builds_the_same_index(tmp_path):
     assert _snapshot(tmp_path / "local") == _snapshot(tmp_path / "dask")
 
 
+@pytest.mark.slow
 def test_cli_workers_option(tmp_path):
     sources = [str(s) for s in _corpus(tmp_path, 30)]
     runner_ = CliRunner()
@@ -110,8 +113,9 @@ def _segment_sizes(path) -> list[int]:
     return [segment.doc_count_all() for segment in store._segments()]
 
 
+@pytest.mark.slow
 def test_large_full_builds_write_fewer_larger_segments(tmp_path, monkeypatch):
-    import searchlib.index as store
+    import searchlib.engine.whoosh.writer as store
 
     # As a build of a million articles would, in miniature: a hundred-odd articles in about
     # four segments rather than one per five articles.

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchlib
-from searchlib import index as store
+from searchlib.engine.whoosh import writer as store
 
 WORDS = [
     "river",

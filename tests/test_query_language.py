@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import searchlib
-from searchlib.analysis import terms
 from searchlib.cli import cli, search_command
+from searchlib.text import terms
 
 DECLARATION = "000_0802c507da2f2354"
 VATICAN_ARTICLES = {DECLARATION}

@@ -11,9 +11,9 @@ import pytest
 from whoosh import index as whoosh_index
 
 import searchlib
-from searchlib import ranking
+from searchlib.engine.whoosh import ranking
+from searchlib.engine.whoosh.query import parse_query
 from searchlib.evaluation import evaluate, plain_words, read_qrels, read_queries
-from searchlib.search import parse_query
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MED = DATA / "med"
@@ -118,9 +118,10 @@ def med(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
 
 
 @needs_med
+@pytest.mark.slow
 def test_feedback_reorders_the_matches_and_adds_none(med):
     query = plain_words(read_queries(MED / "queries.tsv")["1"])
-    searcher = med._searcher()
+    searcher = med._current().searcher()
     parsed = parse_query(query, searcher.schema)
     expanded = ranking.expand(searcher, parsed)
     new_terms = {t for _, t in expanded.iter_all_terms()} - {t for _, t in parsed.iter_all_terms()}
@@ -132,6 +133,7 @@ def test_feedback_reorders_the_matches_and_adds_none(med):
 
 
 @needs_med
+@pytest.mark.slow
 def test_med_ndcg_at_10_beats_the_best_peer(med):
     queries = read_queries(MED / "queries.tsv")
     run = {

@@ -22,6 +22,9 @@ import tomllib
 
 from .conftest import ROOT, copy_project
 
+#: Runs every command and code block of the README: over a minute.
+pytestmark = pytest.mark.slow
+
 README = (ROOT / "README.md").read_text("utf-8")
 BIN = Path(sys.executable).parent
 # Commands the README shows but the tests must not run (patterns searched in each command of

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 import searchlib
-from searchlib.search import date_bound, make_snippet, markdown_snippet
+from searchlib.search.query import date_bound
+from searchlib.search.snippets import make_snippet, markdown_snippet
 
 from .conftest import SEED_IDS
 
@@ -135,7 +136,7 @@ def test_date_bounds():
     assert date_bound("2024", end=True) == "2024-12-31"
     assert date_bound("2024-02", end=True) == "2024-02-29"
     with pytest.raises(searchlib.InvalidDateError, match="empty"):
-        searchlib.search.build_filter(date_from="2025", date_to="2024")
+        searchlib.engine.whoosh.query.build_filter(date_from="2025", date_to="2024")
 
 
 def test_get_returns_the_stored_article(ix):

@@ -1,4 +1,4 @@
-"""Whoosh segment files are read straight from their memory map (searchlib.index._ViewFile)."""
+"""Whoosh segment files are read straight from their memory map (patches._ViewFile)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
 
-from searchlib.index import _ViewFile
+from searchlib.engine.whoosh.patches import _ViewFile
 
 from .conftest import ROOT
 
 # Run in a fresh interpreter, so that memory freed by earlier tests cannot hide a copy.
 OPEN_AND_READ_ALL = """
 import sys
-import searchlib  # its patches of Whoosh
+from searchlib.engine.whoosh import patches
 from whoosh import index
+
+patches.apply()
 
 def anonymous_kb():
     with open("/proc/self/smaps_rollup") as f:
@@ -38,6 +40,7 @@ print(grown, stored, postings)
 """
 
 
+@pytest.mark.slow
 def test_opening_a_segment_does_not_copy_its_files(tmp_path):
     schema = fields.Schema(text=fields.TEXT, blob=fields.STORED)
     writer = whoosh_index.create_in(tmp_path, schema).writer()
@@ -100,7 +103,7 @@ def test_view_file_reads_as_bytesio_does(tmp_path):
 
 RAISE_LIMIT = """
 import resource, sys
-from searchlib.index import allow_open_files
+from searchlib.engine.whoosh.writer import allow_open_files
 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 low = 256 if hard == resource.RLIM_INFINITY else min(256, hard)
 resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from searchlib.errors import SourceError
-from searchlib.sources import Problem, SourceRecord, field_map, find_files, read_sources
+from searchlib.prepare.sources import Problem, SourceRecord, field_map, find_files, read_sources
 
 from .conftest import SEED_IDS, SEEDS
 

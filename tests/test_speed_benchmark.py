@@ -73,6 +73,7 @@ def test_replicated_corpus_has_distinct_ids_and_shifted_years(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("engine", list(speed.ENGINES))
+@pytest.mark.slow
 def test_engine_builds_and_answers(engine, corpus, queries, tmp_path):
     try:
         built = speed.measure_build(engine, corpus, tmp_path)
@@ -101,6 +102,7 @@ def test_engine_builds_and_answers(engine, corpus, queries, tmp_path):
 
 
 @pytest.mark.parametrize("engine", list(speed.ENGINES))
+@pytest.mark.slow
 def test_engine_counts_years_of_every_match(engine, corpus, tmp_path):
     """The year facet counts all matches, not only the top 10 (articles a0..a199 share 'x')."""
     try:

@@ -3,7 +3,7 @@
 Everything taken from articles or queries is HTML-escaped: an article that contains
 ``<script>`` shows it as text. The only markup is our own: the layout, ``<mark>`` around the
 query's words in snippets, and entity chips. The command line renders the same objects for the
-terminal itself (see :mod:`searchlib.cli`).
+terminal itself (see :mod:`searchlib.present.terminal`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from ..search.snippets import render_snippet
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .search import FacetValue, Hit, Results
+    from ..model import FacetValue, Hit, Results
 
 ENTITY_COLOURS = {"person": "#dbeafe", "org": "#dcfce7", "place": "#fef3c7"}
 FACETS_SHOWN = 8
@@ -74,9 +76,7 @@ def _hit_body(hit: Hit) -> str:
 
 def snippet_html(fragments: Iterable[tuple[str, bool]]) -> str:
     """Snippet pieces as escaped text with the query's words in ``<mark>``."""
-    return "".join(
-        f"<mark>{escape(text)}</mark>" if is_match else escape(text) for text, is_match in fragments
-    ).strip()
+    return render_snippet(fragments, "<mark>", "</mark>", escape)
 
 
 def _chip(kind: str, text: str, count: int | None = None) -> str:

@@ -15,7 +15,7 @@ from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import SearchlibError
+from ..errors import SearchlibError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -31,7 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SourceChangedError, SourceError
+from ..errors import SourceChangedError, SourceError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -458,7 +458,7 @@ def _jsonl_lines(path: Path, survey: Survey) -> Iterator[tuple[int, str]]:
             try:
                 text = rest + decoder.decode(chunk, not chunk)
             except UnicodeDecodeError as error:
-                raise _changed(path) from error
+                raise SourceChangedError.of(path, "while it was being read") from error
             lines = text.splitlines(keepends=True)
             rest = lines.pop() if chunk and lines else ""
             for line in lines:
@@ -467,14 +467,7 @@ def _jsonl_lines(path: Path, survey: Survey) -> Iterator[tuple[int, str]]:
             if not chunk:
                 break
     if size != survey.size or hasher.hexdigest() != survey.sha256:
-        raise _changed(path)
-
-
-def _changed(path: Path) -> SourceChangedError:
-    return SourceChangedError(
-        f"{path} changed while it was being read",
-        "build again once the file is no longer being written; the index was not changed",
-    )
+        raise SourceChangedError.of(path, "while it was being read")
 
 
 # -- records: JSON Lines, JSON arrays, CSV ----------------------------------------------------

@@ -37,7 +37,8 @@ from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.query.compound import CompoundQuery
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer
 
-from . import analysis
+from ... import text as analysis
+from ...fields import FIELD_WEIGHTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
 #: BM25F field weights; the query parser gives each field's term this boost.
-FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 
 
 @dataclass(frozen=True)

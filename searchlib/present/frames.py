@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .extras import require
-from .index import ENTITY_FIELDS
+from ..extras import require
+from ..fields import ENTITY_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import pandas as pd
 
-    from .analysis import Article
-    from .search import Hit
+    from ..model import Article, Hit
 
 HIT_COLUMNS = ("rank", "id", "title", "date", "score", "snippet", *ENTITY_FIELDS)
 ARTICLE_COLUMNS = ("id", "title", "date", "dateline", "source", "line", *ENTITY_FIELDS, "body")

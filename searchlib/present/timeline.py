@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .extras import require
+from ..extras import require
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -3,7 +3,7 @@
 Two linear-chain CRFs (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over
 hand-built features; the second also sees how the first labelled the same words elsewhere in
 the document.  The shipped model was trained on CoNLL-2003 train + dev with
-``python -m searchlib.ner train --data ../shared/data/conll2003 --with-dev``.
+``python -m searchlib.prepare.ner train --data ../shared/data/conll2003 --with-dev``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pycrfsuite
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parent.parent / "data"
 MODEL_PATH = DATA_DIR / "ner.crfsuite"
 GAZETTEER_NAME = "ner_gazetteer.txt"
 TRUECASE_NAME = "ner_truecase.txt"
@@ -841,8 +841,9 @@ def evaluate(documents: list[_Document], model_path: Path = MODEL_PATH) -> dict[
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m searchlib.ner train``: retrain the entity model (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m searchlib.ner")
+    """``python -m searchlib.prepare.ner train``: retrain the entity model (see the module
+    docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m searchlib.prepare.ner")
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="train the CRFs on CoNLL-2003 and print dev scores")
     t.add_argument("--data", type=Path, required=True, help="folder with train/dev.conll")

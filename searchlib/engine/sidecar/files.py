@@ -26,7 +26,6 @@ import hashlib
 import io
 import itertools
 import json
-import re
 import zipfile
 from array import array as typed_array
 from dataclasses import dataclass, field
@@ -37,7 +36,19 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from . import ranking
+from ..whoosh import ranking
+from .matrix import (
+    ARTICLE_TERMS,
+    ENTITY_KINDS,
+    Columns,
+    Terms,
+    candidate_rows,
+    heaviest_terms,
+    read_columns,
+    read_matrix,
+    sum_shares,
+    term_postings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -48,11 +59,6 @@ if TYPE_CHECKING:
 PREFIX = "impacts-"
 HEADER = f"{PREFIX}header.json"
 FORMAT = 2
-#: How many of each article's heaviest feedback candidates the sidecar keeps (see
-#: :func:`_heaviest_terms`): feedback takes 20 of them (see :func:`ranking.with_feedback`).
-ARTICLE_TERMS = 24
-ENTITY_KINDS = ("person", "org", "place")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The stored fields the per-article columns are made from.
 COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
 #: The stored fields a segment part keeps of each article: the columns, and the entity aliases
@@ -123,8 +129,8 @@ def _write_read_back(folder: Path, generation: str, store: Any) -> None:
         n = reader.doc_count_all()
         # The average lengths the scorer divides by: exact totals over all articles.
         avgfl = {name: searcher.avg_field_length(name) or 1 for name in ranking.FIELD_WEIGHTS}
-        words, indptr, col, tf, terms = _read_matrix(reader, n, avgfl)
-        columns = _read_columns(reader, n)
+        words, indptr, col, tf, terms = read_matrix(reader, n, avgfl)
+        columns = read_columns(reader, n)
     _save(folder, generation, n, words, indptr, col, tf, terms, columns)
 
 
@@ -240,7 +246,7 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
             for text in reader.lexicon(name):
                 text = text if isinstance(text, bytes) else text.encode("utf-8")
                 wid = word_ids.setdefault(text, len(word_ids))
-                ids, found = _term_postings(reader, name, text)
+                ids, found = term_postings(reader, name, text)
                 weights.append(found)
                 wids.append(np.full(len(ids), wid, np.int32))
                 docs.append(ids.astype(np.int32))
@@ -261,192 +267,6 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
     return SegmentPart(list(word_ids), postings, lengths, stored)
 
 
-@dataclass
-class _Columns:
-    """The per-article columns of the sidecar, in docnum order."""
-
-    ids: list[str]
-    dates: np.ndarray
-    deleted: np.ndarray
-    exact_dates: bool = True
-    raw: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in ENTITY_KINDS})
-    # Machine integers (4 bytes a number), not lists of Python ints (36): a build holds them
-    # for every entity name of every article until the sidecar is written.
-    pairs: dict[str, tuple[typed_array[int], typed_array[int]]] = field(
-        default_factory=lambda: {k: (typed_array("i"), typed_array("i")) for k in ENTITY_KINDS}
-    )
-
-    def add(self, docnum: int, stored: Mapping[str, Any]) -> None:
-        """Record the stored fields of live article ``docnum``."""
-        self.deleted[docnum] = False
-        self.ids[docnum] = stored["id"]
-        date = stored.get("date")
-        if date is not None:
-            if _ISO_DATE.fullmatch(date):
-                self.dates[docnum] = int(date.replace("-", ""))
-            else:
-                self.exact_dates = False
-        for kind in ENTITY_KINDS:
-            # As search._stored_entities reads them: comma-separated, stripped.
-            raw, (docs, names) = self.raw[kind], self.pairs[kind]
-            for name in (v.strip() for v in stored.get(kind, "").split(",")):
-                if name:
-                    docs.append(docnum)
-                    names.append(raw.setdefault(name, len(raw)))
-
-    def resize(self, n: int) -> None:
-        """Hold ``n`` articles (those added now marked deleted until :meth:`add`)."""
-        extra = n - len(self.ids)
-        self.ids.extend([""] * extra)
-        if extra > 0 and n > len(self.dates):  # amortised: grow by doubling
-            capacity = max(n, 2 * len(self.dates))
-            self.dates = np.concatenate(
-                [self.dates, np.zeros(capacity - len(self.dates), np.int32)]
-            )
-            self.deleted = np.concatenate(
-                [self.deleted, np.ones(capacity - len(self.deleted), bool)]
-            )
-        elif n < len(self.dates):
-            del self.ids[n:]
-            self.dates, self.deleted = self.dates[:n].copy(), self.deleted[:n].copy()
-
-
-def _term_postings(reader: Any, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The articles holding ``text`` in field ``name`` and its weight in each, in one pass over
-    its postings."""
-    pairs = np.array(list(reader.postings(name, text).items_as("weight")), float).reshape(-1, 2)
-    return pairs[:, 0].astype(np.int64), pairs[:, 1]
-
-
-def _read_matrix(
-    reader: Any, n: int, avgfl: Mapping[str, float]
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, _Terms]:
-    """The ``tf~`` matrix and the articles' terms (see :func:`_heaviest_terms`) read back
-    from the postings of every segment (any index)."""
-    params = ranking.PARAMS
-    fields = list(ranking.FIELD_WEIGHTS)
-    words = sorted(
-        {
-            text.decode("utf-8") if isinstance(text, bytes) else text
-            for name in fields
-            for text in reader.lexicon(name)
-        }
-    )
-    row_of = {word: i for i, word in enumerate(words)}
-    rows, cols, vals, counts = [], [], [], []
-    for name in fields:
-        # The lengths the scorer divides by: Whoosh's byte-rounded ones, as it reads them.
-        lengths = np.array([reader.doc_field_length(d, name, 1) for d in range(n)], float)
-        norm = 1 - params.b + params.b * lengths / avgfl[name]
-        boost = ranking.FIELD_WEIGHTS[name]
-        for text in reader.lexicon(name):
-            docs, weights = _term_postings(reader, name, text)
-            word = text.decode("utf-8") if isinstance(text, bytes) else text
-            rows.append(np.full(len(docs), row_of[word], np.int64))
-            cols.append(docs)
-            vals.append(boost * weights / norm[docs])
-            counts.append(boost * weights)
-    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    col = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    val = np.concatenate(vals) if vals else np.zeros(0)
-    field_df = {
-        name: np.array([reader.doc_frequency(name, word) for word in words], np.int64)
-        for name in fields
-    }
-    candidates = _candidate_rows(words, field_df, n)
-    weighted = np.concatenate(counts) if counts else val
-    terms = _heaviest_terms(row, col, weighted, 0, n, candidates)
-    row, col, tf = _sum_shares(row, col, val)
-    indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
-    return words, indptr, col, tf, terms
-
-
-@dataclass
-class _Terms:
-    """Each article's :data:`ARTICLE_TERMS` heaviest feedback candidates (row numbers into the
-    sidecar's words) with their weighted counts, article after article: ``sizes`` says how many
-    each has."""
-
-    sizes: list[np.ndarray] = field(default_factory=list)
-    words: list[np.ndarray] = field(default_factory=list)
-    counts: list[np.ndarray] = field(default_factory=list)
-
-    def extend(self, other: _Terms) -> None:
-        self.sizes += other.sizes
-        self.words += other.words
-        self.counts += other.counts
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(indptr, words, counts)``: article ``d``'s terms are ``indptr[d]:indptr[d+1]``."""
-        sizes = np.concatenate(self.sizes) if self.sizes else np.zeros(0, np.int64)
-        indptr = np.zeros(len(sizes) + 1, np.int64)
-        np.cumsum(sizes, out=indptr[1:])
-        words = np.concatenate(self.words) if self.words else np.zeros(0, np.int32)
-        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.float32)
-        return indptr, words, counts
-
-
-def _candidate_rows(words: list[str], field_df: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    """Which words may be feedback terms in an index of ``n`` articles (deleted ones
-    included, as Whoosh counts): plain words (:func:`ranking.plain_word`) in no more than
-    :attr:`ranking.Params.feedback_max_df` of the articles in each field, by their document
-    frequency ``field_df`` there. A word left out can never be one; feedback checks the others
-    against the searcher's own counts."""
-    most = ranking.PARAMS.feedback_max_df * n
-    candidates = np.array([ranking.plain_word(word) for word in words], bool)
-    for df in field_df.values():
-        candidates &= df <= most
-    return candidates
-
-
-def _heaviest_terms(
-    row: np.ndarray,
-    col: np.ndarray,
-    count: np.ndarray,
-    base: int,
-    size: int,
-    candidates: np.ndarray,
-) -> _Terms:
-    """The feedback candidates (``candidates``: a mask over word rows) of articles ``base``…
-    ``base + size - 1`` in the order of :func:`ranking.article_terms` (by weighted count, then
-    alphabetically: rows are in alphabetical order), the first :data:`ARTICLE_TERMS` of each,
-    from their postings in every field: word rows, article numbers and field weight ×
-    frequency."""
-    keep = candidates[row] if len(row) else np.zeros(0, bool)
-    row, col, count = row[keep], col[keep].astype(np.int64), count[keep].astype(np.float64)
-    row, col, count = _sum_shares(row, col, count)  # one share per (word, article)
-    order = np.lexsort((row, -count, col))
-    row, col, count = row[order], col[order], count[order]
-    starts = np.searchsorted(col, np.arange(base, base + size))
-    within = np.arange(len(col)) - starts[col - base]
-    first = within < ARTICLE_TERMS
-    sizes = np.minimum(np.diff(np.append(starts, len(col))), ARTICLE_TERMS)
-    return _Terms([sizes], [row[first].astype(np.int32)], [count[first].astype(np.float32)])
-
-
-def _sum_shares(
-    row: np.ndarray, col: np.ndarray, val: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort the shares by (word, article) and add those of one word in one article.
-
-    A word in both fields gets its two shares added, which is exact whatever the order (IEEE
-    addition of two numbers commutes)."""
-    order = np.lexsort((col, row))
-    row, col, val = row[order], col[order], val[order]
-    first = np.ones(len(row), bool)
-    first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-    starts = np.flatnonzero(first)
-    tf = np.add.reduceat(val, starts) if len(val) else val
-    return row[starts], col[starts], tf
-
-
-def _read_columns(reader: Any, n: int) -> _Columns:
-    columns = _Columns([""] * n, np.zeros(n, np.int32), np.ones(n, bool))
-    for docnum, stored in reader.iter_docs():  # live articles only
-        columns.add(docnum, stored)
-    return columns
-
-
 def _save(
     folder: Path,
     generation: str,
@@ -455,8 +275,8 @@ def _save(
     indptr: np.ndarray,
     col: np.ndarray,
     tf: np.ndarray,
-    terms: _Terms,
-    columns: _Columns,
+    terms: Terms,
+    columns: Columns,
 ) -> None:
     ids = columns.ids
     id_rank = np.empty(n, np.int32)
@@ -592,7 +412,7 @@ class Collector:
         # Each segment's field lengths, as an array (not a Python int per article and field).
         self._lengths: dict[str, list[np.ndarray]] = {name: [] for name in self._fields}
         self._docnum = 0
-        self.columns = _Columns([], np.zeros(0, np.int32), np.ones(0, bool))
+        self.columns = Columns([], np.zeros(0, np.int32), np.ones(0, bool))
         self._current = SegmentPostings()
 
     def add(self, stored: Mapping[str, Any], postings: Mapping[str, Iterable[Any]]) -> None:
@@ -654,9 +474,9 @@ class Collector:
 
     def matrix(
         self, avgfl: Mapping[str, float]
-    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, _Terms]:
+    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, Terms]:
         """The ``tf~`` matrix (words, indptr, docs, tf) of the collected postings, and the
-        articles' terms (see :func:`_heaviest_terms`)."""
+        articles' terms (see :func:`heaviest_terms`)."""
         params = ranking.PARAMS
         vocabulary = [text.decode("utf-8") for text in self._word_ids]
         order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
@@ -682,8 +502,8 @@ class Collector:
             lengths = np.array(rounded, float)[inverse]
             norms[name] = 1 - params.b + params.b * lengths / avgfl[name]
         field_df = {name: df[order] for name, df in self._field_df.items()}
-        candidates = _candidate_rows(words, field_df, self._docnum)
-        terms = _Terms()
+        candidates = candidate_rows(words, field_df, self._docnum)
+        terms = Terms()
         self._spill.seek(0)
         for base, size, parts in self._segments:
             chunks = iter(parts)
@@ -699,10 +519,8 @@ class Collector:
                 vals.append(boost * weights.astype(np.float64) / norms[name][docs])
                 weighted.append(boost * weights.astype(np.float64))
             row, col = np.concatenate(rows), np.concatenate(cols)
-            terms.extend(
-                _heaviest_terms(row, col, np.concatenate(weighted), base, size, candidates)
-            )
-            row, col, tf = _sum_shares(row, col, np.concatenate(vals))
+            terms.extend(heaviest_terms(row, col, np.concatenate(weighted), base, size, candidates))
+            row, col, tf = sum_shares(row, col, np.concatenate(vals))
             # Rows are sorted, and articles within a row; every article of this segment comes
             # after those of the segments before it, so each row's run goes at its end.
             first = np.ones(len(row), bool)
@@ -741,7 +559,7 @@ class Sidecar:
     #: Per entity kind: (article, raw name id) pairs and the raw names.
     entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
     #: Each article's heaviest feedback candidates: indptr, word rows and weighted counts
-    #: (see :func:`_heaviest_terms`), at most ``kept_terms`` of each, for feedback that leaves
+    #: (see :func:`heaviest_terms`), at most ``kept_terms`` of each, for feedback that leaves
     #: out words in over ``feedback_max_df`` of the articles.
     terms: tuple[np.ndarray, np.ndarray, np.ndarray]
     kept_terms: int

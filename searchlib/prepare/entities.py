@@ -29,15 +29,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .analysis import fold
+from ..fields import ENTITY_FIELDS as KINDS
+from ..fields import KIND_OF_TAG
+from ..text import fold
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from .ner import Mention
 
-KINDS = ("person", "org", "place")
-KIND_OF_TAG = {"PER": "person", "ORG": "org", "LOC": "place"}
 PLACES_FILE = "data/places.tsv.gz"
 
 # Words that name an office or an honour rather than a person; dropped from the start of names.
@@ -465,5 +465,5 @@ def count_names(articles: Iterable[Mapping[str, Iterable[str]]]) -> dict[str, Co
 
 
 if __name__ == "__main__":  # pragma: no cover - the gazetteer build, a development step
-    target = Path(__file__).parent / PLACES_FILE
+    target = Path(__file__).parent.parent / PLACES_FILE
     print(json.dumps({"written": build_places_file(target), "file": str(target)}))

@@ -1,0 +1,143 @@
+"""Engine: the one seam to the index files, Whoosh and the numpy sidecar behind one protocol.
+
+Nothing outside this package imports Whoosh or reads the sidecar. The search layer
+(:mod:`searchlib.search`) opens one :class:`Engine` per generation with :func:`open_engine` and
+asks it to parse, rank, count facets and read stored articles; it never sees how.
+
+``engine="whoosh"`` answers everything with Whoosh's matchers; ``engine="sidecar"`` answers
+bag-of-words queries, filters and facets from the impact sidecar with numpy and hands the rest
+(phrases, prefixes, ``title:``) to Whoosh; ``engine="auto"`` is the sidecar when the generation
+has a current one, else Whoosh. Both give the same results (``tests/test_impacts.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from pathlib import Path
+
+    from ..model import Contribution, FacetValue
+
+ENGINES = ("auto", "whoosh", "sidecar")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a search asks for besides the query: which page, in what order, with what."""
+
+    limit: int
+    page: int
+    sort: str
+    facet_limit: int
+    explain: bool
+    snippets: bool
+
+    @property
+    def wanted(self) -> int:
+        """How many hits the pages up to this one hold."""
+        return self.page * self.limit
+
+    @property
+    def first(self) -> int:
+        """The rank of this page's first hit."""
+        return self.wanted - self.limit + 1
+
+
+class Ranked(NamedTuple):
+    """An engine's answer: the page's ``(docnum, score)`` pairs, how many articles matched,
+    the query as ranked (with feedback terms), the facets of every match and a function that
+    counts their dates."""
+
+    scored: list[tuple[int, float]]
+    total: int
+    ranked: Any
+    facets: dict[str, list[FacetValue]]
+    dates: Callable[[], Any]
+
+
+class Engine(Protocol):
+    """One generation of an index, searchable from any thread."""
+
+    name: str
+
+    def parse(self, text: str, variants: Callable[[str, str], list[str] | None]) -> Any:
+        """The engine's query for the user's query ``text``."""
+
+    def filter(self, date_from: Any, date_to: Any, entities: Mapping[str, Any]) -> Any:
+        """The engine's filter for dates and entity names (``None``: nothing filtered)."""
+
+    def run(self, parsed: Any, flt: Any, asked: Request) -> Ranked:
+        """Rank the matches of a query within a filter."""
+
+    def terms(self, parsed: Any) -> set[str]:
+        """The words of a query that snippets highlight."""
+
+    def explain(self, parsed: Any, docnum: int) -> list[Contribution]:
+        """What each clause of a query adds to an article's score."""
+
+    def similar(self, docnum: int, limit: int, terms: int) -> tuple[list[tuple[int, float]], Any]:
+        """The articles most like one, and the query of its distinctive words."""
+
+    def knows(self, term: str) -> bool:
+        """Whether an analysed word is in the index."""
+
+    def closest(self, word: str, edits: int) -> str | None:
+        """The index's closest word within some edits."""
+
+    def counts(self, docnums: Any, most: int) -> tuple[dict[str, list[FacetValue]], Any]:
+        """The facets of some articles and a function that counts their dates."""
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """An article's stored fields by number."""
+
+    def docnum(self, article_id: str) -> int | None:
+        """An article's number by id."""
+
+    def document(self, article_id: str) -> dict[str, Any] | None:
+        """An article's stored fields by id."""
+
+    def iter_stored(self) -> Iterator[dict[str, Any]]:
+        """Every live article's stored fields."""
+
+    def doc_count(self) -> int:
+        """How many live articles."""
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of articles, dates and terms."""
+
+    def close(self) -> None:
+        """Let go of this thread's reader."""
+
+
+def open_engine(
+    folder: Path, generation: str, names: Mapping[str, Mapping[str, str]], engine: str = "auto"
+) -> Engine:
+    """Open generation ``folder`` with the engine asked for (see the module's docstring).
+
+    Raises ``LookupError`` for ``engine="sidecar"`` when the generation has no current sidecar,
+    and lets Whoosh's own errors through for a damaged index.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    from .whoosh.searcher import WhooshEngine
+
+    if engine == "whoosh":
+        return WhooshEngine(folder, names)
+    from .sidecar.scorer import SidecarEngine
+
+    try:
+        return SidecarEngine(folder, names, generation)
+    except LookupError:
+        if engine == "sidecar":
+            raise
+    return WhooshEngine(folder, names)
+
+
+def raised_inside(error: BaseException) -> bool:
+    """True when ``error`` came from inside the engine's libraries (a damaged index file)."""
+    from .whoosh.searcher import raised_inside as inside_whoosh
+
+    return inside_whoosh(error)

@@ -1,0 +1,1 @@
+"""The impact sidecar: numpy files beside each generation, and the scorer that reads them."""

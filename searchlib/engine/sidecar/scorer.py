@@ -1,0 +1,342 @@
+"""The sidecar's scorer: bag-of-words queries, filters and facets answered with numpy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from whoosh import query as wq
+
+from ...fields import ENTITY_FIELDS
+from .. import Ranked
+from ..facets import FacetColumns
+from ..whoosh import ranking
+from ..whoosh.searcher import WhooshEngine
+from . import files as impacts
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from whoosh.searching import Searcher
+
+    from .. import Request
+
+
+@dataclass(frozen=True)
+class _Accelerator:
+    """An impact sidecar: scores bag-of-words queries and applies filters with numpy, as
+    Whoosh's matchers would."""
+
+    sidecar: impacts.Sidecar
+    #: Articles not deleted, and whether that is all of them (builds leave no deletions).
+    live: np.ndarray
+    complete: bool
+
+    @classmethod
+    def build(cls, sidecar: impacts.Sidecar) -> _Accelerator:
+        """The scorer of a loaded sidecar."""
+        live = ~sidecar.deleted
+        live.flags.writeable = False
+        return cls(sidecar, live, bool(live.all()))
+
+    def words(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(docnums, scores)`` of the articles matching words joined by OR (in docnum order),
+        or ``None`` for any other query. Few postings are merged by sorting; many are added up
+        over all articles, as :meth:`bag` does."""
+        postings = self._words_postings(query)
+        if postings is None:
+            return None
+        if sum(len(docs) for docs, _ in postings) * 16 > len(self.live):
+            matched, dense = self._summed(postings)
+            docnums = np.flatnonzero(matched)
+            return docnums, dense[docnums]
+        every = [docs for docs, _ in postings]
+        docnums = np.sort(np.concatenate(every or [np.zeros(0, np.int32)]))
+        if len(every) > 1:  # (one word's articles are already distinct)
+            distinct = np.ones(len(docnums), bool)
+            distinct[1:] = docnums[1:] != docnums[:-1]
+            docnums = docnums[distinct]
+        scores = np.zeros(len(docnums))
+        for docs, word_scores in postings:  # in query order, as bincount and Whoosh add them
+            scores[np.searchsorted(docnums, docs)] += word_scores
+        if not self.complete:
+            keep = self.live[docnums]
+            docnums, scores = docnums[keep], scores[keep]
+        return docnums, scores
+
+    def add_words(
+        self, query: wq.Query, docnums: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray | None:
+        """``scores`` of the articles ``docnums`` (sorted) plus those of words joined by OR,
+        where they match; ``None`` for any other query."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        total = scores.copy()
+        if not len(docnums):
+            return total
+        if len(docnums) * 16 > len(self.live):  # many matches: add over all articles
+            found = self.bag(query)
+            if found is None:
+                return None
+            return total + found[1][docnums]  # (0 where the words do not match)
+        for sub in subs:  # in query order
+            found = self.postings(sub)
+            if found is None:
+                return None
+            docs, tf = found
+            if not len(docs):
+                continue
+            # Look the shorter list up in the longer one (both are sorted).
+            if len(docnums) < len(docs):
+                at = np.minimum(np.searchsorted(docs, docnums), len(docs) - 1)
+                hit = docs[at] == docnums
+                where, tf = np.flatnonzero(hit), tf[at[hit]]
+            else:
+                at = np.minimum(np.searchsorted(docnums, docs), len(docnums) - 1)
+                hit = docnums[at] == docs
+                where, tf = at[hit], tf[hit]
+            # Scores are computed element by element: those of the matches alone are the same.
+            total[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
+        return total
+
+    def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
+        AND, AND NOT and AND MAYBE (``+``), or ``None`` for any other query."""
+        n = self.sidecar.docs_all
+        kind = _PLAIN_KIND.get(type(query), type(query))
+        if query is wq.NullQuery:  # only stop words: nothing matches
+            return np.zeros(n, bool), np.zeros(n)
+        if _or_of_words(query) is not None:  # the common query: one pass over the postings
+            postings = self._words_postings(query)
+            return None if postings is None else self._summed(postings)
+        if kind in (wq.Or, wq.And) and query.boost == 1.0:
+            if kind is wq.Or and (query.minmatch or query.scale):
+                return None
+            parts = [self.bag(sub) for sub in query.subqueries]
+            if not parts or any(p is None for p in parts):
+                return None
+            masks = [p[0] for p in parts if p is not None]
+            matched = np.logical_or.reduce(masks) if kind is wq.Or else np.logical_and.reduce(masks)
+            total = np.zeros(n)
+            for part in parts:  # each part's scores are 0 where it does not match
+                assert part is not None
+                total += part[1]
+            return matched, np.where(matched, total, 0.0)
+        if kind in (wq.AndNot, wq.AndMaybe):
+            a, b = self.bag(query.a), self.bag(query.b)
+            if a is None or b is None:
+                return None
+            if kind is wq.AndNot:
+                matched = a[0] & ~b[0]
+                return matched, np.where(matched, a[1], 0.0)
+            return a[0], a[1] + np.where(a[0], b[1], 0.0)
+        return None
+
+    def _words_postings(self, query: wq.Query) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Each word's articles and scores, in query order, for words joined by OR; ``None``
+        for any other query or field weights other than the sidecar's."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        postings = []
+        for sub in subs:
+            docs, scores = self.word(sub)
+            if docs is None or scores is None:
+                return None
+            postings.append((docs, scores))
+        return postings
+
+    def _summed(
+        self, postings: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(matches, scores)`` over all articles of words' postings: bincount adds each
+        article's word scores in query order, as the sums in :meth:`bag` and Whoosh do."""
+        n = self.sidecar.docs_all
+        docs = np.concatenate([d for d, _ in postings] or [np.zeros(0, int)])
+        weights = np.concatenate([w for _, w in postings] or [np.zeros(0)])
+        matched = np.zeros(n, bool)
+        matched[docs] = True
+        scores = np.bincount(docs, weights, minlength=n)
+        if not self.complete:
+            matched &= self.live
+            scores[~self.live] = 0.0
+        return matched, scores
+
+    def postings(self, query: ranking.FieldsTerm) -> tuple[np.ndarray, np.ndarray] | None:
+        """The articles holding one BM25F word and its ``tf~`` there, or ``None`` for field
+        weights other than the sidecar's."""
+        terms = query.subqueries
+        if (
+            any(type(t) is not wq.Term for t in terms)
+            or len({t.text for t in terms}) != 1
+            or len(terms) != len(ranking.FIELD_WEIGHTS)
+            or {t.fieldname: t.boost for t in terms} != ranking.FIELD_WEIGHTS
+        ):
+            return None  # the sidecar holds tf~ for the default field weights only
+        return self.sidecar.postings(terms[0].text)
+
+    def word(self, query: ranking.FieldsTerm) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The articles holding one BM25F word and its scores there, or ``(None, None)`` for
+        field weights other than the sidecar's."""
+        found = self.postings(query)
+        if found is None:
+            return None, None
+        docs, tf = found
+        return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
+
+    def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
+        """The live articles that pass a :func:`build_filter` filter, or ``None`` if the
+        filter has another shape. Dates come from the date column; entities from Whoosh's
+        own postings of the (few) filter terms."""
+        sidecar = self.sidecar
+        if flt is None:
+            return self.live
+        if type(flt) is wq.And:
+            masks = [self.filter_mask(searcher, sub) for sub in flt.subqueries]
+            if any(m is None for m in masks):
+                return None
+            return np.logical_and.reduce([m for m in masks if m is not None])
+        if type(flt) is wq.TermRange and flt.fieldname == "date":
+            bounds = [flt.start, flt.end]
+            if flt.startexcl or flt.endexcl or not sidecar.exact_dates:
+                return None
+            if any(b and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", b) for b in bounds):
+                return None
+            matched = (sidecar.dates != 0) & ~sidecar.deleted
+            if flt.start:
+                matched &= sidecar.dates >= int(flt.start.replace("-", ""))
+            if flt.end:
+                matched &= sidecar.dates <= int(flt.end.replace("-", ""))
+            return matched
+        fields = {getattr(t, "fieldname", None) for t in flt.leaves()}
+        if type(flt) in (wq.Term, wq.Or) and fields <= set(ENTITY_FIELDS):
+            matched = np.zeros(sidecar.docs_all, bool)
+            matched[list(searcher.docs_for_query(flt))] = True
+            return matched & ~sidecar.deleted
+        return None
+
+
+# The sidecar adds scores in query order, as these do, and as Whoosh's Or and And do within
+# one segment.
+_PLAIN_KIND: dict[type, type] = {ranking.SumOr: wq.Or, ranking.SumAnd: wq.And}
+
+
+def _or_of_words(query: wq.Query) -> list[ranking.FieldsTerm] | None:
+    """The BM25F words of a query of words joined by OR (or of one word), else ``None``."""
+    if type(query) is ranking.FieldsTerm:
+        return [query]
+    if (
+        type(query) in (wq.Or, ranking.SumOr)
+        and query.boost == 1.0
+        and not (query.minmatch or query.scale)
+        and all(type(sub) is ranking.FieldsTerm for sub in query.subqueries)
+    ):
+        return list(query.subqueries)
+    return None
+
+
+def _whoosh_scores(searcher: Searcher, query: wq.Query, docs_all: int) -> tuple[np.ndarray, ...]:
+    """``(matches, scores)`` over all articles, from Whoosh's own matchers for ``query``."""
+    matched, scores = np.zeros(docs_all, bool), np.zeros(docs_all)
+    for sub, offset in searcher.leaf_searchers():
+        matcher = query.matcher(sub, sub.context())
+        while matcher.is_active():
+            matched[offset + matcher.id()] = True
+            scores[offset + matcher.id()] = matcher.score()
+            matcher.next()
+    return matched, scores
+
+
+def _best(docnums: np.ndarray, scores: np.ndarray, ties: np.ndarray, most: int) -> np.ndarray:
+    """The ``most`` best of ``docnums`` by score, equal scores ordered by ``ties``, without
+    sorting all of them."""
+    if len(docnums) > most:
+        cut = np.partition(scores, len(scores) - most)[len(scores) - most]
+        keep = scores >= cut  # with every article tied with the last one kept
+        docnums, scores, ties = docnums[keep], scores[keep], ties[keep]
+    return docnums[np.lexsort((ties, -scores))[:most]]
+
+
+class SidecarEngine(WhooshEngine):
+    """A generation with a current impact sidecar: bag-of-words queries, filters and facets
+    from numpy; phrases, prefixes and ``title:`` matched by Whoosh in one pass, then ranked,
+    fed back and counted here. The results are those of :class:`WhooshEngine`."""
+
+    name = "sidecar"
+
+    def __init__(
+        self, folder: Path, names: Mapping[str, Mapping[str, str]], generation: str
+    ) -> None:
+        super().__init__(folder, names)
+        sidecar = impacts.load(folder, generation, self.docs_all)
+        # Dates it cannot hold exactly would count differently: Whoosh answers then.
+        if sidecar is None or not sidecar.exact_dates:
+            raise LookupError(f"{folder} has no current impact sidecar")
+        self.accel = _Accelerator.build(sidecar)
+        self._columns = FacetColumns.build(sidecar.dates, sidecar.entities, names)
+
+    def knows(self, term: str) -> bool:
+        """Whether any article holds the analysed word ``term`` (from the sidecar at once)."""
+        return bool(self.accel.sidecar.document_frequency(term))
+
+    def run(self, parsed: Any, flt: Any, asked: Request) -> Ranked:
+        """:meth:`WhooshEngine.run` with the sidecar: words joined by AND, OR, NOT, + and - are
+        scored from it; other queries are matched and scored by Whoosh in one pass, and the
+        sidecar adds the feedback terms, ranks and counts facets. Queries and filters of
+        shapes it does not know go to Whoosh whole."""
+        return self._run(parsed, flt, asked) or super().run(parsed, flt, asked)
+
+    def _run(self, parsed: Any, flt: Any, asked: Request) -> Ranked | None:
+        accel, searcher = self.accel, self.searcher()
+        allowed = accel.filter_mask(searcher, flt)
+        if allowed is None or isinstance(parsed, wq.Every):
+            return None
+        words = accel.words(parsed)
+        if words is not None:  # words joined by OR: from their postings alone
+            docnums, scores = words
+            if allowed is not accel.live or not accel.complete:
+                keep = allowed[docnums]
+                docnums, scores = docnums[keep], scores[keep]
+        else:
+            matched, first = accel.bag(parsed) or _whoosh_scores(
+                searcher, parsed, accel.sidecar.docs_all
+            )
+            if allowed is not accel.live or not accel.complete:
+                matched &= allowed
+            docnums = np.flatnonzero(matched)
+            scores = first[docnums]
+        ranked = parsed
+        params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
+        if params.feedback_docs and len(docnums):
+            # Whoosh's top collector: best score first, the lower docnum first among equals.
+            best = _best(docnums, scores, docnums, params.feedback_docs)
+            at = np.searchsorted(docnums, best)
+            top = [(int(d), float(s)) for d, s in zip(best, scores[at], strict=True)]
+            sidecar = accel.sidecar
+            # The sidecar left out the words in over its feedback_max_df of the articles.
+            kept = params.feedback_max_df <= sidecar.feedback_max_df
+            ranked = ranking.with_feedback(
+                searcher,
+                parsed,
+                top,
+                frequency_bound=sidecar.document_frequency,
+                terms_of=sidecar.article_terms if kept else None,
+            )
+            if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
+                # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
+                added = accel.add_words(ranked.b, docnums, scores)
+                if added is None:
+                    return None
+                scores = added
+        wanted = asked.wanted
+        id_rank = accel.sidecar.id_rank[docnums]
+        if asked.sort == "date":  # newest first (undated last), then as for relevance
+            order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))[:wanted]
+        else:
+            order = _best(np.arange(len(docnums)), scores, id_rank, wanted)
+        scored = [(int(docnums[i]), float(scores[i])) for i in order[asked.first - 1 :]]
+        return Ranked(scored, len(docnums), ranked, *self.counts(docnums, asked.facet_limit))

@@ -1,0 +1,1 @@
+"""The Whoosh engine: schema, analyzer, writer, ranking, query parsing and searching."""

@@ -1,0 +1,157 @@
+"""Whoosh patches: two fixes to whoosh-reloaded's readers, applied once by :func:`apply`.
+
+They replace two of Whoosh's methods, so they are written against one version of Whoosh:
+:func:`apply` checks that version and refuses another, rather than patch code it does not
+know. Everything in :mod:`searchlib.engine.whoosh` that opens or writes an index calls it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def _remember_missing_columns() -> None:
+    """Make Whoosh's per-document reader remember that a segment has no length column for a
+    field, as it remembers the columns it has.
+
+    Writing a segment asks the length of every posting's field, and for fields without
+    lengths (ids, dates, entity names, spelling words: ~80 postings per article) Whoosh then
+    looked for the column file again each time, with an ``os.stat``: about a fifth of the
+    time of writing a segment. A segment's files never change once written, so the answer
+    may be kept."""
+    from whoosh.codec import whoosh3
+
+    def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    whoosh3.W3PerDocReader._cached_reader = _cached_reader
+
+
+class _ViewFile:
+    """A read-only, seekable file over a buffer (a memoryview of a memory-mapped segment file),
+    reading straight from it: what ``io.BytesIO`` gives Whoosh's ``BufferFile``, without the
+    copy. It behaves as ``BytesIO`` does for what readers use: ``read``, ``readline``,
+    ``seek`` (clamped at 0, past the end allowed), ``tell``, iteration by lines, and ``close``
+    (then ``ValueError``). It also has ``peek``, as buffered files do, which lets
+    ``pickle.load`` (Whoosh reads a pickled header for each block of postings) take its bytes
+    from one view of the buffer and then ``read`` just what it used, instead of calling
+    ``read`` for each opcode: one Python call, where ``BytesIO`` is C."""
+
+    __slots__ = ("_pos", "_view", "closed")
+
+    def __init__(self, view: Any) -> None:
+        self._view = view
+        self._pos = 0
+        self.closed = False
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        start, length = self._pos, len(self._view)
+        end = length if size is None or size < 0 else min(start + size, length)
+        if end <= start:
+            return b""
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def peek(self, size: int = 1) -> Any:
+        """The bytes ahead, without moving (a memoryview of them, not a copy)."""
+        self._check()
+        return self._view[self._pos : self._pos + max(size, 1)]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._check()
+        start, end = self._pos, len(self._view)
+        if size is not None and size >= 0:
+            end = min(start + size, end)
+        for chunk in range(start, end, 256):
+            newline = bytes(self._view[chunk : min(chunk + 256, end)]).find(b"\n")
+            if newline >= 0:
+                end = chunk + newline + 1
+                break
+        return self.read(max(end - start, 0))
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._check()
+        if whence not in (0, 1, 2) or (whence == 0 and pos < 0):
+            raise ValueError(f"invalid seek: {pos}, {whence}")
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(base + pos, 0)
+        return self._pos
+
+    def tell(self) -> int:
+        self._check()
+        return self._pos
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _map_segment_files() -> None:
+    """Make Whoosh read the files of a segment straight from its memory map.
+
+    A reader memory-maps each segment (one compound file) and hands each file in it (terms,
+    postings, every column: stored fields, lengths…) to the codec as a ``BufferFile`` over a
+    memoryview of the map; ``BufferFile`` then wrapped that view in ``BytesIO(view)`` for
+    ``read`` and ``seek``, a copy of the whole file in anonymous memory. Terms and postings are
+    opened with the reader and columns on first use, so a searcher held about as much
+    anonymous memory as the index has on disk, where the map alone is page cache the OS can
+    drop and share between processes. (``get``, what term and posting lookups mostly use,
+    already read from the view.) Closing is unchanged: the view lives as long as its
+    ``BufferFile``, Whoosh's ``mmap.close()`` finds it exported and drops the map instead,
+    which is unmapped when the reader's files go."""
+    from whoosh.filedb import structfile
+
+    def __init__(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+        self._buf = buf
+        self._name = name
+        self.file = file = _ViewFile(buf)
+        # What StructFile's read, seek and tell do is call these: save readers that call.
+        self.read, self.seek, self.tell = file.read, file.seek, file.tell
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    structfile.BufferFile.__init__ = __init__
+
+
+#: The whoosh-reloaded release the patches were written against (pinned in pyproject.toml).
+PATCHED_VERSION = (2, 7, 5)
+_applied = False
+_applying = threading.Lock()
+
+
+def apply() -> None:
+    """Apply the patches, once per process; raise ``RuntimeError`` for another Whoosh."""
+    global _applied
+    if _applied:
+        return
+    with _applying:
+        if _applied:
+            return
+        import whoosh
+
+        if tuple(whoosh.__version__[:3]) != PATCHED_VERSION:
+            raise RuntimeError(
+                f"searchlib patches whoosh-reloaded {'.'.join(map(str, PATCHED_VERSION))}, "
+                f"not {whoosh.versionstring()}: install the version pyproject.toml names"
+            )
+        _remember_missing_columns()
+        _map_segment_files()
+        _applied = True

@@ -1,0 +1,187 @@
+"""Queries for Whoosh: the query language parsed into Whoosh queries, filters and entity clauses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+from whoosh import query as wq
+from whoosh.qparser import (
+    FuzzyTermPlugin,
+    MultifieldParser,
+    OperatorsPlugin,
+    OrGroup,
+    PlusMinusPlugin,
+)
+
+from ...errors import InvalidDateError, QuerySyntaxError
+from ...fields import ENTITY_FIELDS, FIELD_WEIGHTS, RESTRICTION_FIELDS, SEARCH_FIELDS
+from ...search.query import all_capitals, check_syntax, date_bound, expand_dates
+from . import ranking
+
+
+def _parser(schema: Any, *, operators: bool = True) -> MultifieldParser:
+    parser = MultifieldParser(
+        list(SEARCH_FIELDS),
+        schema,
+        fieldboosts=FIELD_WEIGHTS,
+        group=OrGroup,
+    )
+    # + and - mark required and excluded words only at the start of a word: "Kassym-Jomart" is a
+    # name, not "Kassym but not Jomart".
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
+    parser.add_plugin(FuzzyTermPlugin())
+    if not operators:
+        parser.remove_plugin_class(OperatorsPlugin)
+    return parser
+
+
+def parse_query(text: str, schema: Any) -> wq.Query:
+    """Parse a user's query; an empty query or ``*`` matches every article.
+
+    The syntax: words (any may match), ``"phrases"``, ``AND``/``OR``/``NOT`` (in capitals, and
+    only in a query that is not typed all in capitals), ``+required``/``-excluded``,
+    ``field:value`` (``title``, ``person``, ``org``, ``place``, ``year``), dates
+    (``date:2023..2025``, ``date:[2023-01-01 TO 2025-06-30]``, ``date:2024-02``),
+    ``prefix*`` and ``fuzzy~`` (``~2`` for two edits), and ``(groups)``.
+    """
+    text = text.strip()
+    if not text or text == "*":
+        return wq.Every()
+    plain = _parse_plain_words(text, schema)
+    if plain is not None:
+        return plain
+    check_syntax(text)
+    try:
+        parser = _parser(schema, operators=not all_capitals(text))
+        # Unnormalized, so that ranking can count repeated words before Whoosh merges them.
+        parsed = ranking.prepare(parser.parse(expand_dates(text), normalize=False))
+    except InvalidDateError:
+        raise
+    except Exception as error:  # Whoosh's parser signals problems with assorted exceptions
+        raise QuerySyntaxError(
+            f"cannot parse query {text!r} ({type(error).__name__}: {error})",
+            "check its operators and parentheses: a group cannot hold only excluded words",
+        ) from error
+    return ranking.in_query_order(_restrict(_exclude(parsed)))
+
+
+# A query of words and spaces only, and the words that make one more than that.
+_PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+
+def _parse_plain_words(text: str, schema: Any) -> wq.Query | None:
+    """What :func:`parse_query` gives for a query of plain words, built without Whoosh's parser
+    (which took most of a fast search's time); ``None`` for any other query."""
+    if not _PLAIN_WORDS.fullmatch(text) or all_capitals(text):
+        return None
+    words = text.split()
+    if not _OPERATOR_WORDS.isdisjoint(words):
+        return None
+    # Each word is one token or none (a stop word): analysing the whole text at once gives the
+    # words' terms in order.
+    title, body = (list(schema[name].process_text(text, mode="query")) for name in SEARCH_FIELDS)
+    if title != body:
+        return None
+    groups = [
+        wq.Or([wq.Term(name, term, boost=FIELD_WEIGHTS[name]) for name in SEARCH_FIELDS])
+        for term in body
+    ]
+    return ranking.in_query_order(_restrict(_exclude(ranking.prepare(wq.Or(groups)))))
+
+
+def _exclude(parsed: wq.Query) -> wq.Query:
+    """``a b NOT c`` means a or b, but never c (not "a or b or anything without c")."""
+    if not isinstance(parsed, wq.Or):
+        return parsed
+    excluded = [sub.query for sub in parsed.subqueries if isinstance(sub, wq.Not)]
+    if not excluded:
+        return parsed
+    kept = [sub for sub in parsed.subqueries if not isinstance(sub, wq.Not)]
+    positive = wq.Or(kept) if kept else wq.Every()
+    return wq.AndNot(positive, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+
+
+def _restrict(parsed: wq.Query) -> wq.Query:
+    """Top-level ``date:``, ``year:`` and entity clauses filter the results; they add no score."""
+    if _is_restriction(parsed):
+        return wq.Require(wq.Every(), parsed)
+    if isinstance(parsed, wq.AndNot):
+        return wq.AndNot(_restrict(parsed.a), parsed.b)
+    if not isinstance(parsed, (wq.Or, wq.And)):
+        return parsed
+    restrictions = [sub for sub in parsed.subqueries if _is_restriction(sub)]
+    if not restrictions:
+        return parsed
+    kept = [sub for sub in parsed.subqueries if not _is_restriction(sub)]
+    scored = (kept[0] if len(kept) == 1 else type(parsed)(kept)) if kept else wq.Every()
+    return wq.Require(scored, wq.And(restrictions) if len(restrictions) > 1 else restrictions[0])
+
+
+def _is_restriction(parsed: wq.Query) -> bool:
+    return getattr(parsed, "fieldname", None) in RESTRICTION_FIELDS
+
+
+def build_filter(
+    date_from: str | dt.date | None = None,
+    date_to: str | dt.date | None = None,
+    **entities: str | list[str] | None,
+) -> wq.Query | None:
+    """The filter for dates and entities, or ``None`` when nothing is filtered."""
+    parts: list[wq.Query] = []
+    if date_from is not None or date_to is not None:
+        start = date_bound(date_from) if date_from is not None else None
+        stop = date_bound(date_to, end=True) if date_to is not None else None
+        if start and stop and start > stop:
+            raise InvalidDateError(
+                f"the date range {start} .. {stop} is empty", "give --from before --to"
+            )
+        parts.append(wq.TermRange("date", start, stop))
+    for name, value in entities.items():
+        clause = entity_clause(name, [value] if isinstance(value, str) else list(value or ()))
+        if clause is not None:
+            parts.append(clause)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def entity_clause(kind: str, names: list[str]) -> wq.Query | None:
+    """Articles that name any of ``names`` as a ``kind`` entity (``None``: no names)."""
+    terms = [wq.Term(kind, name.strip().lower()) for name in names if name and name.strip()]
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def with_entity_names(
+    parsed: wq.Query, variants: Callable[[str, str], list[str] | None]
+) -> wq.Query:
+    """``person:…``, ``org:…`` and ``place:…`` clauses match every name the entity goes by
+    (``variants(kind, name)``), as the ``person=…`` filters do."""
+
+    def every_name(clause: wq.Query) -> wq.Query:
+        if type(clause) is not wq.Term or clause.fieldname not in ENTITY_FIELDS:
+            return clause
+        names = variants(clause.fieldname, clause.text) or [clause.text]
+        found = entity_clause(clause.fieldname, names)
+        return clause if found is None else found
+
+    return parsed.accept(every_name)
+
+
+def query_terms(parsed: wq.Query) -> set[str]:
+    """The terms of a query in the fields searched for words (what snippets highlight)."""
+    return {text_of(text) for name, text in parsed.iter_all_terms() if name in SEARCH_FIELDS}
+
+
+def text_of(term: str | bytes) -> str:
+    """A term as text (Whoosh gives some as UTF-8 bytes)."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term

@@ -1,0 +1,220 @@
+"""Model: the data searchlib hands out (articles, hits, results, entities) and their JSON forms."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .fields import ENTITY_FIELDS
+from .present.timeline import Timeline
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, ready to index.
+
+    ``date`` is ``YYYY-MM-DD`` or ``None`` when the source does not state one; we never guess a
+    date from the body. ``dateline`` is the place (and agency) line the header opened with.
+    ``line`` or ``entry`` tells where in ``source`` the article is (a line, a feed entry).
+    """
+
+    id: str
+    title: str
+    body: str
+    date: str | None = None
+    dateline: str = ""
+    source: str = ""
+    line: int | None = None
+    content_hash: str = ""
+    author: str = ""
+    entry: int | None = None
+    person: tuple[str, ...] = field(default=())
+    org: tuple[str, ...] = field(default=())
+    place: tuple[str, ...] = field(default=())
+    #: ``(kind, alias, name)`` triples the article defines, such as ("org", "MWL", "Muslim World
+    #: League"); joined across the index by :class:`searchlib.prepare.entities.EntityTable`.
+    entity_aliases: tuple[tuple[str, str, str], ...] = field(default=())
+
+    @property
+    def year(self) -> str | None:
+        """The publication year as a string, or ``None`` for an undated article."""
+        return self.date[:4] if self.date else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The article as in ``searchlib show --json``."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "dateline": self.dateline or None,
+            "source": self.source,
+            "line": self.line,
+            "entities": {kind: list(getattr(self, kind)) for kind in ENTITY_FIELDS},
+            "text": self.body,
+        }
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet and the number of matching articles that have it."""
+
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A person, organisation or place of an index, under its canonical name."""
+
+    kind: str
+    name: str
+    count: int
+    aliases: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, as in ``searchlib entities --json``."""
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "count": self.count,
+            "aliases": list(self.aliases),
+            "ids": list(self.ids),
+        }
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one clause of the query added to a hit's score.
+
+    ``clause`` is the indexed form (field and stem, or a phrase); ``frequency`` is how often the
+    term occurs in that field of the article, when the clause is a single term.
+    """
+
+    field: str
+    clause: str
+    score: float
+    frequency: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "field": self.field,
+            "clause": self.clause,
+            "score": round(self.score, 4),
+            "frequency": self.frequency,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked article.
+
+    ``snippet`` is plain text from the article with the query's words marked ``**like this**``;
+    ``fragments`` holds the same text as ``(text, is_match)`` pieces for other renderings.
+    """
+
+    rank: int
+    id: str
+    title: str
+    date: str | None
+    score: float
+    snippet: str
+    entities: dict[str, list[str]]
+    fragments: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
+    explanation: list[Contribution] | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The hit as in ``search --json`` (with ``explain`` only when it was asked for)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "entities": self.entities,
+        }
+        if self.explanation is not None:
+            data["explain"] = [c.to_dict() for c in self.explanation]
+        return data
+
+    def _repr_html_(self) -> str:
+        from .present import html
+
+        return html.hit_html(self)
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of ranked hits, with the total and facet counts over all matching articles."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    corrected: bool = False
+    # Counted when first asked for (see dates): most searches draw no timeline.
+    _dates: Counter[str | None] | Callable[[], Counter[str | None]] = field(
+        default_factory=Counter, repr=False, compare=False
+    )
+
+    @functools.cached_property
+    def dates(self) -> Counter[str | None]:
+        """All matching articles counted by publication date (``None`` for undated ones), so
+        :meth:`timeline` covers every match, not only the page."""
+        return self._dates() if callable(self._dates) else self._dates
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``limit`` hits all the matches fill (at least 1)."""
+        return max(1, -(-self.total // self.limit))
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results in the documented JSON shape of ``search --json``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "facets": {
+                name: [{"value": v.value, "count": v.count} for v in values]
+                for name, values in self.facets.items()
+            },
+            "suggestion": self.suggestion,
+            "corrected": self.corrected,
+        }
+
+    def timeline(self, freq: str = "year") -> Timeline:
+        """Count all matching articles per ``"year"`` or ``"month"``; undated ones apart."""
+        return Timeline.count(self.dates, freq, query=self.query)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The hits of this page as a DataFrame, one row per hit (needs ``searchlib[pandas]``)."""
+        from .present import frames
+
+        return frames.hits_frame(self.hits)
+
+    def _repr_html_(self) -> str:
+        from .present import html
+
+        return html.results_html(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries and filters

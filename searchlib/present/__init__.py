@@ -1,0 +1,1 @@
+"""Present: renderings of results for people (HTML, DataFrames, timelines, the terminal)."""

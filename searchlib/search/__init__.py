@@ -1,0 +1,1 @@
+"""Search: the query language, the ``Index`` handle, snippets and spelling."""

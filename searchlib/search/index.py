@@ -1,0 +1,429 @@
+"""The ``Index`` handle: an open index that follows its builds, over its current engine.
+
+:class:`Index` is safe to share between threads: the engine gives each thread its own reader,
+and a build that switches the index to a new generation is picked up by the next call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from .. import engine as engines
+from ..engine.documents import article_from_stored, stored_entities
+from ..errors import ArticleNotFoundError, SearchlibError
+from ..fields import ENTITY_FIELDS, SORTS
+from ..model import Article, Entity, Hit, Results
+from ..store import definitions
+from ..store.build import build as build_index
+from ..store.entity_table import load_entity_table
+from ..store.manifest import MANIFEST, damaged, require_built
+from .snippets import make_snippet, markdown_snippet
+from .spelling import suggest_spelling
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import pandas as pd
+
+    from ..engine import Engine, Ranked
+    from ..prepare.entities import EntityTable
+    from ..present.timeline import Timeline
+
+log = logging.getLogger("searchlib")
+
+
+def _reads_index(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Report a failure inside the engine while reading (a truncated or missing segment file)
+    as :class:`~searchlib.IndexDamagedError` with the command that rebuilds the index."""
+
+    @functools.wraps(method)
+    def guarded(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SearchlibError:
+            raise
+        except Exception as error:
+            if engines.raised_inside(error):
+                why = f"{type(error).__name__}: {error}"
+                raise damaged(self.location, why) from error
+            raise
+
+    return guarded
+
+
+class Index:
+    """A built index, open for searching. Use :func:`searchlib.open` to get one.
+
+    ``engine`` chooses what answers searches: ``"auto"`` (the impact sidecar where the index
+    has a current one, else Whoosh), ``"whoosh"`` or ``"sidecar"``; all give the same results.
+    """
+
+    def __init__(self, location: definitions.Location, *, engine: str = "auto") -> None:
+        if engine not in engines.ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(engines.ENGINES)}, not {engine!r}")
+        self.location = location
+        self.engine_choice = engine
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._stamp = self._manifest_stamp()
+        self._open_generation()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The index's name (or the path it was opened by)."""
+        return self.location.name
+
+    @property
+    def path(self) -> os.PathLike[str]:
+        """The index folder."""
+        return self.location.path
+
+    @property
+    def engine(self) -> str:
+        """The engine answering searches now: ``"whoosh"`` or ``"sidecar"``."""
+        return self._engine.name
+
+    def __repr__(self) -> str:
+        return f"<searchlib.Index {self.name!r} at {str(self.path)!r}: {len(self)} articles>"
+
+    @_reads_index
+    def __len__(self) -> int:
+        return self._current().doc_count()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close this thread's reader; the index can still be used and reopens on demand."""
+        used = getattr(self._local, "engine", None)
+        if used is not None:
+            used.close()
+
+    def _manifest_stamp(self) -> int | None:
+        try:
+            return os.stat(self.location.path / MANIFEST).st_mtime_ns
+        except OSError:
+            return None
+
+    def _open_generation(self) -> None:
+        manifest = require_built(self.location)
+        folder = self.location.path / manifest["generation"]
+        table = load_entity_table(self.location, manifest)
+        try:
+            opened = engines.open_engine(
+                folder, manifest["generation"], table.names, self.engine_choice
+            )
+        except LookupError as error:
+            raise damaged(self.location, str(error)) from error
+        except Exception as error:  # the engine's libraries raise many types
+            raise damaged(self.location, f"{type(error).__name__}: {error}") from error
+        self.manifest: dict[str, Any] = manifest
+        self._table: EntityTable = table
+        self._engine: Engine = opened
+
+    def _current(self) -> Engine:
+        """The engine of the current generation, reopened if a build has switched since."""
+        stamp = self._manifest_stamp()
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._open_generation()
+                    self._stamp = stamp
+        current = self._engine
+        used = getattr(self._local, "engine", None)
+        if used is not current:
+            if used is not None:
+                used.close()  # this thread's reader of an older generation
+            self._local.engine = current
+        return current
+
+    # -- searching --------------------------------------------------------------------------
+
+    @_reads_index
+    def search(
+        self,
+        query: str = "",
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str = "relevance",
+        date_from: str | dt.date | None = None,
+        date_to: str | dt.date | None = None,
+        person: str | None = None,
+        org: str | None = None,
+        place: str | None = None,
+        facet_limit: int = 20,
+        explain: bool = False,
+        correct: bool = True,
+        snippets: bool = True,
+    ) -> Results:
+        """Rank the articles that match ``query`` and count facets over all of them.
+
+        Parameters
+        ----------
+        query:
+            Words (any of them may match; articles with more of them rank first),
+            ``"exact phrases"``, ``AND``/``OR``/``NOT``, ``+required``/``-excluded``,
+            ``title:word``, ``date:2023..2025``, ``prefix*``, ``fuzzy~``; see
+            :func:`searchlib.engine.whoosh.query.parse_query`. Empty or ``*`` matches every
+            article.
+        limit, page:
+            Page size and 1-based page number.
+        sort:
+            ``"relevance"`` (default) or ``"date"`` (newest first, undated articles last).
+        date_from, date_to:
+            Inclusive bounds, ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+        person, org, place:
+            Keep only articles that mention this entity.
+        facet_limit:
+            Most values to return per facet; 0 counts none (faster).
+        explain:
+            Attach to each hit how much each query term contributed to its score.
+        correct:
+            Suggest a spelling correction for words the index does not know and, when the
+            query finds nothing, search the correction instead (``Results.corrected``).
+        snippets:
+            Pick a passage of each hit's text (``Hit.snippet``); ``False`` leaves them empty,
+            for scripts that want only ids, titles and scores, faster.
+        """
+        if limit < 1 or page < 1:
+            raise ValueError("limit and page must be at least 1")
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        current = self._current()
+        parsed = current.parse(query, self._variants)
+        wanted = {"person": person, "org": org, "place": place}
+        flt = current.filter(
+            date_from, date_to, {kind: self._variants(kind, v) for kind, v in wanted.items()}
+        )
+        asked = engines.Request(limit, page, sort, facet_limit, explain, snippets)
+        results = self._results(current, query, parsed, current.run(parsed, flt, asked), asked)
+        suggestion = (
+            suggest_spelling(query, known=current.knows, closest=current.closest)
+            if correct
+            else None
+        )
+        if suggestion is None:
+            return results
+        if results.total == 0:
+            fixed = current.parse(suggestion, self._variants)
+            retry = self._results(current, query, fixed, current.run(fixed, flt, asked), asked)
+            if retry.total:
+                return replace(retry, suggestion=suggestion, corrected=True)
+        return replace(results, suggestion=suggestion)
+
+    def _results(
+        self, current: Engine, query: str, parsed: Any, found: Ranked, asked: engines.Request
+    ) -> Results:
+        """The page ``asked`` for: the hits of ``found`` with the facets and dates counted over
+        all its matches."""
+        hits = self._hits(
+            current,
+            parsed,
+            found.scored,
+            asked.first,
+            explain=asked.explain,
+            ranked=found.ranked,
+            snippets=asked.snippets,
+        )
+        return Results(
+            query=query,
+            total=found.total,
+            page=asked.page,
+            limit=asked.limit,
+            hits=hits,
+            facets=found.facets,
+            _dates=found.dates,
+        )
+
+    def _hits(
+        self,
+        current: Engine,
+        parsed: Any,
+        scored: list[tuple[int, float]],
+        first_rank: int,
+        *,
+        explain: bool = False,
+        ranked: Any = None,
+        snippets: bool = True,
+    ) -> list[Hit]:
+        terms = current.terms(parsed)
+        hits = []
+        for rank, (docnum, score) in enumerate(scored, first_rank):
+            stored = current.stored(docnum)
+            pieces = make_snippet(stored.get("body", ""), terms) if snippets else []
+            hits.append(
+                Hit(
+                    rank=rank,
+                    id=stored["id"],
+                    title=stored.get("title", ""),
+                    date=stored.get("date"),
+                    score=float(score or 0.0),
+                    snippet=markdown_snippet(pieces),
+                    entities=self._entities(stored),
+                    fragments=tuple(pieces),
+                    explanation=(current.explain(ranked or parsed, docnum) if explain else None),
+                )
+            )
+        return hits
+
+    @_reads_index
+    def similar(self, article_id: str, *, limit: int = 10, terms: int = 12) -> Results:
+        """Articles most like the given one, by the ``terms`` most distinctive words of its body.
+
+        Facets count the articles returned (similarity has no natural "all matches").
+        """
+        current = self._current()
+        docnum = current.docnum(article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(
+                f"no article with id {article_id!r} in index {self.name!r}",
+                "find ids with: searchlib search QUERY",
+            )
+        scored, key_terms = current.similar(docnum, limit, terms)
+        facets, dates = current.counts(sorted(d for d, _ in scored), limit)
+        return Results(
+            query=f"similar:{article_id}",
+            total=len(scored),
+            page=1,
+            limit=limit,
+            hits=self._hits(current, key_terms, scored, 1),
+            facets=facets,
+            _dates=dates,
+        )
+
+    @_reads_index
+    def timeline(self, query: str = "", *, freq: str = "year", **filters: Any) -> Timeline:
+        """Count every article that matches ``query`` (with the filters of :meth:`search`) per
+        ``"year"`` or ``"month"``; undated ones apart."""
+        return self.search(query, limit=1, facet_limit=0, snippets=False, **filters).timeline(freq)
+
+    # -- entities ----------------------------------------------------------------------------
+
+    def _entities(self, stored: dict[str, Any]) -> dict[str, list[str]]:
+        """An article's entities under their canonical names."""
+        names = self._table.names
+        return {
+            kind: list(dict.fromkeys(names[kind].get(raw, raw) for raw in raws))
+            for kind, raws in stored_entities(stored).items()
+        }
+
+    def _variants(self, kind: str, name: str | None) -> list[str] | None:
+        """Every stored name that means what ``name`` (canonical or alias, any case) means."""
+        if not name:
+            return None
+        canonical = self._table.canonical(kind, name)
+        return self._table.variants(kind, canonical) or [canonical] if canonical else [name]
+
+    @_reads_index
+    def entities(self, kind: str | None = None, *, limit: int | None = None) -> list[Entity]:
+        """The people, organisations and places of the index, most mentioned first.
+
+        Each :class:`Entity` has its canonical name, the number of articles that mention it,
+        the aliases it answers to and those articles' ids. ``limit`` keeps at most that many of
+        each kind.
+        """
+        if kind is not None and kind not in ENTITY_FIELDS:
+            raise ValueError(f"kind must be one of {', '.join(ENTITY_FIELDS)}")
+        ids: dict[tuple[str, str], list[str]] = {}
+        for stored in self._current().iter_stored():
+            for name_kind, names in self._entities(stored).items():
+                for name in names:
+                    ids.setdefault((name_kind, name), []).append(stored["id"])
+        found = [
+            Entity(
+                k,
+                name,
+                len(article_ids),
+                tuple(self._table.aliases[k].get(name, ())),
+                tuple(sorted(article_ids)),
+            )
+            for (k, name), article_ids in ids.items()
+            if kind in (None, k)
+        ]
+        found.sort(key=lambda e: (ENTITY_FIELDS.index(e.kind), -e.count, e.name))
+        if limit is None:
+            return found
+        shown = dict.fromkeys(ENTITY_FIELDS, 0)
+        kept = []
+        for entity in found:
+            if shown[entity.kind] < limit:
+                shown[entity.kind] += 1
+                kept.append(entity)
+        return kept
+
+    # -- articles and statistics -------------------------------------------------------------
+
+    @_reads_index
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or ``None``."""
+        stored = self._current().document(article_id)
+        return None if stored is None else self._article(stored)
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, in index order."""
+        for stored in self._current().iter_stored():
+            yield self._article(stored)
+
+    @_reads_index
+    def to_pandas(self) -> pd.DataFrame:
+        """Every article with its fields and entities as a DataFrame (needs
+        ``searchlib[pandas]``)."""
+        from ..present import frames
+
+        return frames.articles_frame(self.articles())
+
+    def _article(self, stored: dict[str, Any]) -> Article:
+        entities = self._entities(stored)
+        return replace(
+            article_from_stored(stored),
+            person=tuple(entities["person"]),
+            org=tuple(entities["org"]),
+            place=tuple(entities["place"]),
+        )
+
+    @_reads_index
+    def stats(self) -> dict[str, Any]:
+        """Facts about the index: size, dates, when and from what it was built."""
+        counts = self._current().stats()
+        folder = self.location.path / self.manifest["generation"]
+        return {
+            "name": self.name,
+            "path": str(self.location.path),
+            **counts,
+            "size_bytes": sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+            "built_at": self.manifest.get("built_at"),
+            "generation": self.manifest["generation"],
+            "sources": self.manifest.get("sources", []),
+        }
+
+
+def open_index(
+    index: str | os.PathLike[str] = definitions.DEFAULT_INDEX,
+    *,
+    build: bool = True,
+    engine: str = "auto",
+) -> Index:
+    """Open an index by name (``indexes/NAME.toml``) or path.
+
+    With ``build`` (the default), an index that has a definition but was never built is built
+    first, so ``searchlib.open("seeds")`` works in a fresh clone. ``engine`` chooses what
+    answers searches (see :class:`Index`).
+    """
+    location = definitions.locate(index)
+    if build and not location.is_built and location.definition is not None:
+        log.info("index %r is not built yet; building it from its definition…", location.name)
+        report = build_index(index)
+        log.info("built %r: %d articles in %.2f s", location.name, report.articles, report.seconds)
+    return Index(location, engine=engine)

@@ -1,0 +1,85 @@
+"""Query text: the checks and rewrites of the query language that need no engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..errors import InvalidDateError, QuerySyntaxError
+
+
+def all_capitals(text: str) -> bool:
+    """True for a query typed in capitals, where AND, OR and NOT are words, not operators."""
+    return not any(char.islower() for char in text) and any(char.isupper() for char in text)
+
+
+# date:2023..2025, date:2023-01.., date:[2023-01-01 TO 2025-06-30], date:2024-02
+_DATE_SYNTAX = re.compile(
+    r"\bdate:(?:\[\s*(?P<lo>[^\]\s]*)\s+TO\s*(?P<hi>[^\]\s]*)\s*\]"
+    r"|(?P<lo2>[\d-]*)\.\.(?P<hi2>[\d-]*)"
+    r"|(?P<one>\d{4}(?:-\d{2}){0,2})\b)",
+    re.IGNORECASE,
+)
+
+
+def expand_dates(text: str) -> str:
+    """Rewrite the date forms users type into the range syntax the parser understands."""
+
+    def whole_days(match: re.Match[str]) -> str:
+        lo = match["lo"] if match["lo"] is not None else match["lo2"] or match["one"]
+        hi = match["hi"] if match["hi"] is not None else match["hi2"] or match["one"]
+        lo = date_bound(lo) if lo and lo != "*" else "0000-01-01"
+        hi = date_bound(hi, end=True) if hi and hi != "*" else "9999-12-31"
+        if lo > hi:
+            raise InvalidDateError(
+                f"the date range {lo} .. {hi} is empty", "put the earlier date first"
+            )
+        return f"date:[{lo} TO {hi}]"
+
+    # Only outside "quoted phrases", which are searched as written.
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(p if p.startswith('"') else _DATE_SYNTAX.sub(whole_days, p) for p in parts)
+
+
+def check_syntax(text: str) -> None:
+    """Raise :class:`QuerySyntaxError` for unbalanced quotes or parentheses."""
+    if text.count('"') % 2:
+        raise QuerySyntaxError(
+            f"unbalanced quote in query {text!r}",
+            'close the phrase with a second " or remove the quote',
+        )
+    depth = 0
+    for char in re.sub(r'"[^"]*"', "", text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if depth:
+        raise QuerySyntaxError(
+            f"unbalanced parenthesis in query {text!r}", "match every ( with a )"
+        )
+
+
+def date_bound(value: str | dt.date, *, end: bool = False) -> str:
+    """Turn ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` into the first (or, with ``end``, the last)
+    day it covers, as ``YYYY-MM-DD``."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return f"{text}-12-31" if end else f"{text}-01-01"
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            first = dt.date(int(text[:4]), int(text[5:]), 1)
+            if not end:
+                return first.isoformat()
+            following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            return (following - dt.timedelta(days=1)).isoformat()
+        return dt.date.fromisoformat(text).isoformat() if len(text) == 10 else _bad(text)
+    except ValueError:
+        return _bad(text)
+
+
+def _bad(text: str) -> str:
+    raise InvalidDateError(
+        f"invalid date {text!r}", "use YYYY, YYYY-MM or YYYY-MM-DD, for example 2023-10"
+    )

@@ -1,0 +1,1 @@
+"""Store: definitions, generations and manifest, the build lock, source state, build, check."""
