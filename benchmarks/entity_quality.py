@@ -423,7 +423,11 @@ def cached_bbc_index(data: Path, cache: Path, *, log: Any = print) -> searchlib.
     return searchlib.open(folder)
 
 
-def build_index(folder: Path, records: list[dict[str, Any]] | None = None, sources=None):
+def build_index(
+    folder: Path,
+    records: list[dict[str, Any]] | None = None,
+    sources: list[Path] | None = None,
+) -> searchlib.Index:
     """A temporary index of these records (written as JSON Lines) or of these sources."""
     if records is not None:
         jsonl = folder.parent / f"{folder.name}.jsonl"
