@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any
@@ -43,6 +44,7 @@ from .state import (
     text_param,
 )
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A URL longer than this is no search anyone typed or clicked.
 MAX_TARGET_BYTES = 4096
 MAX_ENTITIES = 1000
@@ -89,6 +91,7 @@ def _application(catalog: Catalog) -> Starlette:
         loader=jinja2.PackageLoader("searchlib.serve", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_printable,
     )
     templates.globals.update(segment=path_segment, link=link, indexes=catalog.names)
     static = {
@@ -241,6 +244,7 @@ def _application(catalog: Catalog) -> Starlette:
         Route("/article/{id:path}", article_page),
         Route("/entity/{kind}/{name:path}", entity_page),
         Route("/static/{name}", static_file),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/indexes", api_indexes),
         Route("/api/search", api_search),
         Route("/api/timeline", api_timeline),
@@ -261,6 +265,11 @@ def _application(catalog: Catalog) -> Starlette:
     app.state.catalog = catalog
     app.add_middleware(Guard)
     return app
+
+
+def _printable(value: Any) -> Any:
+    """Text with its control characters removed (HTML forbids them), before escaping."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else value
 
 
 def get_article(ix: searchlib.Index, index_name: str, article_id: str) -> searchlib.Article:
@@ -309,13 +318,13 @@ def bar_chart(timeline: searchlib.Timeline, url: Callable[[str], str]) -> dict[s
     if not timeline.counts:
         return None
     most = max(timeline.counts.values())
-    width = max(4.0, min(40.0, 600 / len(timeline.counts)))
+    width = max(4.0, min(48.0, 640 / len(timeline.counts)))
     bars = [
         {
             "period": period,
             "count": count,
             "x": round(number * width, 1),
-            "height": round(100 * count / most, 1),
+            "height": round(96 * count / most, 1),
             "url": url(period),
         }
         for number, (period, count) in enumerate(timeline.counts.items())
@@ -324,6 +333,7 @@ def bar_chart(timeline: searchlib.Timeline, url: Callable[[str], str]) -> dict[s
         "bars": bars,
         "width": round(width * len(bars), 1),
         "bar": round(width * 0.85, 1),
+        "labels": width >= 20,
         "freq": timeline.freq,
         "undated": timeline.undated,
         "first": bars[0]["period"],
