@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import markupsafe
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -268,8 +269,11 @@ def _application(catalog: Catalog) -> Starlette:
 
 
 def _printable(value: Any) -> Any:
-    """Text with its control characters removed (HTML forbids them), before escaping."""
-    return _CONTROLS.sub("", value) if isinstance(value, str) else value
+    """Text with its control characters removed (HTML forbids them), before escaping; markup
+    from a macro is made of text that passed here already."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return _CONTROLS.sub("", value)
+    return value
 
 
 def get_article(ix: searchlib.Index, index_name: str, article_id: str) -> searchlib.Article:
