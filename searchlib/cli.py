@@ -598,6 +598,48 @@ def stats_command(index: str, as_json: bool) -> None:
         click.echo(f"{key:>11}: {shown}")
 
 
+@cli.command("serve")
+@click.option(
+    "--index",
+    "-i",
+    "indexes",
+    multiple=True,
+    metavar="NAME|PATH",
+    help="An index to serve; repeat for several (default: seeds). The first is the default.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def serve_command(indexes: tuple[str, ...], host: str, port: int) -> None:
+    """Serve indexes in the browser: search, article and entity pages and a JSON API.
+
+    Needs the serve extra: pip install -e ".[serve]". Listens on this machine only unless
+    --host says otherwise; the API is described at /api/openapi.json.
+
+    \b
+    Examples:
+      searchlib serve                                  # http://127.0.0.1:8080
+      searchlib serve --index seeds --index /tmp/news --port 9000
+    """
+    _show_library_log()
+    from searchlib import serve  # here, so that other commands start without the web stack
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.secho(
+            f"Warning: --host {host} lets other machines read the served archives; "
+            "searchlib serve has no login",
+            err=True,
+            fg="yellow",
+        )
+    serve.run(
+        indexes or ("seeds",),
+        host=host,
+        port=port,
+        ready=lambda url, names: click.echo(
+            f"Serving {', '.join(names)} at {url} (Ctrl+C stops)", err=True
+        ),
+    )
+
+
 def main() -> None:
     """Entry point of the ``searchlib`` command."""
     cli(prog_name="searchlib")

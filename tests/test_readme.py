@@ -36,6 +36,7 @@ NOT_RUN = {
     r"^bash \.ci/run": "creates a virtual environment and installs",
     r"\.\./shared/data": "needs the evaluation data kept outside the repository",
     r"^python benchmarks/": "takes minutes and needs the evaluation data",
+    r"^searchlib serve": "serves until stopped; tests/test_serve_cli.py runs it",
 }
 
 
