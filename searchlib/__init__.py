@@ -17,6 +17,9 @@ Never open an index from an untrusted source: Whoosh's own index files use pickl
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ArticleNotFoundError,
     IndexDamagedError,
@@ -30,14 +33,53 @@ from .errors import (
     SourceError,
     SourceProblemError,
 )
-from .evaluation import evaluate_index as evaluate
-from .model import Article, Contribution, Entity, FacetValue, Hit, Results
-from .prepare.sources import Problem
-from .present.timeline import Timeline
-from .search.index import Index
-from .search.index import open_index as open
-from .store.build import BuildReport, build
-from .store.check import CheckReport, check
+
+# The rest of the API is imported on first use (PEP 562), so that `import searchlib` and the
+# command line start fast: a command imports only what it uses.
+_LAZY = {
+    "Article": ("model", "Article"),
+    "Contribution": ("model", "Contribution"),
+    "Entity": ("model", "Entity"),
+    "FacetValue": ("model", "FacetValue"),
+    "Hit": ("model", "Hit"),
+    "Results": ("model", "Results"),
+    "Problem": ("prepare.sources", "Problem"),
+    "Timeline": ("present.timeline", "Timeline"),
+    "Index": ("search.index", "Index"),
+    "open": ("search.index", "open_index"),
+    "BuildReport": ("store.build", "BuildReport"),
+    "build": ("store.build", "build"),
+    "CheckReport": ("store.check", "CheckReport"),
+    "check": ("store.check", "check"),
+    "EvalReport": ("evaluation", "EvalReport"),
+    "evaluate": ("evaluation", "evaluate_index"),
+}
+
+if TYPE_CHECKING:
+    from .evaluation import EvalReport
+    from .evaluation import evaluate_index as evaluate
+    from .model import Article, Contribution, Entity, FacetValue, Hit, Results
+    from .prepare.sources import Problem
+    from .present.timeline import Timeline
+    from .search.index import Index
+    from .search.index import open_index as open
+    from .store.build import BuildReport, build
+    from .store.check import CheckReport, check
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name of the API when it is first used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'searchlib' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Article",
@@ -46,6 +88,7 @@ __all__ = [
     "CheckReport",
     "Contribution",
     "Entity",
+    "EvalReport",
     "FacetValue",
     "Hit",
     "Index",

@@ -11,17 +11,18 @@ import json
 import logging
 import os
 import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 import searchlib
 from searchlib.fields import ENTITY_FIELDS
-from searchlib.present import terminal
-from searchlib.store.parallel import default_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from searchlib.present import terminal as terminal_module
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -37,6 +38,14 @@ EXIT_CODES: tuple[tuple[type[searchlib.SearchlibError], int], ...] = (
     (searchlib.SourceError, EXIT_USAGE),
     (searchlib.SearchlibError, EXIT_FAILURE),
 )
+
+
+def terminal() -> ModuleType:
+    """The terminal renderings (:mod:`searchlib.present.terminal`), imported when first used
+    so that ``--help`` and commands that print JSON start without them."""
+    from searchlib.present import terminal as module
+
+    return module
 
 
 def exit_code(error: searchlib.SearchlibError) -> int:
@@ -185,7 +194,7 @@ def search_command(query: tuple[str, ...], index: str, as_json: bool, **options:
     if as_json:
         _emit_json(results.to_dict())
     else:
-        terminal.print_results(results)
+        terminal().print_results(results)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +234,7 @@ def timeline_command(
     if as_json:
         _emit_json(timeline.to_dict())
     else:
-        terminal.print_timeline(timeline)
+        terminal().print_timeline(timeline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,13 +386,15 @@ def build_command(
     if as_json:
         _emit_json(report.to_dict())
     elif not quiet:
-        terminal.print_build(report)
+        terminal().print_build(report)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
 
 def _workers(value: str) -> int:
     if value == "auto":
+        from searchlib.store.parallel import default_workers
+
         return default_workers()
     if not value.isdigit() or int(value) < 1:
         raise click.BadParameter(
@@ -392,10 +403,10 @@ def _workers(value: str) -> int:
     return int(value)
 
 
-def _progress(quiet: bool) -> terminal.ProgressBar | None:
+def _progress(quiet: bool) -> terminal_module.ProgressBar | None:
     if quiet or not sys.stderr.isatty():
         return None
-    return terminal.ProgressBar()
+    return terminal().ProgressBar()
 
 
 CHECK_HELP = """Check that an index matches its sources, without changing anything.
@@ -425,7 +436,7 @@ def check_command(
     if as_json:
         _emit_json(report.to_dict())
     else:
-        terminal.print_check(report)
+        terminal().print_check(report)
     if report.stale:
         sys.exit(EXIT_STALE)
 
@@ -456,7 +467,7 @@ def similar_command(article_id: str, index: str, limit: int, as_json: bool) -> N
         _emit_json(results.to_dict())
         return
     click.echo(f"{results.total} articles like {article_id}")
-    terminal.print_hits(results.hits)
+    terminal().print_hits(results.hits)
 
 
 @cli.command("eval")
@@ -545,7 +556,7 @@ def entities_command(kind: str | None, limit: int | None, index: str, as_json: b
     if as_json:
         _emit_json([entity.to_dict() for entity in found])
     else:
-        terminal.print_entities(found)
+        terminal().print_entities(found)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,7 +585,7 @@ def show_command(article_id: str, index: str, as_json: bool) -> None:
     if as_json:
         _emit_json(article.to_dict())
     else:
-        terminal.print_article(article)
+        terminal().print_article(article)
 
 
 @cli.command("stats")

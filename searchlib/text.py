@@ -6,14 +6,17 @@ the index."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
+import threading
+import types
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import resources
 
 import regex
-from nltk.stem.snowball import SnowballStemmer
 
 # ---------------------------------------------------------------------------------------------
 # Terms
@@ -55,14 +58,53 @@ def stopwords() -> frozenset[str]:
     )
 
 
-_STEMMER = SnowballStemmer("english")
+def _english_snowball() -> Callable[[str], str]:
+    """NLTK's Snowball English stemmer, without NLTK's package import when it is not loaded yet.
+
+    ``import nltk`` imports most of NLTK, and SciPy when it is installed: over a second, where
+    the stemmer's own modules take milliseconds. When NLTK is not imported yet, its ``nltk``,
+    ``nltk.stem`` and ``nltk.corpus`` packages are stood in for by empty package modules while
+    the stemmer's modules load (they need nothing else from them: the stop words of
+    ``nltk.corpus`` are used only with ``ignore_stopwords``), then taken away again, so a later
+    ``import nltk`` by anyone runs NLTK's own package code and finds the same stemmer module.
+    """
+    if "nltk" in sys.modules:
+        from nltk.stem.snowball import SnowballStemmer
+    else:
+        stood_in = []
+        try:
+            for name in ("nltk", "nltk.stem", "nltk.corpus"):
+                spec = importlib.util.find_spec(name)
+                if spec is None or spec.submodule_search_locations is None:
+                    raise ImportError(f"{name} is not installed")
+                package = types.ModuleType(name)
+                package.__path__ = list(spec.submodule_search_locations)
+                package.__spec__ = spec
+                sys.modules[name] = package
+                stood_in.append(name)
+            # What the stemmer module imports of nltk.corpus: used with ignore_stopwords only.
+            sys.modules["nltk.corpus"].stopwords = None  # type: ignore[attr-defined]
+            from nltk.stem.snowball import SnowballStemmer
+        finally:
+            for name in stood_in:
+                sys.modules.pop(name, None)
+    return SnowballStemmer("english").stem
+
+
+_loading = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Callable[[str], str]:
+    with _loading:  # the stand-in packages of _english_snowball are the whole process's
+        return _english_snowball()
 
 
 # Snippets stem every word of every hit shown; Snowball is slow and words repeat a lot.
 @lru_cache(maxsize=1 << 17)
 def stem(word: str) -> str:
     """NLTK's Snowball English stem of a folded, lower-case word; numbers stay as they are."""
-    return word if word[:1].isdigit() else _STEMMER.stem(word)
+    return word if word[:1].isdigit() else _stemmer()(word)
 
 
 def _normalize(surface: str) -> str:

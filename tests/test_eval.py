@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import searchlib
+import searchlib.evaluation
 from searchlib.cli import cli
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

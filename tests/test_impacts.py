@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 import searchlib
+import searchlib.engine.whoosh.writer
 import searchlib.prepare.articles
+import searchlib.store.entity_table
+import searchlib.store.manifest
 from searchlib import Index
 from searchlib.engine.sidecar import files as impacts
 from searchlib.engine.sidecar.scorer import SidecarEngine
@@ -460,7 +463,7 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
         raise AssertionError("the whole index was read back")
 
     monkeypatch.setattr(impacts, "read_part", counting_read_part)
-    monkeypatch.setattr(impacts, "_read_matrix", no_whole_read_back)
+    monkeypatch.setattr(impacts, "read_matrix", no_whole_read_back)
 
     changed = [dict(r) for r in records]
     changed[50]["text"] += " oil oil harvest"  # one article updated in the second segment

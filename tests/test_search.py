@@ -7,6 +7,7 @@ import threading
 import pytest
 
 import searchlib
+import searchlib.engine.whoosh.query
 from searchlib.search.query import date_bound
 from searchlib.search.snippets import make_snippet, markdown_snippet
 

@@ -103,7 +103,7 @@ def test_view_file_reads_as_bytesio_does(tmp_path):
 
 RAISE_LIMIT = """
 import resource, sys
-from searchlib.engine.whoosh.writer import allow_open_files
+from searchlib.engine.whoosh.storage import allow_open_files
 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 low = 256 if hard == resource.RLIM_INFINITY else min(256, hard)
 resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..fields import ENTITY_FIELDS
 from ..model import Article
-from ..prepare.sources import where
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -32,6 +31,8 @@ def stored_entities(stored: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def document(article: Article) -> dict[str, str]:
     """The Whoosh document for an article (fields without a value are left out)."""
+    from ..prepare.sources import where  # here: searches, which never write, need no readers
+
     doc = {
         "id": article.id,
         "title": article.title,

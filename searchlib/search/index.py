@@ -20,7 +20,6 @@ from ..errors import ArticleNotFoundError, SearchlibError
 from ..fields import ENTITY_FIELDS, SORTS
 from ..model import Article, Entity, Hit, Results
 from ..store import definitions
-from ..store.build import build as build_index
 from ..store.entity_table import load_entity_table
 from ..store.manifest import MANIFEST, damaged, require_built
 from .snippets import make_snippet, markdown_snippet
@@ -423,6 +422,8 @@ def open_index(
     """
     location = definitions.locate(index)
     if build and not location.is_built and location.definition is not None:
+        from ..store.build import build as build_index  # most opens build nothing
+
         log.info("index %r is not built yet; building it from its definition…", location.name)
         report = build_index(index)
         log.info("built %r: %d articles in %.2f s", location.name, report.articles, report.seconds)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.documents import document, hash_document
 from ..engine.sidecar import files as impacts
-from ..engine.whoosh import schema, writer
+from ..engine.whoosh import schema, storage, writer
 from ..errors import IndexDamagedError, SourceError, SourceProblemError
 from ..model import Article
 from ..prepare import articles
@@ -363,7 +363,7 @@ def _write_new_generation(
     generation = next_generation(location.path)
     target = location.path / generation
     written: Written | None = None
-    writer.allow_open_files(len(winners) // writer.SEGMENT_DOCS + writer.MAX_SMALL_SEGMENTS)
+    storage.allow_open_files(len(winners) // writer.SEGMENT_DOCS + writer.MAX_SMALL_SEGMENTS)
     try:
         target.mkdir()
         if plan.full:

@@ -14,7 +14,6 @@ from ..errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-from ..prepare.sources import field_map
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,7 +54,7 @@ class IndexDefinition:
     sources: tuple[str, ...]
     base: Path
     description: str = ""
-    fields: Mapping[str, str] = field(default_factory=lambda: field_map(None))
+    fields: Mapping[str, str] = field(default_factory=lambda: _field_map(None))
 
     @classmethod
     def load(cls, path: Path) -> IndexDefinition:
@@ -71,7 +70,7 @@ class IndexDefinition:
         try:
             if not isinstance(fields, dict):
                 raise ValueError("[fields] must be a table")
-            fields = field_map(fields)
+            fields = _field_map(fields)
         except ValueError as error:
             raise IndexDamagedError(
                 f"index definition {path}: {error}",
@@ -139,3 +138,9 @@ def rebuild_hint(location: Location) -> str:
     if location.definition is not None:
         return f"searchlib index build {location.name} --rebuild"
     return f"searchlib index build --index {location.path} --rebuild"
+
+
+def _field_map(mapping: Mapping[str, Any] | None) -> dict[str, str]:
+    from ..prepare.sources import field_map  # here: opening an index for search reads no sources
+
+    return field_map(mapping)

@@ -15,7 +15,6 @@ from ..fields import ENTITY_FIELDS
 if TYPE_CHECKING:
     from collections.abc import Mapping
 from ..engine.documents import split_names
-from ..engine.whoosh.writer import iter_stored
 from ..fields import ENTITY_FIELDS as KINDS
 from ..prepare.entities import EntityTable
 from .definitions import Location, aliases_path, read_toml
@@ -76,6 +75,8 @@ def write_entity_table(
     them; otherwise every stored document is read."""
     if names is None:
         names = EntityNames()
+        from ..engine.whoosh.writer import iter_stored  # only builds write tables
+
         for stored in iter_stored(folder):
             names.add(stored)
     counts, seen_aliases = names.counts, names.aliases

@@ -18,7 +18,7 @@ from ..facets import FacetColumns
 from ..sidecar.files import read_columns
 from . import patches, ranking
 from .query import build_filter, parse_query, query_terms, text_of, with_entity_names
-from .writer import allow_open_files
+from .storage import allow_open_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping

@@ -1,0 +1,100 @@
+"""A command imports only what it uses: checked on the modules a fresh process holds (not times)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import searchlib
+
+from .conftest import ROOT, SEEDS
+
+# Runs a command's entry point in a fresh interpreter and writes the modules it imported.
+COMMAND_MODULES = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+from searchlib.cli import main, search_main
+entry = {"search": search_main, "searchlib": main}[sys.argv[1]]
+sys.argv = sys.argv[1:]
+entry()
+"""
+#: What no search or --help needs: the tagger, the readers of sources, builds, notebooks, SciPy
+#: (which NLTK's package import pulls in when it is installed) and NLTK's package itself.
+NEVER = (
+    "nltk",
+    "scipy",
+    "pycrfsuite",
+    "trafilatura",
+    "feedparser",
+    "lxml",
+    "pandas",
+    "matplotlib",
+    "starlette",
+    "searchlib.prepare.ner",
+    "searchlib.prepare.sources",
+    "searchlib.store.build",
+    "searchlib.store.parallel",
+    "searchlib.engine.whoosh.writer",
+)
+
+
+def modules_of(tmp_path: Path, *command: str) -> set[str]:
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND_MODULES, str(out), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(out.read_text("utf-8")))
+
+
+@pytest.fixture(scope="module")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cold") / "ix"
+    searchlib.build(path, [SEEDS])
+    return path
+
+
+def test_a_search_imports_no_tagger_no_builder_and_not_nltks_package(seeds_index, tmp_path):
+    loaded = modules_of(tmp_path, "search", "Astana Declaration", "-i", str(seeds_index))
+    assert not loaded & set(NEVER)
+    # The query's words are still stemmed by NLTK's Snowball stemmer, and searched by Whoosh
+    # and the sidecar.
+    assert {"nltk.stem.snowball", "whoosh", "numpy", "searchlib.engine.sidecar.scorer"} <= loaded
+
+
+def test_help_imports_neither_the_engine_nor_the_stemmer(tmp_path):
+    loaded = modules_of(tmp_path, "searchlib", "--help")
+    heavy = {"whoosh", "numpy", "nltk.stem.snowball", "regex", "searchlib.search.index"}
+    assert not loaded & (heavy | set(NEVER))
+
+
+def test_nltk_imported_after_the_stemmer_is_nltk_itself():
+    script = (
+        "from searchlib.text import stem\n"
+        "assert stem('generously') == 'generous'\n"
+        "import nltk\n"
+        "from nltk.stem.snowball import SnowballStemmer\n"
+        "import nltk.stem.snowball as module\n"
+        "assert nltk.word_tokenize and nltk.stem.PorterStemmer\n"
+        "assert SnowballStemmer is module.SnowballStemmer\n"
+        "assert nltk.corpus.stopwords is not None\n"
+        "print(SnowballStemmer('english').stem('running'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "run"
