@@ -385,12 +385,8 @@ class Index:
 
     def _article(self, stored: dict[str, Any]) -> Article:
         entities = self._entities(stored)
-        return replace(
-            article_from_stored(stored),
-            person=tuple(entities["person"]),
-            org=tuple(entities["org"]),
-            place=tuple(entities["place"]),
-        )
+        canonical: dict[str, Any] = {kind: tuple(entities[kind]) for kind in ENTITY_FIELDS}
+        return replace(article_from_stored(stored), **canonical)
 
     @_reads_index
     def stats(self) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""``searchlib serve``: the archive in a browser (search, article and entity pages) and a JSON
-API, from one command. Needs the ``serve`` extra (``pip install -e ".[serve]"``)::
+"""``searchlib serve``: the archive in a browser, and a JSON API, from one command.
+
+Search, article and entity pages and the JSON API. Needs the ``serve`` extra
+(``pip install -e ".[serve]"``)::
 
     from searchlib.serve import create_app, run
     app = create_app(["seeds"])        # an ASGI application, for any ASGI server

@@ -1,5 +1,4 @@
-"""The web application: the search, article and entity pages and the JSON API, over the
-public ``searchlib`` API.
+"""The web application: search, article and entity pages and the JSON API over the library.
 
 :func:`create_app` returns a Starlette application; ``searchlib serve`` runs it with uvicorn.
 Handlers are plain functions, so Starlette runs them in its thread pool, where searchlib's

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from ...fields import TEXT_FIELDS
+from ...fields import ENTITY_FIELDS, TEXT_FIELDS
 from ..sidecar.files import KEPT_FIELDS
 from .analysis import news_analyzer
 
@@ -127,9 +127,7 @@ def make_schema() -> Schema:
         year=ID(stored=True, sortable=True),
         dateline=ID(stored=True),
         author=AnalyzedText(analyzer=analyzer, stored=True, multitoken_query="phrase"),
-        person=KEYWORD(**entity),
-        org=KEYWORD(**entity),
-        place=KEYWORD(**entity),
+        **{kind: KEYWORD(**entity) for kind in ENTITY_FIELDS},
         entity_aliases=STORED(),
         source=ID(stored=True),
         content_hash=ID(stored=True),
