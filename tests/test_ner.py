@@ -125,3 +125,71 @@ def test_quality_targets_on_conll_test() -> None:
     assert scores["micro_f1"] >= 0.85
     for kind in ("PER", "ORG", "LOC"):
         assert scores[kind]["f1"] >= 0.80, (kind, scores[kind])
+
+
+EXTRA = CONLL.parent / "ner-extra"
+needs_extra = pytest.mark.skipif(
+    not (EXTRA / "uner-ewt-b.tsv").exists() or not (CONLL / "train.conll").exists(),
+    reason="CoNLL-2003 or ner-extra data not available",
+)
+
+
+def test_uner_misc_is_mapped_or_the_sentence_dropped() -> None:
+    rows = [
+        [("He", "O"), ("met", "O"), ("German", "O"), ("officials", "O"), ("Bonn", "B-LOC")],
+        [("I", "O"), ("use", "O"), ("Windows", "O"), ("daily", "O")],
+        [("Ask", "O"), ("Tom", "B-PER"), ("about", "O"), ("it", "O")],
+    ]
+    out = ner._add_misc([rows], misc={"German"}, entity={"German", "Windows"})
+    assert out == [
+        [
+            [
+                ("He", "O"),
+                ("met", "O"),
+                ("German", "B-MISC"),
+                ("officials", "O"),
+                ("Bonn", "B-LOC"),
+            ],
+            [("Ask", "O"), ("Tom", "B-PER"), ("about", "O"), ("it", "O")],
+        ]
+    ]
+
+
+def test_misc_words_leave_out_ordinary_words() -> None:
+    sentence = [("The", "O"), ("German", "B-MISC"), ("side", "O"), ("Good", "B-MISC")]
+    lower = [("a", "O"), ("good", "O"), ("good", "O"), ("good", "O"), ("good", "O")]
+    misc, entity = ner._misc_words([[sentence] * 3 + [lower]])
+    assert misc == {"German"}
+    assert entity == {"German"}
+
+
+def test_read_rows_cuts_wikineural_into_documents(tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("".join(f"W{i}\tB-PER\nsaid\tO\n\n" for i in range(5)), encoding="utf-8")
+    documents = ner._read_rows(path, sentences_per_document=2)
+    assert [len(d) for d in documents] == [2, 2, 1]
+    doc = ner._document(documents[0])
+    assert doc.text == "W0 said\nW1 said"
+    assert doc.entities == [("PER", 0, 2), ("PER", 8, 10)]
+
+
+@needs_extra
+def test_held_out_part_is_never_trained_or_tuned_on() -> None:
+    """``training_documents`` (what ``train`` learns from) holds no held-out sentence.
+
+    The corpora share a few stock lines (e-mail signatures, a quotation posted twice), so a
+    handful of lines match by their words; a held-out part that leaked would match entirely.
+    """
+    documents = ner.training_documents(CONLL, with_dev=True, extra=EXTRA)
+    trained = {line for doc in documents for line in doc.text.split("\n")}
+    splits = ner.extra_splits(EXTRA)
+    for split in ("held_out", "tune"):
+        lines = [
+            " ".join(word for word, _tag in sentence)
+            for docs in splits[split].values()
+            for doc in docs
+            for sentence in doc
+        ]
+        shared = [line for line in lines if line in trained]
+        assert len(lines) > 2000
+        assert len(shared) < 0.01 * len(lines), (split, shared[:5])
