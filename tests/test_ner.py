@@ -122,7 +122,7 @@ def test_quality_targets_on_conll_test() -> None:
         for r in records
     ]
     scores = ner.evaluate(documents)
-    assert scores["micro_f1"] >= 0.85
+    assert scores["micro_f1"] >= 0.875
     for kind in ("PER", "ORG", "LOC"):
         assert scores[kind]["f1"] >= 0.80, (kind, scores[kind])
 
@@ -191,5 +191,76 @@ def test_held_out_part_is_never_trained_or_tuned_on() -> None:
             for sentence in doc
         ]
         shared = [line for line in lines if line in trained]
-        assert len(lines) > 2000
+        assert len(lines) > 1400
         assert len(shared) < 0.01 * len(lines), (split, shared[:5])
+
+
+# Teams and companies named after places, and a lone surname.  The CoNLL-only model before
+# this one tagged Chelsea PER, "Real Madrid" as the place Madrid, and Merkel ORG; the other
+# cases guard against the opposite mistake.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Manchester United beat Chelsea 2-1 at Old Trafford on Saturday.",
+            {("ORG", "Manchester United"), ("ORG", "Chelsea"), ("LOC", "Old Trafford")},
+        ),
+        (
+            "Real Madrid signed the striker from Ajax Amsterdam for 40 million euros.",
+            {("ORG", "Real Madrid"), ("ORG", "Ajax Amsterdam")},
+        ),
+        ("The Houston Rockets won again on Friday.", {("ORG", "Houston Rockets")}),
+        (
+            "Shares of Boston Scientific rose 3 percent after the company raised its forecast.",
+            {("ORG", "Boston Scientific")},
+        ),
+        (
+            "Deutsche Bank and Siemens cut jobs in Frankfurt and Munich.",
+            {("ORG", "Deutsche Bank"), ("ORG", "Siemens"), ("LOC", "Frankfurt")}
+            | {("LOC", "Munich")},
+        ),
+        ("Merkel said on Tuesday that the talks had failed.", {("PER", "Merkel")}),
+    ],
+)
+def test_teams_and_companies_named_after_places(text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(text) == expected
+
+
+def test_the_same_cities_as_places() -> None:
+    text = "She flew from Dallas to Philadelphia on Sunday, then moved to New York and Boston."
+    assert found(text) == {
+        ("LOC", "Dallas"),
+        ("LOC", "Philadelphia"),
+        ("LOC", "New York"),
+        ("LOC", "Boston"),
+    }
+
+
+@needs_extra
+def test_quality_on_the_held_out_extra_part() -> None:
+    """Wikipedia and web text the shipped model never saw: far from Reuters, well above the
+    CoNLL-only model (0.65 micro-F1 here)."""
+    held_out = ner.extra_splits(EXTRA)["held_out"]
+    documents = [ner._document(d) for docs in held_out.values() for d in docs]
+    scores = ner.evaluate(documents)
+    assert scores["micro_f1"] >= 0.78
+    for kind in ("PER", "ORG", "LOC"):
+        assert scores[kind]["f1"] >= 0.65, (kind, scores[kind])
+
+
+def test_person_after_an_organisation_is_split_off() -> None:
+    """Without a comma, the Wikipedia-trained CRF runs the org into the person after it."""
+    text = (
+        "The talks were led by the Head of the Secretariat of the Congress of Leaders of World "
+        "and Traditional Religions Maulen Ashimbayev on Monday."
+    )
+    mentions = found(text)
+    assert ("PER", "Maulen Ashimbayev") in mentions
+    assert ("ORG", "Congress of Leaders of World and Traditional Religions") in mentions
+
+
+def test_no_mention_spans_an_en_dash() -> None:
+    text = "ASTANA – The International Center for Interfaith Dialogue opened on Monday."
+    mentions = extract_mentions(text)
+    assert ("LOC", "ASTANA") in {(m.type, m.text) for m in mentions}
+    assert all("–" not in m.text for m in mentions)
