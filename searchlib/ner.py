@@ -645,18 +645,17 @@ def _read_conll(path: Path) -> list[_Document]:
 # part is never read by ``train``; it is the second number of benchmarks/ner.py.
 WIKINEURAL_SENTENCES_PER_DOCUMENT = 10
 HELD_OUT_WIKINEURAL_DOCUMENTS = 500  # the first 5,000 sentences of wikineural-b.tsv
-TUNE_WIKINEURAL_DOCUMENTS = 100  # the next 1,000
 
 
 def extra_splits(directory: Path) -> dict[str, dict[str, list[list[_Rows]]]]:
     """The extra data by split, then by source ("wikineural", "uner"), as row documents.
 
     - held_out: all of uner-ewt-b and the first 500 documents of wikineural-b;
-    - tune: the next 100 documents of wikineural-b and every fifth document of uner-ewt-a;
-    - train: all of wikineural-a, the rest of wikineural-b, the rest of uner-ewt-a.
+    - tune: the rest of wikineural-b and every fifth document of uner-ewt-a;
+    - train: all of wikineural-a and the other four fifths of uner-ewt-a.
 
-    The tune documents sit between the held-out and the trained part of wikineural-b, so no
-    Wikipedia article (its sentences run on in order) is cut between held_out and train.
+    No file is read by both held_out and train, so no Wikipedia article (its sentences run on
+    in order) is cut between them.
     """
     per_doc = WIKINEURAL_SENTENCES_PER_DOCUMENT
     wiki_a = _read_rows(directory / "wikineural-a.tsv", per_doc)
@@ -664,13 +663,12 @@ def extra_splits(directory: Path) -> dict[str, dict[str, list[list[_Rows]]]]:
     uner_a = _read_rows(directory / "uner-ewt-a.tsv")
     uner_b = _read_rows(directory / "uner-ewt-b.tsv")
     cut = HELD_OUT_WIKINEURAL_DOCUMENTS
-    tune = cut + TUNE_WIKINEURAL_DOCUMENTS
     return {
         "train": {
-            "wikineural": wiki_a + wiki_b[tune:],
+            "wikineural": wiki_a,
             "uner": [d for i, d in enumerate(uner_a) if i % 5 != 0],
         },
-        "tune": {"wikineural": wiki_b[cut:tune], "uner": uner_a[::5]},
+        "tune": {"wikineural": wiki_b[cut:], "uner": uner_a[::5]},
         "held_out": {"wikineural": wiki_b[:cut], "uner": uner_b},
     }
 
