@@ -1,4 +1,4 @@
-"""Tests of searchlib.ner with the shipped model, on news-style text beyond CoNLL-2003."""
+"""Tests of searchlib.prepare.ner with the shipped model, on news-style text beyond CoNLL-2003."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib.prepare import ner
+from searchlib.prepare import ner, ner_train
 from searchlib.prepare.ner import Mention, extract_mentions
 
 CONLL = Path(__file__).resolve().parents[2] / "shared" / "data" / "conll2003"
@@ -118,10 +118,149 @@ def test_quality_targets_on_conll_test() -> None:
     """The shipped model (trained on train + dev) keeps the project's targets on held-out test."""
     records = [json.loads(line) for line in (CONLL / "test.jsonl").open(encoding="utf-8")]
     documents = [
-        ner._Document(r["text"], [(e["type"], e["start"], e["end"]) for e in r["entities"]])
+        ner_train._Document(r["text"], [(e["type"], e["start"], e["end"]) for e in r["entities"]])
         for r in records
     ]
-    scores = ner.evaluate(documents)
-    assert scores["micro_f1"] >= 0.85
+    scores = ner_train.evaluate(documents)
+    assert scores["micro_f1"] >= 0.875
     for kind in ("PER", "ORG", "LOC"):
         assert scores[kind]["f1"] >= 0.80, (kind, scores[kind])
+
+
+EXTRA = CONLL.parent / "ner-extra"
+needs_extra = pytest.mark.skipif(
+    not (EXTRA / "uner-ewt-b.tsv").exists() or not (CONLL / "train.conll").exists(),
+    reason="CoNLL-2003 or ner-extra data not available",
+)
+
+
+def test_uner_misc_is_mapped_or_the_sentence_dropped() -> None:
+    rows = [
+        [("He", "O"), ("met", "O"), ("German", "O"), ("officials", "O"), ("Bonn", "B-LOC")],
+        [("I", "O"), ("use", "O"), ("Windows", "O"), ("daily", "O")],
+        [("Ask", "O"), ("Tom", "B-PER"), ("about", "O"), ("it", "O")],
+    ]
+    out = ner_train._add_misc([rows], misc={"German"}, entity={"German", "Windows"})
+    assert out == [
+        [
+            [
+                ("He", "O"),
+                ("met", "O"),
+                ("German", "B-MISC"),
+                ("officials", "O"),
+                ("Bonn", "B-LOC"),
+            ],
+            [("Ask", "O"), ("Tom", "B-PER"), ("about", "O"), ("it", "O")],
+        ]
+    ]
+
+
+def test_misc_words_leave_out_ordinary_words() -> None:
+    sentence = [("The", "O"), ("German", "B-MISC"), ("side", "O"), ("Good", "B-MISC")]
+    lower = [("a", "O"), ("good", "O"), ("good", "O"), ("good", "O"), ("good", "O")]
+    misc, entity = ner_train._misc_words([[sentence] * 3 + [lower]])
+    assert misc == {"German"}
+    assert entity == {"German"}
+
+
+def test_read_rows_cuts_wikineural_into_documents(tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("".join(f"W{i}\tB-PER\nsaid\tO\n\n" for i in range(5)), encoding="utf-8")
+    documents = ner_train._read_rows(path, sentences_per_document=2)
+    assert [len(d) for d in documents] == [2, 2, 1]
+    doc = ner_train._document(documents[0])
+    assert doc.text == "W0 said\nW1 said"
+    assert doc.entities == [("PER", 0, 2), ("PER", 8, 10)]
+
+
+@needs_extra
+def test_held_out_part_is_never_trained_or_tuned_on() -> None:
+    """``training_documents`` (what ``train`` learns from) holds no held-out sentence.
+
+    The corpora share a few stock lines (e-mail signatures, a quotation posted twice), so a
+    handful of lines match by their words; a held-out part that leaked would match entirely.
+    """
+    documents = ner_train.training_documents(CONLL, with_dev=True, extra=EXTRA)
+    trained = {line for doc in documents for line in doc.text.split("\n")}
+    splits = ner_train.extra_splits(EXTRA)
+    for split in ("held_out", "tune"):
+        lines = [
+            " ".join(word for word, _tag in sentence)
+            for docs in splits[split].values()
+            for doc in docs
+            for sentence in doc
+        ]
+        shared = [line for line in lines if line in trained]
+        assert len(lines) > 2000
+        assert len(shared) < 0.01 * len(lines), (split, shared[:5])
+
+
+# Teams and companies named after places, and a lone surname.  The CoNLL-only model before
+# this one tagged Chelsea PER, "Real Madrid" as the place Madrid, and Merkel ORG; the other
+# cases guard against the opposite mistake.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Manchester United beat Chelsea 2-1 at Old Trafford on Saturday.",
+            {("ORG", "Manchester United"), ("ORG", "Chelsea"), ("LOC", "Old Trafford")},
+        ),
+        (
+            "Real Madrid signed the striker from Ajax Amsterdam for 40 million euros.",
+            {("ORG", "Real Madrid"), ("ORG", "Ajax Amsterdam")},
+        ),
+        ("The Houston Rockets won again on Friday.", {("ORG", "Houston Rockets")}),
+        (
+            "Shares of Boston Scientific rose 3 percent after the company raised its forecast.",
+            {("ORG", "Boston Scientific")},
+        ),
+        (
+            "Deutsche Bank and Siemens cut jobs in Frankfurt and Munich.",
+            {("ORG", "Deutsche Bank"), ("ORG", "Siemens"), ("LOC", "Frankfurt")}
+            | {("LOC", "Munich")},
+        ),
+        ("Merkel said on Tuesday that the talks had failed.", {("PER", "Merkel")}),
+    ],
+)
+def test_teams_and_companies_named_after_places(text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(text) == expected
+
+
+def test_the_same_cities_as_places() -> None:
+    text = "She flew from Dallas to Philadelphia on Sunday, then moved to New York and Boston."
+    assert found(text) == {
+        ("LOC", "Dallas"),
+        ("LOC", "Philadelphia"),
+        ("LOC", "New York"),
+        ("LOC", "Boston"),
+    }
+
+
+@needs_extra
+def test_quality_on_the_held_out_extra_part() -> None:
+    """Wikipedia and web text the shipped model never saw: far from Reuters, well above the
+    CoNLL-only model (0.65 micro-F1 here)."""
+    held_out = ner_train.extra_splits(EXTRA)["held_out"]
+    documents = [ner_train._document(d) for docs in held_out.values() for d in docs]
+    scores = ner_train.evaluate(documents)
+    assert scores["micro_f1"] >= 0.78
+    for kind in ("PER", "ORG", "LOC"):
+        assert scores[kind]["f1"] >= 0.65, (kind, scores[kind])
+
+
+def test_person_after_an_organisation_is_split_off() -> None:
+    """Without a comma, the Wikipedia-trained CRF runs the org into the person after it."""
+    text = (
+        "The talks were led by the Head of the Secretariat of the Congress of Leaders of World "
+        "and Traditional Religions Maulen Ashimbayev on Monday."
+    )
+    mentions = found(text)
+    assert ("PER", "Maulen Ashimbayev") in mentions
+    assert ("ORG", "Congress of Leaders of World and Traditional Religions") in mentions
+
+
+def test_no_mention_spans_an_en_dash() -> None:
+    text = "ASTANA – The International Center for Interfaith Dialogue opened on Monday."
+    mentions = extract_mentions(text)
+    assert ("LOC", "ASTANA") in {(m.type, m.text) for m in mentions}
+    assert all("–" not in m.text for m in mentions)

