@@ -2,11 +2,11 @@
 
 python benchmarks/ner.py [--data ../shared/data] [--baseline main] [--model PATH] [--json]
 
-The held-out part (``searchlib.prepare.ner_train.extra_splits``: all of UNER EWT's test
-split and the first 5,000 sentences of WikiNEuRal's test split) is never trained or tuned
-on.  The baseline is the model as committed at ``--baseline`` (a git revision), run by the same code in the same process,
-so the two rows differ by the model files alone.  Scores are typed exact-span P/R/F1; speed is
-CPU time of the extraction on one core, model loaded.
+The held-out part (``searchlib.prepare.ner_train.extra_splits``: all of UNER EWT's test split
+and the first 5,000 sentences of WikiNEuRal's test split) is never trained or tuned on. The
+baseline is the model as committed at ``--baseline`` (a git revision), run by the same code in
+the same process, so the two rows differ by the model files alone. Scores are typed exact-span
+P/R/F1; speed is CPU time of the extraction on one core, model loaded.
 """
 
 from __future__ import annotations
