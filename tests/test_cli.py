@@ -300,7 +300,7 @@ def test_bad_input_is_reported_once_each_and_the_rest_indexed(runner, tmp_path):
     assert all(sum(line.startswith(f"skipped: {e}") for line in reported) == 1 for e in expected), (
         reported
     )
-    assert f"warning: {src / 'latin.txt'}: not valid UTF-8" in result.stderr
+    assert f"warning: {src / 'latin.txt'}:1: not valid UTF-8" in result.stderr
     assert "Indexed 5 articles" in result.stdout and "8 skipped" in result.stdout
     found = runner.invoke(search_command, ["harbour", "--json", "-i", str(tmp_path / "ix")])
     assert {hit["id"] for hit in json.loads(found.stdout)["hits"]} == {"good", "latin", "j1", "c1"}

@@ -36,9 +36,10 @@ def test_jsonl_records_and_bad_lines(tmp_path):
     problems = [i for i in items if isinstance(i, Problem)]
     assert [(r.id, r.title, r.date, r.line) for r in records] == [
         ("1", "One", "1987-03-01", 1),
+        ("3", "No text", None, 4),  # a title alone is an article
         ("4", None, None, 6),
     ]
-    assert [(p.line, p.skipped) for p in problems] == [(2, True), (3, True), (4, True)]
+    assert [(p.line, p.skipped) for p in problems] == [(2, True), (3, True)]
     assert str(problems[0]).startswith(f"{path}:2: malformed JSON")
 
 

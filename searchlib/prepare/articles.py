@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING
 from ..model import Article
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .entities import ArticleEntities
     from .sources import SourceRecord
 
 TITLE_MAX_CHARS = 120
+#: Entities are found in pieces of at most this many characters (cut at a line or sentence
+#: end), so that a huge text costs the tagger's memory for one piece, not for all of it.
+NER_CHUNK_CHARS = 50_000
+#: A date before this year, or after next year, is reported as implausible (and kept).
+EARLIEST_YEAR = 1600
 
 
 def prepare(record: SourceRecord) -> Article:
@@ -27,7 +34,7 @@ def prepare(record: SourceRecord) -> Article:
     if record.has_header:
         header = parse_header(text)
         date, dateline, text = header.date, header.dateline, text[header.end :]
-    text = text.strip()
+    text = text.strip()  # may be empty: a title-only record
     title = (record.title or "").strip()
     if not title and record.has_header:
         heading, rest = split_heading(text)
@@ -60,9 +67,32 @@ def find_entities(text: str, dateline: str = "") -> ArticleEntities:
     place of a dateline ("NUR-SULTAN (KAZINFORM)") counts too."""
     # Imported here: the tagger's model loads on first use.
     from .entities import article_entities
-    from .ner import extract_mentions
+    from .ner import Mention, extract_mentions
 
-    return article_entities(text, extract_mentions(text), dateline.split(" (")[0])
+    mentions: list[Mention] = []
+    for start, end in chunks(text, NER_CHUNK_CHARS):
+        mentions.extend(
+            Mention(m.type, m.text, m.start + start, m.end + start)
+            for m in extract_mentions(text[start:end])
+        )
+    return article_entities(text, mentions, dateline.split(" (")[0])
+
+
+def chunks(text: str, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive pieces of ``text`` of at most ``size`` characters, each
+    cut after a line break, else after a sentence's full stop, else after a space."""
+    start = 0
+    while len(text) - start > size:
+        limit = start + size
+        end = max(
+            text.rfind("\n", start, limit),
+            text.rfind(". ", start, limit - 1) + 1,
+            text.rfind(" ", start, limit),
+        )
+        end = limit if end <= start else end + 1
+        yield start, end
+        start = end
+    yield start, len(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,11 +140,15 @@ _DATELINE = re.compile(
 
 @dataclass(frozen=True)
 class Header:
-    """What the leading header of a news text states, and where the body starts."""
+    """What the leading header of a news text states, and where the body starts.
+
+    ``problem`` says why a date the header states is impossible or implausible (see
+    :func:`date_problem`); it is ``""`` when there is none."""
 
     date: str | None
     dateline: str
     end: int
+    problem: str = ""
 
 
 def parse_header(text: str) -> Header:
@@ -122,17 +156,21 @@ def parse_header(text: str) -> Header:
 
     Returns ``date=None`` when the header states no date: the body is never searched for one.
     """
-    date, end = None, 0
+    date, end, problem = None, 0, ""
     if match := _DATE_FIELD.match(text):
-        date, end = valid_iso_date(match["iso"]), match.end()
+        date, end, problem = valid_iso_date(match["iso"]), match.end(), date_problem(match["iso"])
     elif match := _PLACE_DATE.match(text):
         month = MONTHS.get((match["month"] or match["month2"]).lower())
         date = _safe_date(int(match["year"]), month, int(match["day"] or match["day2"]))
         if date is not None:
-            return Header(date, _dateline(match), match.end())
+            return Header(date, _dateline(match), match.end(), _implausible(date))
+        if month is not None:
+            stated = f"{match['day'] or match['day2']} {match['month'] or match['month2']}"
+            stated += f" {match['year']}"
+            problem = f"impossible date {stated!r}; the article is kept undated"
     if match := _DATELINE.match(text, end):
-        return Header(date, _dateline(match), match.end())
-    return Header(date, "", end)
+        return Header(date, _dateline(match), match.end(), problem)
+    return Header(date, "", end, problem)
 
 
 def _dateline(match: re.Match[str]) -> str:
@@ -147,6 +185,30 @@ def _safe_date(year: int, month: int | None, day: int) -> str | None:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+_ISO_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_problem(stated: str | None) -> str:
+    """Why a date a source states is impossible (the article is then undated), unreadable
+    (not ``YYYY-MM-DD``: undated too) or implausible (kept as stated); ``""`` if none."""
+    if not stated:
+        return ""
+    date = valid_iso_date(stated)
+    if date is not None:
+        return _implausible(date)
+    if _ISO_SHAPE.match(stated):
+        return f"impossible date {stated[:10]!r}; the article is kept undated"
+    shown = stated if len(stated) <= 40 else stated[:39] + "…"
+    return f"unreadable date {shown!r} (not YYYY-MM-DD); the article is kept undated"
+
+
+def _implausible(date: str) -> str:
+    # Next year still counts: a feed's clock or time zone may be ahead.
+    if EARLIEST_YEAR <= int(date[:4]) <= dt.date.today().year + 1:
+        return ""
+    return f"implausible date {date}; kept as stated, check the source"
 
 
 def valid_iso_date(value: str | None) -> str | None:

@@ -13,11 +13,22 @@ Formats, by file suffix:
 * JSON Lines (``.jsonl``), JSON (``.json``, an array of objects) and CSV (``.csv``, with a
   header row): one article per object or row, its fields named by a :data:`FieldMap`;
 * feeds (``.rss``, ``.atom``, ``.xml``): one article per RSS or Atom entry, read by feedparser.
+
+Bad input loses only itself. Text is decoded line by line (UTF-8, else the fallback of
+:func:`decode` for that line alone); raw NUL bytes and code points no text can hold (lone
+surrogates from JSON's ``"\\ud800"``) become U+FFFD; a CSV row whose quote is never closed is
+skipped and reading goes on at the next line; a record may have a title and no text. Each of
+these, and a date that is impossible (``2025-02-30``: the article is undated) or implausible
+(before :data:`~searchlib.analysis.EARLIEST_YEAR` or after next year: kept), is reported as a
+warning with its line. FIFOs, sockets and devices are skipped unopened.
+
+Limits, so that no file can take unbounded memory: a text or HTML file, or a JSON Lines line, of
+more than :data:`MAX_ARTICLE_BYTES` is skipped (a JSON Lines line is never held whole), and an
+article's text is cut at a word boundary to :data:`MAX_TEXT_CHARS` characters, reported.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import glob
@@ -26,12 +37,27 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SourceChangedError, SourceError
+from ..errors import SourceError
+from .articles import date_problem, parse_header
+from .decoding import (
+    LineDecoder,
+    Survey,
+    declared_encoding,
+    decode,
+    file_chunks,
+    looks_binary,
+    split_lines,
+    survey_file,
+    utf8_data,
+)
+from .records import FieldMap, Problem, SourceRecord, field_map
+from .records import where as where  # where problems and records are, named from here too
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -45,75 +71,12 @@ FEED_SUFFIXES = frozenset({".rss", ".atom", ".xml"})
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES | FEED_SUFFIXES
 )
-#: An article larger than this is not news but a dump; it is skipped and reported.
+#: A text or HTML file, or a JSON Lines line, larger than this is not news but a dump; it is
+#: skipped and reported.
 MAX_ARTICLE_BYTES = 10 * 1024 * 1024
-
-#: Which field (JSON key or CSV column) of a record holds each part of an article.
-FieldMap = dict[str, str]
-ARTICLE_FIELDS = ("id", "title", "date", "text", "author")
-DEFAULT_FIELDS: Mapping[str, str] = {name: name for name in ARTICLE_FIELDS}
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """One article as its source file states it.
-
-    ``title``, ``date`` and ``author`` are ``None`` when the format does not state them;
-    ``has_header`` says the text may open with a news header (date, dateline) for analysis to
-    read. ``line`` is the line a record starts on, ``entry`` the 1-based number of a feed entry.
-    """
-
-    id: str
-    text: str
-    source: str
-    line: int | None = None
-    title: str | None = None
-    date: str | None = None
-    has_header: bool = False
-    content_hash: str = ""
-    author: str | None = None
-    entry: int | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something that could not be read; ``skipped`` is False for a warning (text still read)."""
-
-    source: str
-    reason: str
-    line: int | None = None
-    skipped: bool = True
-    entry: int | None = None
-
-    def __str__(self) -> str:
-        return f"{where(self.source, self.line, self.entry)}: {self.reason}"
-
-
-def where(source: str, line: int | None = None, entry: int | None = None) -> str:
-    """``path:line``, ``path#entry`` or ``path``: where a record or problem is."""
-    if line is not None:
-        return f"{source}:{line}"
-    if entry is not None:
-        return f"{source}#{entry}"
-    return source
-
-
-def field_map(mapping: Mapping[str, Any] | None) -> FieldMap:
-    """Complete a partial mapping of article fields to record fields, checking its keys.
-
-    Raises :class:`ValueError` naming an unknown article field or a non-string value.
-    """
-    fields = dict(DEFAULT_FIELDS)
-    for name, value in (mapping or {}).items():
-        if name not in ARTICLE_FIELDS:
-            raise ValueError(
-                f"unknown article field {name!r}; the fields are {', '.join(ARTICLE_FIELDS)}"
-            )
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"field {name!r} must name a key or column, not {value!r}")
-        fields[name] = value
-    return fields
-
+#: An article's text is cut (at a word boundary, reported) to at most this many characters:
+#: the longest news articles have tens of thousands; analysis costs memory in proportion.
+MAX_TEXT_CHARS = 1_000_000
 
 # ---------------------------------------------------------------------------------------------
 # Finding files
@@ -160,7 +123,10 @@ def find_files(patterns: Iterable[str | os.PathLike[str]], base: Path | None = N
 
 def _expand(path: Path, problems: list[Problem]) -> Iterator[Path]:
     if not path.is_dir():
-        yield path
+        if kind := _special_kind(path):
+            problems.append(Problem(str(path), _special_reason(kind)))
+        else:
+            yield path
         return
     visited: dict[tuple[int, int], str] = {}
 
@@ -189,8 +155,37 @@ def _expand(path: Path, problems: list[Problem]) -> Iterator[Path]:
         dirs[:] = kept
         for name in sorted(files):
             file = Path(folder, name)
-            if not name.startswith(".") and file.suffix.lower() in SUPPORTED_SUFFIXES:
+            if name.startswith(".") or file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if kind := _special_kind(file):
+                problems.append(Problem(str(file), _special_reason(kind)))
+            else:
                 yield file
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _special_kind(path: Path) -> str:
+    """What special file ``path`` is (a FIFO, a socket, a device), or ``""`` for a regular
+    file, a folder or a path that cannot be read (reported when it is read). Opening a FIFO
+    waits for a writer forever and a device may never end, so they are found by their status."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    return next((kind for test, kind in _SPECIAL_KINDS if test(mode)), "a special file")
+
+
+def _special_reason(kind: str) -> str:
+    return f"{kind}, not a regular file; skipped without opening it"
 
 
 def _is_ancestor_link(child: str, folder: str) -> bool:
@@ -238,6 +233,9 @@ def read_file(
     if suffix not in SUPPORTED_SUFFIXES:
         yield Problem(source, f"unsupported file type {suffix or '(none)'!r}; skipped")
         return
+    if data is None and (kind := _special_kind(path)):
+        yield Problem(source, _special_reason(kind))
+        return
     if data is None and suffix in JSONL_SUFFIXES:
         try:
             survey = survey or survey_file(path)
@@ -245,33 +243,44 @@ def read_file(
         except OSError as error:
             yield Problem(source, f"cannot read: {error.strerror or error}")
         return
+    one_article = suffix in TEXT_SUFFIXES | HTML_SUFFIXES
     if data is None:
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                data = b"" if one_article and size > MAX_ARTICLE_BYTES else handle.read()
         except OSError as error:
             yield Problem(source, f"cannot read: {error.strerror or error}")
             return
+    else:
+        size = len(data)
+    if one_article and size > MAX_ARTICLE_BYTES:
+        yield Problem(source, f"{_megabytes(size)}, over the {_limit()} limit; skipped")
+        return
     if not data.strip():
         yield Problem(source, "empty file; skipped")
         return
-    one_article = suffix in TEXT_SUFFIXES | HTML_SUFFIXES
-    if one_article and len(data) > MAX_ARTICLE_BYTES:
-        yield Problem(source, f"{_megabytes(len(data))}, over the {_limit()} limit; skipped")
-        return
-    if _looks_binary(data):
+    if looks_binary(data):
         yield Problem(source, "looks like a binary file, not text; skipped")
         return
-    fields = field_map(fields)
+    yield from _checked(_read_data(path, suffix, data, field_map(fields)))
+
+
+def _read_data(
+    path: Path, suffix: str, data: bytes, fields: FieldMap
+) -> Iterator[SourceRecord | Problem]:
+    source = str(path)
     if suffix in FEED_SUFFIXES:
         yield from _read_feed(path, data)
         return
-    declared = _declared_encoding(data) if suffix in HTML_SUFFIXES else None
-    text, warning = decode(data, declared)
-    if warning:
-        yield Problem(source, warning, skipped=False)
     if suffix in JSONL_SUFFIXES:
-        yield from _read_jsonl(path, enumerate(text.splitlines(), start=1), fields)
-    elif suffix in JSON_SUFFIXES:
+        yield from _jsonl_items(path, [utf8_data(data)], fields)
+        return
+    declared = declared_encoding(data) if suffix in HTML_SUFFIXES else None
+    text, warnings = decode(data, declared)
+    for line, warning in warnings:
+        yield Problem(source, warning, line=line, skipped=False)
+    if suffix in JSON_SUFFIXES:
         yield from _read_json(path, text, fields)
     elif suffix in CSV_SUFFIXES:
         yield from _read_csv(path, text, fields)
@@ -283,11 +292,63 @@ def read_file(
         )
 
 
-def _looks_binary(data: bytes) -> bool:
-    head = data[:8192]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return False
-    return b"\x00" in head
+# Code points no text can hold: NUL, and the lone surrogates JSON can spell ("\ud800").
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _checked(items: Iterable[SourceRecord | Problem]) -> Iterator[SourceRecord | Problem]:
+    """The items with each record made fit to index (see :func:`_fit`)."""
+    for item in items:
+        if isinstance(item, Problem):
+            yield item
+        else:
+            yield from _fit(item)
+
+
+def _fit(record: SourceRecord) -> Iterator[SourceRecord | Problem]:
+    """The record made fit to index, after a warning for each change: code points that are not
+    text replaced by U+FFFD, a text over :data:`MAX_TEXT_CHARS` cut at a word boundary; and a
+    warning for a date that is impossible or implausible."""
+
+    def warn(reason: str, line: int | None = record.line) -> Problem:
+        return Problem(record.source, reason, line=line, skipped=False, entry=record.entry)
+
+    changes: dict[str, Any] = {}
+    for name in ("id", "title", "date", "author", "text"):
+        value = getattr(record, name)
+        if value and _NOT_TEXT.search(value):
+            changes[name] = _NOT_TEXT.sub("\ufffd", value)
+    if changes:
+        values = [getattr(record, name) for name in changes]
+        kinds = [
+            kind
+            for kind, found in (
+                ("lone surrogates", any(_SURROGATE.search(v) for v in values)),
+                ("NUL characters", any("\x00" in v for v in values)),
+            )
+            if found
+        ]
+        yield warn(f"{' and '.join(kinds)} in {', '.join(changes)} replaced by U+FFFD")
+    text: str = changes.get("text", record.text)
+    if len(text) > MAX_TEXT_CHARS:
+        cut = text.rfind(" ", MAX_TEXT_CHARS // 2, MAX_TEXT_CHARS + 1)
+        cut = MAX_TEXT_CHARS if cut < 0 else cut
+        whole, text = len(text), text[:cut]
+        changes["text"] = text
+        located = record.line is not None or record.entry is not None
+        yield warn(
+            f"text of {whole:,} characters cut to its first {cut:,} "
+            f"(the limit is {MAX_TEXT_CHARS:,})",
+            record.line if located else _line_of(text, cut),
+        )
+    if record.has_header:
+        head = text[:4096].replace("\r\n", "\n").replace("\r", "\n")
+        if reason := parse_header(head).problem:
+            yield warn(reason, _line_of(head, len(head) - len(head.lstrip())))
+    elif reason := date_problem(changes.get("date", record.date)):
+        yield warn(reason)
+    yield replace(record, **changes) if changes else record
 
 
 def _megabytes(size: int) -> str:
@@ -298,131 +359,7 @@ def _limit() -> str:
     return f"{MAX_ARTICLE_BYTES // 1024 // 1024} MB"
 
 
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def _declared_encoding(data: bytes) -> str | None:
-    match = _CHARSET.search(data[:4096])
-    if match is None:
-        return None
-    name = match.group(1).decode("ascii")
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM, or UTF-16 with a BOM), else as the
-    ``declared`` encoding, else as Windows-1252, else UTF-8 with undecodable bytes replaced.
-
-    Returns the text and a warning ("" when the text was valid in the encoding it states).
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), ""
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as error:
-        position = error.start
-    if declared and codecs.lookup(declared).name != "utf-8":
-        try:
-            return data.decode(declared), ""
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("cp1252"), (f"not valid UTF-8 (byte {position}); read as Windows-1252")
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), (
-            f"not valid UTF-8 (byte {position}); undecodable bytes replaced"
-        )
-
-
 # -- streaming JSON Lines ---------------------------------------------------------------------
-
-#: Bytes read at a time from a JSON Lines file, which is read, hashed and parsed in pieces: a
-#: file of any size costs the memory of a chunk and of its longest line, never its whole size.
-CHUNK_BYTES = 1 << 20
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-
-
-@dataclass(frozen=True)
-class Survey:
-    """What a first pass over a file learned without keeping its content: its size and
-    :func:`file_hash`, why it is skipped whole (``skip``: empty or binary), and else how
-    :func:`decode` would decode it (``encoding`` and ``errors``, for an incremental decoder)
-    with its ``warning``."""
-
-    size: int
-    sha256: str
-    encoding: str = "utf-8-sig"
-    errors: str = "strict"
-    warning: str = ""
-    skip: str = ""
-
-
-def survey_file(path: Path) -> Survey:
-    """Read ``path`` once, in chunks, for its :class:`Survey`: the same hash as
-    :func:`file_hash` of its content and the same decoding as :func:`decode` (without a
-    declared encoding) would give. Raises :class:`OSError` when it cannot be read."""
-    hasher = hashlib.sha256()
-    size, blank, head = 0, True, b""
-    # An incremental UTF-16 decoder while the file may be UTF-16: it starts with a BOM (known
-    # once two bytes are read) and decodes so far.
-    utf16: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-16")()
-    utf8_error: int | None = None  # the first byte that is not UTF-8
-    utf8_pending = b""  # the start of a character cut by the chunk's end
-    cp1252 = True
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            if len(head) < 8192:
-                head += chunk[: 8192 - len(head)]
-                if len(head) >= 2 and not head.startswith(_UTF16_BOMS):
-                    utf16 = None
-            hasher.update(chunk)
-            blank = blank and not chunk.strip()
-            if utf16 is not None:
-                try:
-                    utf16.decode(chunk)
-                except UnicodeDecodeError:
-                    utf16 = None
-            if utf8_error is None:
-                buffer = utf8_pending + chunk
-                try:
-                    _, used = codecs.utf_8_decode(buffer, "strict", False)
-                    utf8_pending = buffer[used:]
-                except UnicodeDecodeError as error:
-                    utf8_error = size - len(utf8_pending) + error.start
-            cp1252 = cp1252 and _CP1252_UNDEFINED.search(chunk) is None
-            size += len(chunk)
-    if utf16 is not None:
-        try:
-            utf16.decode(b"", True)
-        except UnicodeDecodeError:
-            utf16 = None
-        if not head.startswith(_UTF16_BOMS):
-            utf16 = None
-    if utf8_error is None and utf8_pending:
-        utf8_error = size - len(utf8_pending)  # a character cut short by the file's end
-    found = Survey(size, hasher.hexdigest())
-    if blank:
-        return Survey(size, found.sha256, skip="empty file; skipped")
-    if _looks_binary(head):
-        return Survey(size, found.sha256, skip="looks like a binary file, not text; skipped")
-    if utf16 is not None:
-        return Survey(size, found.sha256, "utf-16")
-    if utf8_error is None:
-        return found
-    # As decode() reports it: utf-8-sig counts bytes after the BOM.
-    position = utf8_error - (3 if head.startswith(codecs.BOM_UTF8) else 0)
-    if cp1252:
-        warning = f"not valid UTF-8 (byte {position}); read as Windows-1252"
-        return Survey(size, found.sha256, "cp1252", warning=warning)
-    warning = f"not valid UTF-8 (byte {position}); undecodable bytes replaced"
-    return Survey(size, found.sha256, "utf-8", "replace", warning=warning)
 
 
 def read_jsonl(
@@ -434,40 +371,28 @@ def read_jsonl(
     ``survey`` is what :func:`survey_file` found; the file is hashed again as it is read, and
     :class:`SourceChangedError` raised at its end (or at a byte its encoding no longer
     decodes) if it is not the file surveyed. Raises :class:`OSError` when it cannot be read."""
-    source = str(path)
     if survey.skip:
-        yield Problem(source, survey.skip)
+        yield Problem(str(path), survey.skip)
         return
-    if survey.warning:
-        yield Problem(source, survey.warning, skipped=False)
-    yield from _read_jsonl(path, _jsonl_lines(path, survey), field_map(fields))
-
-
-def _jsonl_lines(path: Path, survey: Survey) -> Iterator[tuple[int, str]]:
-    """The numbered lines of ``path`` as ``str.splitlines`` splits its decoded text."""
-    hasher = hashlib.sha256()
-    size = 0
-    decoder = codecs.getincrementaldecoder(survey.encoding)(survey.errors)
-    number = 0
-    rest = ""  # the last line read, which may go on (or end in "\r" of a "\r\n")
     with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(CHUNK_BYTES)
-            hasher.update(chunk)
-            size += len(chunk)
-            try:
-                text = rest + decoder.decode(chunk, not chunk)
-            except UnicodeDecodeError as error:
-                raise SourceChangedError.of(path, "while it was being read") from error
-            lines = text.splitlines(keepends=True)
-            rest = lines.pop() if chunk and lines else ""
-            for line in lines:
-                number += 1
-                yield number, line.splitlines()[0]
-            if not chunk:
-                break
-    if size != survey.size or hasher.hexdigest() != survey.sha256:
-        raise SourceChangedError.of(path, "while it was being read")
+        yield from _checked(
+            _jsonl_items(path, file_chunks(path, handle, survey), field_map(fields))
+        )
+
+
+def _jsonl_items(
+    path: Path, chunks: Iterable[bytes], fields: FieldMap
+) -> Iterator[SourceRecord | Problem]:
+    """The records and problems of a JSON Lines file given in ``chunks``, its lines decoded
+    one by one (see :func:`decode`)."""
+    decoder = LineDecoder()
+    lines = (
+        (number, None if raw is None else decoder.line(number, raw.removesuffix(b"\r")))
+        for number, raw in split_lines(chunks, MAX_ARTICLE_BYTES)
+    )
+    yield from _read_jsonl(path, lines, fields)
+    for line, warning in decoder.warnings():
+        yield Problem(str(path), warning, line=line, skipped=False)
 
 
 # -- records: JSON Lines, JSON arrays, CSV ----------------------------------------------------
@@ -478,23 +403,23 @@ def _record(
 ) -> SourceRecord | Problem:
     """A record from one JSON object or CSV row, or the problem that keeps it out."""
     article_id, body = obj.get(fields["id"]), obj.get(fields["text"])
+    title, date, author = (obj.get(fields[name]) for name in ("title", "date", "author"))
     if isinstance(article_id, (int, float)) and not isinstance(article_id, bool):
         article_id = str(article_id)
     if not isinstance(article_id, str) or not article_id.strip():
         return Problem(str(path), f"no id (field {fields['id']!r})", line=line)
-    if not isinstance(body, str) or not body.strip():
-        return Problem(str(path), f"no text (field {fields['text']!r})", line=line)
-    if len(body) > MAX_ARTICLE_BYTES:
+    body = body if isinstance(body, str) else ""
+    title = title if isinstance(title, str) else None
+    if not body.strip() and not (title or "").strip():  # a title alone is an article
         return Problem(
-            str(path), f"text of {_megabytes(len(body))}, over the {_limit()} limit", line=line
+            str(path), f"no text or title (fields {fields['text']!r}, {fields['title']!r})", line
         )
-    title, date, author = (obj.get(fields[name]) for name in ("title", "date", "author"))
     return SourceRecord(
         id=article_id.strip(),
         text=body,
         source=str(path),
         line=line,
-        title=title if isinstance(title, str) else None,
+        title=title,
         date=date if isinstance(date, str) and date else None,
         author=author if isinstance(author, str) and author.strip() else None,
         content_hash=_hash(raw.encode("utf-8")),
@@ -502,9 +427,12 @@ def _record(
 
 
 def _read_jsonl(
-    path: Path, lines: Iterable[tuple[int, str]], fields: FieldMap
+    path: Path, lines: Iterable[tuple[int, str | None]], fields: FieldMap
 ) -> Iterator[SourceRecord | Problem]:
     for number, line in lines:
+        if line is None:
+            yield Problem(str(path), f"a line of over {_limit()}; skipped", line=number)
+            continue
         if not line.strip():
             continue
         try:
@@ -564,9 +492,29 @@ def _line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
+class _Lines:
+    """An iterator over a list of lines that can be set back to any of them."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines, self.at = lines, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.at == len(self.lines):
+            raise StopIteration
+        self.at += 1
+        return self.lines[self.at - 1]
+
+
 def _read_csv(path: Path, text: str, fields: FieldMap) -> Iterator[SourceRecord | Problem]:
+    # Read strictly, so that a quote that is never closed is an error rather than a field that
+    # swallows the rows after it; after an error, reading goes on at the line after the start
+    # of the row that failed.
     source = str(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = _Lines(io.StringIO(text, newline="").readlines())
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as error:
@@ -581,15 +529,22 @@ def _read_csv(path: Path, text: str, fields: FieldMap) -> Iterator[SourceRecord 
             line=1,
         )
         return
-    line = reader.line_num + 1
+    line = lines.at + 1
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            yield Problem(source, f"malformed CSV: {error}; the rest is skipped", line=line)
-            return
+            if lines.at > line:
+                reason = f"a quote opened on this line is not closed (read on to line {lines.at})"
+            else:
+                reason = str(error)
+            yield Problem(source, f"malformed CSV: {reason}; the row is skipped", line=line)
+            lines.at = line
+            reader = csv.reader(lines, strict=True)
+            line = lines.at + 1
+            continue
         if any(cell.strip() for cell in row):
             if len(row) != len(header):
                 yield Problem(
@@ -600,7 +555,7 @@ def _read_csv(path: Path, text: str, fields: FieldMap) -> Iterator[SourceRecord 
             else:
                 obj = dict(zip(header, row, strict=True))
                 yield _record(path, obj, fields, "\x1f".join(row), line)
-        line = reader.line_num + 1
+        line = lines.at + 1
 
 
 # -- HTML pages and feeds ---------------------------------------------------------------------
@@ -677,10 +632,10 @@ def _feed_entries(source: str, entries: list[Any]) -> Iterator[SourceRecord | Pr
         if not article_id:
             yield Problem(source, "entry has no id or link; skipped", entry=number)
             continue
-        if not body:
-            yield Problem(source, "entry has no text; skipped", entry=number)
-            continue
         title = entry.get("title")
+        if not body and not (title or "").strip():  # a headline alone is an article
+            yield Problem(source, "entry has no title or text; skipped", entry=number)
+            continue
         published = entry.get("published_parsed") or entry.get("updated_parsed")
         yield SourceRecord(
             id=str(article_id).strip(),
