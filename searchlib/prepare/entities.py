@@ -123,11 +123,14 @@ def article_entities(
     orgs = [defined.get(name, name) for name in _without_people(names["org"], full_names)]
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
+    # Each distinct key once: a huge text names the same places thousands of times.
     keys = [key(p) for p in places]
+    distinct = set(keys)
     places = [
         p
         for p, k in zip(places, keys, strict=True)
-        if " " in k or not any(o.startswith(k) and o[len(k) : len(k) + 1].isalpha() for o in keys)
+        if " " in k
+        or not any(o.startswith(k) and o[len(k) : len(k) + 1].isalpha() for o in distinct)
     ]
     return ArticleEntities(
         person=_unique(people),
