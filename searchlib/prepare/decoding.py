@@ -47,6 +47,7 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
 
 
 def declared_encoding(data: bytes) -> str | None:
+    """The encoding an HTML page declares in a ``<meta charset>`` of its first 4 KB, if known."""
     match = _CHARSET.search(data[:4096])
     if match is None:
         return None
