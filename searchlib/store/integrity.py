@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .manifest import sync_folder
 
@@ -73,7 +73,7 @@ def record(
     return files
 
 
-def _valid(entry: Any) -> bool:
+def _valid(entry: Any) -> TypeGuard[list[Any]]:
     return (
         isinstance(entry, list)
         and len(entry) == 2

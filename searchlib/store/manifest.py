@@ -74,7 +74,7 @@ def require_built(location: Location) -> dict[str, Any]:
     if not isinstance(generation, str) or not GENERATION.match(generation):
         raise damaged(location, f"its manifest names {generation!r}, not a generation folder")
     if current_generation(location.path, manifest) is None:
-        raise damaged(location, f"its current generation folder {generation} is missing")
+        raise damaged(location, f"its current generation folder is missing ({generation})")
     return manifest
 
 
