@@ -133,7 +133,20 @@ def end_group(group: int) -> None:
 def write_corpus(folder: Path, count: int) -> None:
     """Short articles of random words: enough for several segments of a full build."""
     rng = random.Random(3)
-    words = "harbour river grain cocoa oil talks peace market rates bank storm port".split()
+    words = [
+        "harbour",
+        "river",
+        "grain",
+        "cocoa",
+        "oil",
+        "talks",
+        "peace",
+        "market",
+        "rates",
+        "bank",
+        "storm",
+        "port",
+    ]
     folder.mkdir()
     with (folder / "wire.jsonl").open("w", encoding="utf-8") as handle:
         for n in range(count):
