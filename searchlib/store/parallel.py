@@ -129,9 +129,20 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
 
 def _end_workers(executor: ProcessPoolExecutor) -> None:
     # The executor has no public way to end its workers now (shutdown waits for their batches).
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(10)
+    # A worker killed while sending a result leaves half a message in the result pipe, and the
+    # executor's thread would wait for the rest forever: with the last writer closed, it reads
+    # the end of the pipe instead, and gives up.
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
     executor.shutdown(wait=True, cancel_futures=True)
 
 
