@@ -28,6 +28,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_SKIPPED = 1
 EXIT_STALE = 1
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C (128 + SIGINT)
 #: The exit code of each library error: 2 for a mistake in how the command was called, 1 for a
 #: failure of the work itself (the first matching type counts).
 EXIT_CODES: tuple[tuple[type[searchlib.SearchlibError], int], ...] = (
@@ -65,6 +66,11 @@ class FriendlyCommand(click.Command):
         except searchlib.SearchlibError as error:
             click.secho(f"Error: {error}", err=True, fg="red")
             ctx.exit(exit_code(error))
+        except KeyboardInterrupt:  # one line, not a traceback (a build cleans up on its way out)
+            build = ctx.info_name == "build"
+            kept = ": the index is as the last finished build left it" if build else ""
+            click.echo(f"Interrupted{kept}.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 class FriendlyGroup(click.Group):
@@ -413,12 +419,15 @@ CHECK_HELP = """Check that an index matches its sources, without changing anythi
 
 Exits with 0 when the index is up to date, and with 1 listing what is stale: files added,
 changed or removed since the last build, and the articles a build would add, update or delete.
+Each file of the index is checked against the size and SHA-256 its build recorded (the content
+of files up to 4 MB); with --deep every file is read, every segment opened and the sidecar's
+ids checked. A damaged index is listed file by file (exit 1); a build repairs it.
 
 \b
 Examples:
   searchlib index check                      # the seeds index
   searchlib index check seeds --json
-  searchlib index check --index /tmp/news
+  searchlib index check --index /tmp/news --deep
 """
 
 
@@ -428,16 +437,17 @@ Examples:
     "--index", "-i", "index", default=None, metavar="NAME|PATH", help="The index to check."
 )
 @field_option
+@click.option("--deep", is_flag=True, help="Read every file of the index, not only the small ones.")
 @json_option
 def check_command(
-    name: str | None, index: str | None, fields: tuple[str, ...], as_json: bool
+    name: str | None, index: str | None, fields: tuple[str, ...], deep: bool, as_json: bool
 ) -> None:
-    report = searchlib.check(index or name or "seeds", fields=_parse_fields(fields))
+    report = searchlib.check(index or name or "seeds", fields=_parse_fields(fields), deep=deep)
     if as_json:
         _emit_json(report.to_dict())
     else:
         terminal().print_check(report)
-    if report.stale:
+    if report.stale or report.damaged:
         sys.exit(EXIT_STALE)
 
 

@@ -20,6 +20,11 @@ class IndexNotFoundError(SearchlibError):
     """No index definition or built index answers to the given name or path."""
 
 
+class NotAnIndexError(IndexNotFoundError):
+    """The folder given as an index holds files that are not a searchlib index's: a build
+    refuses to write there (it would clean up what it did not make)."""
+
+
 class ArticleNotFoundError(SearchlibError):
     """No article in the index has the given id."""
 

@@ -423,6 +423,15 @@ def assert_same_arrays(a: dict[str, Any], b: dict[str, Any]) -> None:
             assert (a[key] == b[key]).all(), key
 
 
+def forget_checksums(path: Path) -> None:
+    """Make the index at ``path`` one whose build recorded no checksums (an older searchlib's),
+    so that files changed here are taken as that build wrote them, not as damage."""
+    manifest_path = path / searchlib.store.manifest.MANIFEST
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    del manifest["files"]
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+
+
 def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -513,6 +522,7 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     broken.unlink()
     broken.write_bytes(b"PK\x03\x04 not a zip file")
     write_jsonl(src / "c.jsonl", synthetic(5, seed=13)[0])
+    forget_checksums(tmp_path / "ix")  # else the build finds the damage first, and starts afresh
     build_with_entities(tmp_path / "ix", src, entities)
     assert read_back == [kept[0], kept[2]]
     monkeypatch.undo()
@@ -613,6 +623,7 @@ def test_build_replaces_a_sidecar_written_by_another_version(tmp_path: Path) -> 
     header = json.loads(header_path.read_text("utf-8"))
     header["format"] = impacts.FORMAT - 1
     header_path.write_text(json.dumps(header), "utf-8")
+    forget_checksums(tmp_path / "ix")  # as that version did not record them
     assert searchlib.open(tmp_path / "ix").engine == "whoosh"
     report = build_with_entities(tmp_path / "ix", source, entities)
     assert (report.added, report.updated, report.deleted) == (0, 0, 0)

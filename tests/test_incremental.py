@@ -261,9 +261,11 @@ def test_check_lists_what_is_stale_and_changes_nothing(tmp_path):
 def test_check_of_a_damaged_index_says_so(tmp_path):
     src, path = sources(tmp_path), tmp_path / "ix"
     searchlib.build(path, [src])
-    next((path / generation(path)).glob("*.seg")).unlink()
-    with pytest.raises(searchlib.IndexDamagedError, match="damaged"):
-        searchlib.check(path)
+    segment = next((path / generation(path)).glob("*.seg"))
+    segment.unlink()
+    report = searchlib.check(path)
+    assert report.damaged == [f"{generation(path)}/{segment.name} is missing"]
+    assert report.update_command == f"searchlib index build --index {path} --rebuild"
 
 
 def test_named_index_with_a_field_mapping(project):

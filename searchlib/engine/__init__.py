@@ -13,11 +13,11 @@ has a current one, else Whoosh. Both give the same results (``tests/test_impacts
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
-    from pathlib import Path
 
     from ..model import Contribution, FacetValue
 
@@ -137,7 +137,16 @@ def open_engine(
 
 
 def raised_inside(error: BaseException) -> bool:
-    """True when ``error`` came from inside the engine's libraries (a damaged index file)."""
+    """True when ``error`` came from inside the engine's libraries (a damaged index file), or
+    is an id out of range in the sidecar's arrays (``index check --deep`` names the file)."""
     from .whoosh.searcher import raised_inside as inside_whoosh
 
-    return inside_whoosh(error)
+    return inside_whoosh(error) or (isinstance(error, IndexError) and _in_sidecar(error))
+
+
+def _in_sidecar(error: BaseException) -> bool:
+    sidecar = str(Path(__file__).parent / "sidecar")
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next  # the innermost frame: where the id was used
+    return tb is not None and tb.tb_frame.f_code.co_filename.startswith(sidecar)

@@ -124,6 +124,14 @@ def _count(items: list[str], noun: str) -> str:
 def print_check(report: CheckReport, most: int = 20) -> None:
     """Whether an index is up to date, and if not what changed and how to update it."""
     changes = report.changes
+    if report.damaged:
+        click.echo(f"Damaged: {_count(report.damaged, 'problem')}.")
+        for line in report.damaged[:most]:
+            click.echo(f"  {line}")
+        if len(report.damaged) > most:
+            click.echo(f"  … and {len(report.damaged) - most} more (see --json)")
+        click.echo(f"Repair it with: {report.update_command}")
+        return
     if not report.stale:
         click.echo(f"Up to date: {report.articles:,} articles.")
         return

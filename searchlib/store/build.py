@@ -47,16 +47,24 @@ from ..errors import IndexDamagedError, SourceError, SourceProblemError
 from ..model import Article
 from ..prepare import articles
 from ..prepare.sources import FieldMap, Problem, SourceRecord, discover, field_map, file_hash
+from . import integrity
 from .definitions import DEFAULT_INDEX, Location, aliases_path, locate
 from .entity_table import ENTITY_TABLE, EntityNames, write_entity_table
 from .lock import build_lock
 from .manifest import (
+    MANIFEST,
     SCHEMA_VERSION,
     SOURCES_STATE,
+    check_folder,
+    current_generation,
+    known_sources,
+    ledger_generations,
     next_generation,
+    read_ledger,
     read_manifest,
     remove_leftovers,
     write_json,
+    write_ledger,
     write_manifest,
 )
 from .parallel import Runner, runner
@@ -221,17 +229,34 @@ def build(
     location = locate(index)
     patterns, base = resolve_sources(location, sources)
     mapping = resolve_fields(location, fields)
+    check_folder(location)
     location.path.mkdir(parents=True, exist_ok=True)
     report = BuildReport(location.name, location.path)
     phase = on_phase or _no_phase
     with build_lock(location, lock_timeout), runner(workers, scheduler) as run:
         phase("locked")
         manifest = read_manifest(location.path)
-        current = manifest.get("generation")
+        current = current_generation(location.path, manifest)
+        if current is None and manifest:
+            report.problems.append(
+                Problem(
+                    str(location.path / MANIFEST),
+                    f"the manifest names {manifest.get('generation')!r}, not a generation "
+                    "folder of this index; building it afresh",
+                    skipped=False,
+                )
+            )
+            manifest = {}
+        # Recorded before anything is made, so that what this build leaves can be removed
+        # by the next one, and the sources are known even if the manifest is damaged.
+        made = ledger_generations(location.path) + ([current] if current else [])
+        write_ledger(location.path, made, patterns, mapping)
         remove_leftovers(location.path, keep={current})
         plan = _plan(location, manifest, patterns, base, mapping, rebuild, strict, run, report)
         if plan.full or plan.changes or plan.new_aliases or plan.old_sidecar:
-            generation = _write_new_generation(location, plan, current, run, progress, phase)
+            generation = _write_new_generation(
+                location, plan, current, manifest, run, progress, phase
+            )
             phase("switched")
             remove_leftovers(location.path, keep={generation, current})
             report.generation = generation
@@ -239,7 +264,7 @@ def build(
             state = plan.sources_state()
             if plan.previous is not None and state != plan.previous["json"]:
                 # Only file times or problems changed: the index itself stays as it is.
-                write_json(location.path / str(current) / SOURCES_STATE, state)
+                _rewrite_sources_state(location.path, manifest, str(current), state)
             report.generation = str(current)
         changes, scan = plan.changes, plan.scan
         report.analysed = scan.analysed
@@ -252,6 +277,18 @@ def build(
 
 def _no_phase(name: str) -> None:
     """The default of ``build(on_phase=…)``: nothing to tell."""
+
+
+def _rewrite_sources_state(
+    path: Path, manifest: dict[str, Any], current: str, state: dict[str, Any]
+) -> None:
+    """Replace the current generation's sources state, and its checksum in the manifest."""
+    target = path / current / SOURCES_STATE
+    write_json(target, state)
+    files = manifest.get("files")
+    if isinstance(files, dict):
+        files[SOURCES_STATE] = [target.stat().st_size, integrity.file_digest(target)]
+        write_json(path / MANIFEST, manifest)
 
 
 @dataclass
@@ -353,15 +390,18 @@ def _write_new_generation(
     location: Location,
     plan: _Plan,
     current: str | None,
+    manifest: Mapping[str, Any],
     run: Runner,
     progress: Callable[[int, int], None] | None,
     phase: Callable[[str], None],
 ) -> str:
     """The second phase: write the next generation folder whole (segments, sidecar, entity
-    table, sources state), then point the manifest at it. Nothing of it is left if it fails."""
+    table, sources state), flush it to disk with its checksums, then point the manifest at
+    it. Nothing of it is left if it fails."""
     scan, winners, changes = plan.scan, plan.winners, plan.changes
     generation = next_generation(location.path)
     target = location.path / generation
+    write_ledger(location.path, [*ledger_generations(location.path), generation])
     written: Written | None = None
     storage.allow_open_files(len(winners) // writer.SEGMENT_DOCS + writer.MAX_SMALL_SEGMENTS)
     try:
@@ -403,9 +443,12 @@ def _write_new_generation(
             written.close()
             written = None
         write_json(target / SOURCES_STATE, plan.sources_state())
+        base = None if current is None else location.path / current
+        files = integrity.record(target, base, manifest.get("files"))
         phase("committed")
-        write_manifest(location, generation, plan.patterns, plan.mapping, len(winners))
+        write_manifest(location, generation, plan.patterns, plan.mapping, len(winners), files)
     except BaseException:
+        run.stop()  # no worker writes into the folder once it is removed
         if written is not None:
             written.close()
         shutil.rmtree(target, ignore_errors=True)
@@ -426,6 +469,9 @@ def _previous_state(
         data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
         files = {path: FileState.from_json(s) for path, s in data["files"].items()}
         expected = len(Scan(files, {}, {}).winners())
+        damage = integrity.verify(folder, manifest.get("files"))
+        if damage:
+            raise IndexDamagedError("; ".join(damage[:3]) + (" …" if len(damage) > 3 else ""))
         writer.verify_generation(folder, expected)
     except (OSError, ValueError, KeyError, TypeError, IndexDamagedError) as error:
         report.problems.append(
@@ -568,9 +614,9 @@ def resolve_sources(
         return given, Path.cwd()
     if location.definition is not None:
         return list(location.definition.sources), location.definition.base
-    previous = read_manifest(location.path).get("sources")
+    previous = known_sources(location.path)  # (the ledger's if the manifest is damaged)
     if previous:
-        return list(previous), Path.cwd()
+        return previous, Path.cwd()
     raise SourceError(
         f"no sources to build {location.name!r} from",
         "name files or folders to index: searchlib index build --index PATH FILES...",
@@ -593,4 +639,5 @@ def resolve_fields(location: Location, fields: Mapping[str, str] | None) -> Fiel
             raise SourceError(str(error), "map fields as NAME=COLUMN, e.g. text=body") from error
     if location.definition is not None:
         return dict(location.definition.fields)
-    return field_map(read_manifest(location.path).get("fields"))
+    built = read_manifest(location.path).get("fields") or read_ledger(location.path).get("fields")
+    return field_map(built)

@@ -1,4 +1,5 @@
-"""Check: compare a built index with its sources without changing anything."""
+"""Check: compare a built index with its sources, and its files with their checksums, without
+changing anything."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..engine.whoosh.writer import verify_generation
+from ..engine.sidecar.verify import sidecar_damage
+from ..engine.whoosh.writer import iter_stored, verify_generation
 from ..errors import IndexDamagedError
 from ..prepare.sources import Problem, discover
+from . import integrity
 from .build import resolve_fields, resolve_sources
 from .definitions import DEFAULT_INDEX, locate
-from .manifest import SOURCES_STATE, damaged, require_built
+from .manifest import SOURCES_STATE, rebuild_hint, require_built
 from .state import Changes, FileState, Scan, changes_of, scan_sources
 
 if TYPE_CHECKING:
@@ -22,7 +25,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckReport:
-    """How an index differs from its sources; ``stale`` is False when it matches them."""
+    """How an index differs from its sources; ``stale`` is False when it matches them.
+    ``damaged`` names each file that is not as its build wrote it (the sources are then not
+    compared), and ``update_command`` is then the command that rebuilds the index."""
 
     name: str
     path: Path
@@ -33,6 +38,8 @@ class CheckReport:
     changes: Changes = field(default_factory=Changes)
     problems: list[Problem] = field(default_factory=list)
     update_command: str = ""
+    damaged: list[str] = field(default_factory=list)
+    deep: bool = False
 
     @property
     def stale(self) -> bool:
@@ -45,6 +52,8 @@ class CheckReport:
             "index": self.name,
             "path": str(self.path),
             "stale": self.stale,
+            "damaged": self.damaged,
+            "deep": self.deep,
             "articles": self.articles,
             "files": {
                 "added": self.files_added,
@@ -66,30 +75,32 @@ def check(
     sources: Iterable[str | os.PathLike[str]] | None = None,
     *,
     fields: Mapping[str, str] | None = None,
+    deep: bool = False,
 ) -> CheckReport:
-    """Compare a built index with its sources without changing anything.
+    """Compare a built index with its sources, and each of its files with the size and
+    checksum its build recorded, without changing anything.
 
-    Raises :class:`IndexNotFoundError` if it is not built and :class:`IndexDamagedError` if it
-    cannot be read.
+    The quick check hashes the files up to :data:`searchlib.store.integrity.SMALL` bytes; with
+    ``deep`` every file is hashed, every segment's stored documents read and the sidecar's ids
+    checked. Damage is reported in :attr:`CheckReport.damaged`. Raises
+    :class:`IndexNotFoundError` if it is not built and :class:`IndexDamagedError` if its
+    manifest cannot be read.
     """
     location = locate(index)
     manifest = require_built(location)
+    folder = location.path / manifest["generation"]
+    report = CheckReport(location.name, location.path, deep=deep)
+    report.damaged = _damage(folder, manifest, deep)
+    if report.damaged:
+        report.update_command = rebuild_hint(location)
+        return report
     patterns, base = resolve_sources(location, sources)
     mapping = resolve_fields(location, fields)
-    folder = location.path / manifest["generation"]
-    try:
-        data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
-        old_files = {path: FileState.from_json(s) for path, s in data["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise damaged(location, f"unreadable {SOURCES_STATE}: {error}") from error
-    try:
-        verify_generation(folder, len(Scan(old_files, {}, {}).winners()))
-    except IndexDamagedError as error:
-        raise damaged(location, error.message) from error
+    data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
+    old_files = {path: FileState.from_json(s) for path, s in data["files"].items()}
     paths, found_problems = discover(patterns, base)
     trust = data.get("fields") == mapping
     scan = scan_sources(paths, old_files, mapping, trust=trust, strict=False)
-    report = CheckReport(location.name, location.path)
     report.update_command = (
         f"searchlib index build {location.name}"
         if location.definition is not None
@@ -107,3 +118,26 @@ def check(
         and (state.sha256 != old_files[p].sha256 or state.articles != old_files[p].articles)
     ]
     return report
+
+
+def _damage(folder: Path, manifest: Mapping[str, Any], deep: bool) -> list[str]:
+    """What is wrong with the current generation ``folder``, one line per file."""
+    found = integrity.verify(folder, manifest.get("files"), deep=deep)
+    if found:
+        return found
+    try:
+        data = json.loads((folder / SOURCES_STATE).read_text("utf-8"))
+        old_files = {path: FileState.from_json(s) for path, s in data["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return [f"{folder.name}/{SOURCES_STATE} is unreadable: {error}"]
+    expected = len(Scan(old_files, {}, {}).winners())
+    try:
+        verify_generation(folder, expected)
+        if deep:
+            for _ in iter_stored(folder):  # every stored document, decompressed
+                pass
+    except IndexDamagedError as error:
+        return [f"{folder.name}: {error.message}"]
+    except Exception as error:  # Whoosh raises many types (EOFError, struct.error, …)
+        return [f"{folder.name}: {type(error).__name__}: {error}"]
+    return sidecar_damage(folder, str(manifest["generation"]), expected) if deep else []

@@ -133,13 +133,6 @@ def aliases_path(location: Location) -> Path:
     return location.path / "aliases.toml"
 
 
-def rebuild_hint(location: Location) -> str:
-    """The command that rebuilds this index from its sources."""
-    if location.definition is not None:
-        return f"searchlib index build {location.name} --rebuild"
-    return f"searchlib index build --index {location.path} --rebuild"
-
-
 def _field_map(mapping: Mapping[str, Any] | None) -> dict[str, str]:
     from ..prepare.sources import field_map  # here: opening an index for search reads no sources
 

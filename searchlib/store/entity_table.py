@@ -42,6 +42,8 @@ def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTab
     """The entity table saved with the current generation (empty for an index without one)."""
     path = location.path / manifest["generation"] / ENTITY_TABLE
     if not path.is_file():
+        if ENTITY_TABLE in (manifest.get("files") or {}):  # its build wrote one
+            raise damaged(location, f"its {ENTITY_TABLE} is missing")
         return EntityTable()
     try:
         return EntityTable.from_json(json.loads(path.read_text("utf-8")))

@@ -4,6 +4,10 @@ Analysis is a pure function of each article, so a build can fan it out: ``worker
 local processes, ``scheduler="tcp://HOST:8786"`` the workers of a Dask distributed cluster.
 Results always come back in input order, so every way of running gives the same index. At most
 a few batches per worker are in flight at once, which bounds memory however large the input.
+
+Local workers leave Ctrl-C to the build, which stops them, and exit on their own when the
+build's process ends in any other way (killed): none is left behind, nor with them the fork
+server and resource tracker of :mod:`multiprocessing`, which end with the last of them.
 """
 
 from __future__ import annotations
@@ -11,8 +15,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import select
+import signal
+import threading
+import time
 from collections import deque
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import SearchlibError
@@ -31,11 +39,21 @@ class Runner:
     """Maps a function over batches of items, keeping the input order."""
 
     def __init__(
-        self, submit: Callable[..., Any] | None = None, window: int = 1, local: bool = True
+        self,
+        submit: Callable[..., Any] | None = None,
+        window: int = 1,
+        local: bool = True,
+        stop: Callable[[], None] | None = None,
     ) -> None:
         self._submit = submit
         self._window = max(1, window)
         self._local = local
+        self._stop = stop
+
+    def stop(self) -> None:
+        """Stop the work in flight at once (local workers are ended): the build failed."""
+        if self._stop is not None:
+            self._stop()
 
     @property
     def local(self) -> bool:
@@ -97,11 +115,65 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
     # hold a copy (Python's reference counts write to the pages they share).
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
-    executor: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    )
     try:
-        yield Runner(executor.submit, window=2 * workers)
+        yield Runner(executor.submit, window=2 * workers, stop=lambda: _end_workers(executor))
+    except BaseException:
+        _end_workers(executor)  # rather than wait for the batches they are working on
+        raise
     finally:
         executor.shutdown(cancel_futures=True)
+
+
+def _end_workers(executor: ProcessPoolExecutor) -> None:
+    # The executor has no public way to end its workers now (shutdown waits for their batches).
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(10)
+    # A worker killed while sending a result leaves half a message in the result pipe, and the
+    # executor's thread would wait for the rest forever: with the last writer closed, it reads
+    # the end of the pipe instead, and gives up.
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(build: int) -> None:
+    """A local worker's first act: ignore Ctrl-C (the build gets it too, and ends the workers)
+    and end this process as soon as the build's process ``build`` is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_after, args=(build,), daemon=True).start()
+
+
+def _exit_after(build: int) -> None:
+    # Not the parent's death signal (prctl): a worker's parent is the fork server, which
+    # outlives the build while any worker does.
+    try:
+        handle = os.pidfd_open(build)  # readable once the process has ended (Linux ≥ 5.3)
+    except (AttributeError, OSError):
+        while _alive(build):
+            time.sleep(0.5)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and someone else's
+        pass
+    return True
 
 
 @contextlib.contextmanager
