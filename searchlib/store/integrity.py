@@ -1,5 +1,6 @@
-"""Integrity: the size and SHA-256 of every file of a generation, recorded at the switch and
-verified by ``index check`` and by every build.
+"""Integrity: the size and SHA-256 of every file of a generation, recorded and verified.
+
+They are recorded at the switch and verified by ``index check`` and by every build.
 
 A build reads each new file of a generation once as it finishes it: to hash it and to flush it
 to disk (``fsync``), then flushes the folder, and only then switches the manifest, which records

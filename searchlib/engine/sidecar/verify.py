@@ -1,5 +1,6 @@
-"""Verify: what a deep check finds wrong inside a sidecar's arrays (ids out of range, rows out
-of order), which :func:`searchlib.engine.sidecar.files.load` does not read whole to look for."""
+"""Verify: what a deep check finds wrong inside a sidecar's arrays (ids out of range, rows).
+
+:func:`searchlib.engine.sidecar.files.load` does not read them whole to look for such damage."""
 
 from __future__ import annotations
 
