@@ -1,5 +1,4 @@
-"""Check: compare a built index with its sources, and its files with their checksums, without
-changing anything."""
+"""Check: compare an index with its sources, and its files with their checksums, read only."""
 
 from __future__ import annotations
 
