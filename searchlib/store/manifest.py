@@ -1,5 +1,6 @@
-"""Manifest and generations: which generation folder is current, switched atomically, and
-which folders the builds of an index made (the only ones a build ever removes)."""
+"""Manifest and generations: which generation folder is current, switched atomically.
+
+Also which folders the builds of an index made: the only ones a build ever removes."""
 
 from __future__ import annotations
 
