@@ -209,11 +209,7 @@ class Index:
         )
         asked = engines.Request(limit, page, sort, facet_limit, explain, snippets)
         results = self._results(current, query, parsed, current.run(parsed, flt, asked), asked)
-        suggestion = (
-            suggest_spelling(query, known=current.knows, closest=current.closest)
-            if correct
-            else None
-        )
+        suggestion = suggest_spelling(query, current) if correct else None
         if suggestion is None:
             return results
         if results.total == 0:

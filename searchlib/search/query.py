@@ -41,6 +41,34 @@ def expand_dates(text: str) -> str:
     return "".join(p if p.startswith('"') else _DATE_SYNTAX.sub(whole_days, p) for p in parts)
 
 
+#: The longest word a query may hold (no index holds longer ones; looking one up would cost
+#: memory in proportion), and the most words.
+MAX_WORD_CHARS = 100
+MAX_WORDS = 1000
+
+
+def check_size(text: str) -> None:
+    """Raise :class:`QuerySyntaxError` for a query with a word over :data:`MAX_WORD_CHARS`
+    characters or over :data:`MAX_WORDS` words (before any of its words is looked up)."""
+    words = _WORDS.findall(text)
+    longest = max(words, key=len, default="")
+    if len(longest) > MAX_WORD_CHARS:
+        raise QuerySyntaxError(
+            f"the query holds a word of {len(longest):,} characters "
+            f"({longest[:20]}…); words are at most {MAX_WORD_CHARS}",
+            "search for a shorter part of it, or a phrase of its words",
+        )
+    if len(words) > MAX_WORDS:
+        raise QuerySyntaxError(
+            f"the query holds {len(words):,} words; a query holds at most {MAX_WORDS:,}",
+            "keep the words that matter most",
+        )
+
+
+# What counts as a word for those limits: any run of letters and digits.
+_WORDS = re.compile(r"[^\W_]+")
+
+
 def check_syntax(text: str) -> None:
     """Raise :class:`QuerySyntaxError` for unbalanced quotes or parentheses."""
     if text.count('"') % 2:
