@@ -137,8 +137,10 @@ QUERY syntax:
   kazakh*  ashimbaev~    prefix, and fuzzy (one edit; ~2 for two)
   (a OR b) AND c         groups
 An empty query or * matches every article, so the filters alone can browse. A word the
-index does not know gets a "did you mean" suggestion; when nothing matches, the suggestion is
-searched instead.
+index does not know (or holds rarely, next to a far more frequent one) gets a "did you mean"
+suggestion; when nothing matches, the suggestion is searched instead. Limits: words of at most
+100 characters, 1,000 words, ~2 edits, wildcards after a letter, 256 words for all prefix,
+wildcard and fuzzy terms together.
 
 \b
 Examples:

@@ -75,6 +75,8 @@ def test_too_many_words_are_refused(wordy):
     many = " ".join(TWO_LETTERS + AB_WORDS)  # 1,076 words
     assert f"1,076 words; a query holds at most {MAX_WORDS:,}" in _error(wordy, many)
     assert wordy.search(" ".join((TWO_LETTERS + AB_WORDS)[:MAX_WORDS])).total >= 2
+    # Operators are not words: 1,000 words joined by OR are a query of 1,000 words.
+    assert wordy.search(" OR ".join((TWO_LETTERS + AB_WORDS)[:MAX_WORDS])).total >= 2
 
 
 def test_words_joined_by_or_rank_as_words(wordy):

@@ -100,7 +100,7 @@ MAX_WORDS = 1000
 def check_size(text: str) -> None:
     """Raise :class:`QuerySyntaxError` for a query with a word over :data:`MAX_WORD_CHARS`
     characters or over :data:`MAX_WORDS` words (before any of its words is looked up)."""
-    words = _WORDS.findall(text)
+    words = [word for word in _WORDS.findall(text) if word not in _OPERATORS]
     longest = max(words, key=len, default="")
     if len(longest) > MAX_WORD_CHARS:
         raise QuerySyntaxError(
@@ -115,8 +115,9 @@ def check_size(text: str) -> None:
         )
 
 
-# What counts as a word for those limits: any run of letters and digits.
+# What counts as a word for those limits: any run of letters and digits but the operators.
 _WORDS = re.compile(r"[^\W_]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 def check_syntax(text: str) -> None:
