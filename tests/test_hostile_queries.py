@@ -93,7 +93,9 @@ def test_a_wildcard_must_start_with_a_letter(wordy, query):
         assert wordy.search(query).total == 5
         return
     message = _error(wordy, f"oil {query}")
-    assert f"{query} starts with a wildcard" in message and "begin with at least one letter" in message
+    assert (
+        f"{query} starts with a wildcard" in message and "begin with at least one letter" in message
+    )
 
 
 def test_prefixes_stand_for_a_bounded_number_of_words(wordy):

@@ -24,7 +24,12 @@ from searchlib.present.terminal import safe
 
 from .conftest import ROOT
 
-CLEAR, TITLE, LINK, ASK = "\x1b[2J\x1b[H", "\x1b]0;pwned\x07", "\x1b]8;;http://evil/\x1b\\", "\x1b[6n"
+CLEAR, TITLE, LINK, ASK = (
+    "\x1b[2J\x1b[H",
+    "\x1b]0;pwned\x07",
+    "\x1b]8;;http://evil/\x1b\\",
+    "\x1b[6n",
+)
 C1_CSI, BELL, BACK, OSC_C1 = "\x9b31m", "\x07", "\x08", "\x9d0;title\x9c"
 HOSTILE = [
     {
@@ -78,7 +83,18 @@ def hostile_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_safe_removes_every_kind_of_sequence():
-    for hostile in (CLEAR, TITLE, LINK, ASK, C1_CSI, BELL, BACK, OSC_C1, "\x1bc", "\x1bP1;2q\x1b\\"):
+    for hostile in (
+        CLEAR,
+        TITLE,
+        LINK,
+        ASK,
+        C1_CSI,
+        BELL,
+        BACK,
+        OSC_C1,
+        "\x1bc",
+        "\x1bP1;2q\x1b\\",
+    ):
         assert CONTROLS.search(hostile)
         cleaned = safe(f"a{hostile}b")
         assert not CONTROLS.search(cleaned) and cleaned.startswith("a") and cleaned.endswith("b")
