@@ -138,6 +138,8 @@ def bound_cost(parsed: wq.Query, reader: Any, speller: Speller | None = None) ->
         frozen.words = tuple(words)
         return frozen
 
+    if not any(type(leaf) in _FROZEN for leaf in parsed.leaves()):
+        return parsed  # (most queries: nothing to rebuild)
     return parsed.accept(expanded)
 
 
