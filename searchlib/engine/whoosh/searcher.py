@@ -39,6 +39,8 @@ _WHOOSH_DIR = os.path.dirname(whoosh.__file__)
 #: Terms longer than this are in no index (a query's words are checked before, see
 #: searchlib.search.query.check_size).
 MAX_TERM = 1000
+#: Spelling needs exact counts of rare words only (see searchlib.search.spelling.RARE).
+EXACT_FREQUENCY = 100
 
 
 def raised_inside(error: BaseException) -> bool:
@@ -174,11 +176,14 @@ class WhooshEngine:
     # -- spelling (see searchlib.search.spelling) -------------------------------------------
 
     def frequency(self, term: str) -> int:
-        """How many articles hold the analysed word ``term`` (in the field that has it most)."""
+        """How many articles hold the analysed word ``term`` in title or body: exact up to
+        :data:`EXACT_FREQUENCY` (as the sidecar counts), else the larger field's count (at
+        most that many postings are read)."""
         if len(term) > MAX_TERM:
             return 0
         reader = self.searcher().reader()
-        return max(reader.doc_frequency(name, term) for name in SEARCH_FIELDS)
+        most = max(reader.doc_frequency(name, term) for name in SEARCH_FIELDS)
+        return len(self.docs_of(term)) if 0 < most <= EXACT_FREQUENCY else most
 
     def candidates(self, forms: Iterable[str], edits: int) -> list[spelling.Candidate]:
         """The index's words (as written) within ``edits`` edits of any of ``forms``."""
