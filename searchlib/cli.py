@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ class FriendlyCommand(click.Command):
         try:
             return super().invoke(ctx)
         except searchlib.SearchlibError as error:
-            click.secho(f"Error: {error}", err=True, fg="red")
+            click.secho(f"Error: {terminal().safe(error)}", err=True, fg="red")
             ctx.exit(exit_code(error))
         except KeyboardInterrupt:  # one line, not a traceback (a build cleans up on its way out)
             build = ctx.info_name == "build"
@@ -81,7 +82,7 @@ class FriendlyGroup(click.Group):
 
 class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"searchlib: {record.getMessage()}", err=True)
+        click.echo(f"searchlib: {terminal().safe(record.getMessage())}", err=True)
 
 
 def _show_library_log() -> None:
@@ -94,7 +95,13 @@ def _show_library_log() -> None:
 
 
 def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    # JSON escapes C0 controls itself; DEL and the C1 controls (8-bit escapes to a terminal)
+    # are escaped too: the same JSON value, nothing a terminal would obey.
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    click.echo(_C1_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
+
+
+_C1_CONTROLS = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 index_option = click.option(
@@ -145,8 +152,10 @@ QUERY syntax:
   kazakh*  ashimbaev~    prefix, and fuzzy (one edit; ~2 for two)
   (a OR b) AND c         groups
 An empty query or * matches every article, so the filters alone can browse. A word the
-index does not know gets a "did you mean" suggestion; when nothing matches, the suggestion is
-searched instead.
+index does not know (or holds rarely, next to a far more frequent one) gets a "did you mean"
+suggestion; when nothing matches, the suggestion is searched instead. Limits: words of at most
+100 characters, 1,000 words, ~2 edits, wildcards after a letter, 256 words for all prefix,
+wildcard and fuzzy terms together.
 
 \b
 Examples:
@@ -388,7 +397,7 @@ def build_command(
             bar.clear()
     for problem in report.problems:
         label = "skipped" if problem.skipped else "warning"
-        click.echo(f"{label}: {problem}", err=True)
+        click.echo(f"{label}: {terminal().safe(problem)}", err=True)
     if as_json:
         _emit_json(report.to_dict())
     elif not quiet:
@@ -476,7 +485,7 @@ def similar_command(article_id: str, index: str, limit: int, as_json: bool) -> N
     if as_json:
         _emit_json(results.to_dict())
         return
-    click.echo(f"{results.total} articles like {article_id}")
+    click.echo(f"{results.total} articles like {terminal().safe(article_id)}")
     terminal().print_hits(results.hits)
 
 
@@ -527,11 +536,13 @@ def eval_command(
     if as_json:
         _emit_json(report.to_dict())
         return
-    click.echo(f"{report.queries} judged queries, {depth} results each, index {index}")
+    click.echo(
+        f"{report.queries} judged queries, {depth} results each, index {terminal().safe(index)}"
+    )
     for name, value in report.measures.items():
         click.echo(f"{name:>11}: {value:.4f}")
     if run_out:
-        click.echo(f"run written to {run_out}")
+        click.echo(f"run written to {terminal().safe(run_out)}")
 
 
 @cli.command("entities")
@@ -616,7 +627,7 @@ def stats_command(index: str, as_json: bool) -> None:
         return
     for key, value in stats.items():
         shown = ", ".join(value) if isinstance(value, list) else value
-        click.echo(f"{key:>11}: {shown}")
+        click.echo(f"{key:>11}: {terminal().safe(shown)}")
 
 
 @cli.command("serve")

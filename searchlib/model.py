@@ -163,6 +163,9 @@ class Results:
     facets: dict[str, list[FacetValue]]
     suggestion: str | None = None
     corrected: bool = False
+    #: What the query said that searchlib did not take as written (an unknown field, a
+    #: date that is not one), one sentence each: shown by the CLI, in ``--json`` too.
+    warnings: tuple[str, ...] = ()
     # Counted when first asked for (see dates): most searches draw no timeline.
     _dates: Counter[str | None] | Callable[[], Counter[str | None]] = field(
         default_factory=Counter, repr=False, compare=False
@@ -198,6 +201,7 @@ class Results:
             },
             "suggestion": self.suggestion,
             "corrected": self.corrected,
+            "warnings": list(self.warnings),
         }
 
     def timeline(self, freq: str = "year") -> Timeline:

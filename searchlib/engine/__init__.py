@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from pathlib import Path
 
     from ..model import Contribution, FacetValue
+    from .spelling import Candidate
 
 ENGINES = ("auto", "whoosh", "sidecar")
 
@@ -81,11 +83,14 @@ class Engine(Protocol):
     def similar(self, docnum: int, limit: int, terms: int) -> tuple[list[tuple[int, float]], Any]:
         """The articles most like one, and the query of its distinctive words."""
 
-    def knows(self, term: str) -> bool:
-        """Whether an analysed word is in the index."""
+    def frequency(self, term: str) -> int:
+        """How many articles hold an analysed word."""
 
-    def closest(self, word: str, edits: int) -> str | None:
-        """The index's closest word within some edits."""
+    def candidates(self, forms: Iterable[str], edits: int) -> list[Candidate]:
+        """The index's words, as written, within some edits of a typed word's forms."""
+
+    def together(self, terms: list[str], others: list[str]) -> tuple[list[int], int]:
+        """How many articles hold each term and any of the others; how many any of them."""
 
     def counts(self, docnums: Any, most: int) -> tuple[dict[str, list[FacetValue]], Any]:
         """The facets of some articles and a function that counts their dates."""
@@ -125,7 +130,7 @@ def open_engine(
     from .whoosh.searcher import WhooshEngine
 
     if engine == "whoosh":
-        return WhooshEngine(folder, names)
+        return WhooshEngine(folder, names, generation)
     from .sidecar.scorer import SidecarEngine
 
     try:
@@ -133,7 +138,7 @@ def open_engine(
     except LookupError:
         if engine == "sidecar":
             raise
-    return WhooshEngine(folder, names)
+    return WhooshEngine(folder, names, generation)
 
 
 def raised_inside(error: BaseException) -> bool:

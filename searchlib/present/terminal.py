@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 import time
@@ -19,9 +20,43 @@ if TYPE_CHECKING:
     from ..store.check import CheckReport
 
 # Snippet matches are marked with these while the text is wrapped, then coloured: the colour
-# codes would count as characters if they were put in first.
+# codes would count as characters if they were put in first. (Control characters: none is left
+# in the text they mark, see safe.)
 _MARK_ON, _MARK_OFF = "\x01", "\x02"
 BAR_WIDTH = 40
+
+# What a terminal would obey rather than show: escape sequences (CSI such as ESC[2J or ESC[6n,
+# OSC such as window titles and OSC 8 links, DCS/SOS/PM/APC strings, two-character escapes),
+# their 8-bit C1 forms, and every other C0/C1 control character and DEL.
+_STRING_END = r"(?:\x07|\x1b\\|\x9c|$)"
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|\x9b[0-?]*[ -/]*[@-~]?"  # 8-bit CSI
+    rf"|\x1b[\]PX^_][^\x07\x1b\x9c]*{_STRING_END}"  # OSC, DCS, SOS, PM, APC ... ST or BEL
+    rf"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*{_STRING_END}"  # their 8-bit forms
+    r"|\x1b[ -/]*[0-~]?"  # other escapes (ESC c resets the terminal)
+    r"|[\x00-\x1f\x7f-\x9f]"
+)
+_LAYOUT = re.compile(r"\r\n?|[\n\t]")
+
+
+def safe(text: object, *, layout: bool = False) -> str:
+    """``text`` as a terminal may show it: every escape sequence and control character from
+    article data (or anything else not ours) removed, so it can neither move the cursor, set
+    the title, make links, ring the bell nor make the terminal type an answer.
+
+    Line breaks and tabs become spaces, or with ``layout`` (an article's text) stay as they are.
+    Every value printed here goes through this function before our own colours are added.
+    """
+    value = str(text)
+    if value.isprintable():
+        return value  # most titles and ids: nothing to do
+    if not layout:
+        return _CONTROLS.sub(lambda m: " " if m[0] in "\t\n\r" else "", value)
+    pieces = _LAYOUT.split(value)
+    breaks = [("\n" if m[0].startswith("\r") else m[0]) for m in _LAYOUT.finditer(value)]
+    cleaned = [_CONTROLS.sub("", piece) for piece in pieces]
+    return "".join(p + b for p, b in zip(cleaned, [*breaks, ""], strict=True))
 
 
 def width() -> int:
@@ -31,14 +66,15 @@ def width() -> int:
 
 def print_results(results: Results) -> None:
     """A page of results: the count, each hit, and a summary of the facets."""
-    what = f' for "{results.query}"' if results.query.strip() else ""
+    query = safe(results.query)
+    what = f' for "{query}"' if query.strip() else ""
     noun = "article" if results.total == 1 else "articles"
     if results.corrected:
-        click.echo(
-            f'No articles for "{results.query}"; showing results for "{results.suggestion}".'
-        )
+        click.echo(f'No articles for "{query}"; showing results for "{safe(results.suggestion)}".')
     elif results.suggestion:
-        click.echo(f'Did you mean "{results.suggestion}"?')
+        click.echo(f'Did you mean "{safe(results.suggestion)}"?')
+    for warning in results.warnings:
+        click.echo(click.style(f"Warning: {safe(warning)}", fg="yellow"), err=True)
     click.echo(f"{results.total} {noun}{what} · page {results.page} of {results.pages}")
     print_hits(results.hits)
     summary = facet_summary(results)
@@ -52,13 +88,13 @@ def print_hits(hits: list[Hit]) -> None:
     columns = width()
     for hit in hits:
         click.echo()
-        title = textwrap.wrap(hit.title, width=columns - 5) or [""]
+        title = textwrap.wrap(safe(hit.title), width=columns - 5) or [""]
         click.echo(f"{hit.rank:>3}. " + click.style(title[0], bold=True))
         for line in title[1:]:
             click.echo("     " + click.style(line, bold=True))
-        meta = f"{hit.date or 'undated'} · score {hit.score:.2f} · {hit.id}"
+        meta = f"{safe(hit.date or 'undated')} · score {hit.score:.2f} · {safe(hit.id)}"
         click.echo("     " + click.style(meta, dim=True))
-        marked = render_snippet(hit.fragments, _MARK_ON, _MARK_OFF)
+        marked = render_snippet(hit.fragments, _MARK_ON, _MARK_OFF, escape=safe)
         wrapped = textwrap.fill(
             marked, width=columns, initial_indent="     ", subsequent_indent="     "
         )
@@ -77,7 +113,7 @@ def print_hits(hits: list[Hit]) -> None:
 
 def _explained(contribution: Contribution) -> str:
     times = f" ×{contribution.frequency}" if contribution.frequency is not None else ""
-    return f"{contribution.field}:{contribution.clause}{times} +{contribution.score:.2f}"
+    return f"{contribution.field}:{safe(contribution.clause)}{times} +{contribution.score:.2f}"
 
 
 def facet_summary(results: Results, most: int = 4) -> str:
@@ -85,7 +121,7 @@ def facet_summary(results: Results, most: int = 4) -> str:
     lines = []
     for name, values in results.facets.items():
         if values:
-            shown = " · ".join(f"{v.value} ({v.count})" for v in values[:most])
+            shown = " · ".join(f"{safe(v.value)} ({v.count})" for v in values[:most])
             more = f" · +{len(values) - most} more" if len(values) > most else ""
             lines.append(f"  {click.style(name, bold=True)}: {shown}{more}")
     return "Facets\n" + "\n".join(lines) if lines else ""
@@ -93,7 +129,7 @@ def facet_summary(results: Results, most: int = 4) -> str:
 
 def print_timeline(timeline: Timeline) -> None:
     """A text histogram: one bar per period, undated articles counted apart."""
-    what = f' for "{timeline.query}"' if timeline.query.strip() else ""
+    what = f' for "{safe(timeline.query)}"' if timeline.query.strip() else ""
     noun = "article" if timeline.dated == 1 else "articles"
     undated = f" ({timeline.undated} undated)" if timeline.undated else ""
     click.echo(f"{timeline.dated} dated {noun}{what} by {timeline.freq}{undated}")
@@ -110,7 +146,7 @@ def print_build(report: BuildReport) -> None:
     """One line: what the build did, how fast."""
     kind = "full build" if report.full else "incremental"
     click.echo(
-        f"Indexed {report.articles:,} articles into {report.path} in {report.seconds:.2f} s "
+        f"Indexed {report.articles:,} articles into {safe(report.path)} in {report.seconds:.2f} s "
         f"({report.articles_per_second:,.0f} articles/s, {kind}): {report.added:,} added, "
         f"{report.updated:,} updated, {report.deleted:,} deleted, "
         f"{report.unchanged:,} unchanged; {report.skipped:,} skipped"
@@ -150,10 +186,10 @@ def print_check(report: CheckReport, most: int = 20) -> None:
         *(("removed article", i) for i in changes.deleted),
     ]
     for label, value in listed[:most]:
-        click.echo(f"  {label}: {value}")
+        click.echo(f"  {label}: {safe(value)}")
     if len(listed) > most:
         click.echo(f"  … and {len(listed) - most} more (see --json)")
-    click.echo(f"Update it with: {report.update_command}")
+    click.echo(f"Update it with: {safe(report.update_command)}")
 
 
 def print_entities(found: list[Entity]) -> None:
@@ -163,23 +199,23 @@ def print_entities(found: list[Entity]) -> None:
         if entity.kind != current:
             current = entity.kind
             click.echo(click.style(current, bold=True))
-        aliases = f"  (also: {', '.join(entity.aliases)})" if entity.aliases else ""
-        click.echo(f"  {entity.count:>5}  {entity.name}{click.style(aliases, dim=True)}")
+        aliases = f"  (also: {', '.join(map(safe, entity.aliases))})" if entity.aliases else ""
+        click.echo(f"  {entity.count:>5}  {safe(entity.name)}{click.style(aliases, dim=True)}")
 
 
 def print_article(article: Article) -> None:
     """One article: title, date and id, where it came from, its entities and its text."""
-    click.echo(click.style(article.title, bold=True))
-    click.echo(click.style(f"{article.date or 'undated'} · {article.id}", dim=True))
+    click.echo(click.style(safe(article.title), bold=True))
+    click.echo(click.style(f"{safe(article.date or 'undated')} · {safe(article.id)}", dim=True))
     for label, value in (("dateline", article.dateline), ("source", article.source)):
         if value:
-            click.echo(click.style(f"{label}: {value}", dim=True))
+            click.echo(click.style(f"{label}: {safe(value)}", dim=True))
     for name in ENTITY_FIELDS:
         values = getattr(article, name)
         if values:
-            click.echo(click.style(f"{name}: {', '.join(values)}", dim=True))
+            click.echo(click.style(f"{name}: {', '.join(map(safe, values))}", dim=True))
     click.echo()
-    click.echo(article.body)
+    click.echo(safe(article.body, layout=True))
 
 
 class ProgressBar:

@@ -22,6 +22,7 @@ from ..model import Article, Entity, Hit, Results
 from ..store import definitions
 from ..store.entity_table import load_entity_table
 from ..store.manifest import MANIFEST, damaged, require_built
+from .query import field_warnings
 from .snippets import make_snippet, markdown_snippet
 from .spelling import suggest_spelling
 
@@ -208,11 +209,10 @@ class Index:
         )
         asked = engines.Request(limit, page, sort, facet_limit, explain, snippets)
         results = self._results(current, query, parsed, current.run(parsed, flt, asked), asked)
-        suggestion = (
-            suggest_spelling(query, known=current.knows, closest=current.closest)
-            if correct
-            else None
-        )
+        warnings = field_warnings(query)
+        if warnings:
+            results = replace(results, warnings=warnings)
+        suggestion = suggest_spelling(query, current) if correct else None
         if suggestion is None:
             return results
         if results.total == 0:

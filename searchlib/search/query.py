@@ -17,7 +17,7 @@ def all_capitals(text: str) -> bool:
 _DATE_SYNTAX = re.compile(
     r"\bdate:(?:\[\s*(?P<lo>[^\]\s]*)\s+TO\s*(?P<hi>[^\]\s]*)\s*\]"
     r"|(?P<lo2>[\d-]*)\.\.(?P<hi2>[\d-]*)"
-    r"|(?P<one>\d{4}(?:-\d{2}){0,2})\b)",
+    r"|(?P<one>\d{4}(?:-\d{2}){0,2})(?![\w-]))",
     re.IGNORECASE,
 )
 
@@ -38,7 +38,86 @@ def expand_dates(text: str) -> str:
 
     # Only outside "quoted phrases", which are searched as written.
     parts = re.split(r'("[^"]*")', text)
-    return "".join(p if p.startswith('"') else _DATE_SYNTAX.sub(whole_days, p) for p in parts)
+    expanded = [p if p.startswith('"') else _DATE_SYNTAX.sub(whole_days, p) for p in parts]
+    for part in expanded:
+        if not part.startswith('"'):
+            _check_values(part)
+    return "".join(expanded)
+
+
+# What is left of date: and year: clauses once dates are expanded, and the forms they take.
+_CLAUSE = re.compile(r"\b(?P<field>date|year):(?P<value>\[[^\]]*\]?[^\s)]*|[^\s)]*)", re.IGNORECASE)
+_VALID = {
+    "date": re.compile(r"\[\d{4}-\d{2}-\d{2} TO \d{4}-\d{2}-\d{2}\]"),
+    "year": re.compile(r"\d{4}|\[\s*(?:\d{4})?\s+TO\s*(?:\d{4})?\s*\]", re.IGNORECASE),
+}
+
+
+def _check_values(text: str) -> None:
+    """Raise :class:`InvalidDateError` for a ``date:`` or ``year:`` clause whose value is not
+    a date or a year (Whoosh would look for the word and find nothing, silently)."""
+    for match in _CLAUSE.finditer(text):
+        field, value = match["field"].lower(), match["value"]
+        if not _VALID[field].fullmatch(value):
+            form = "YYYY, YYYY-MM, YYYY-MM-DD or a range such as date:2023..2025"
+            raise InvalidDateError(
+                f"{field}:{value} is not a {'date' if field == 'date' else 'year'}",
+                f"write {'date:' + form if field == 'date' else 'year:YYYY, as in year:1987'}",
+            )
+
+
+#: The fields a query may name (``field:value``); the documented ones come first.
+QUERY_FIELDS = (
+    "title", "person", "org", "place", "year", "date", "body", "author", "id", "source",
+    "dateline",
+)  # fmt: skip
+# A field name before a colon, at the start of a word, followed by a value (not "http://").
+_FIELD = re.compile(r"(?:(?<=^)|(?<=[\s(+-]))(?P<name>[^\W\d]\w*):(?=[^\s:/])")
+
+
+def field_warnings(text: str) -> tuple[str, ...]:
+    """A warning for each ``name:value`` in ``text`` (outside quotes) whose name is not one of
+    :data:`QUERY_FIELDS`: the query parser searches such a clause as the words it holds."""
+    names = dict.fromkeys(
+        match["name"]
+        for part in re.split(r'"[^"]*"', text)
+        for match in _FIELD.finditer(part)
+        if match["name"] not in QUERY_FIELDS
+    )
+    return tuple(
+        f"{name!r} is not a field, so {name}:… was searched as words "
+        f"(fields: {', '.join(QUERY_FIELDS[:6])})"
+        for name in names
+    )
+
+
+#: The longest word a query may hold (no index holds longer ones; looking one up would cost
+#: memory in proportion), and the most words.
+MAX_WORD_CHARS = 100
+MAX_WORDS = 1000
+
+
+def check_size(text: str) -> None:
+    """Raise :class:`QuerySyntaxError` for a query with a word over :data:`MAX_WORD_CHARS`
+    characters or over :data:`MAX_WORDS` words (before any of its words is looked up)."""
+    words = [word for word in _WORDS.findall(text) if word not in _OPERATORS]
+    longest = max(words, key=len, default="")
+    if len(longest) > MAX_WORD_CHARS:
+        raise QuerySyntaxError(
+            f"the query holds a word of {len(longest):,} characters "
+            f"({longest[:20]}…); words are at most {MAX_WORD_CHARS}",
+            "search for a shorter part of it, or a phrase of its words",
+        )
+    if len(words) > MAX_WORDS:
+        raise QuerySyntaxError(
+            f"the query holds {len(words):,} words; a query holds at most {MAX_WORDS:,}",
+            "keep the words that matter most",
+        )
+
+
+# What counts as a word for those limits: any run of letters and digits but the operators.
+_WORDS = re.compile(r"[^\W_]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 def check_syntax(text: str) -> None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..engine import spelling
 from ..engine.documents import document, hash_document
 from ..engine.sidecar import files as impacts
 from ..engine.whoosh import schema, storage, writer
@@ -375,7 +376,10 @@ def _plan(
         new_aliases=previous is not None and previous["json"].get("aliases") != aliases_digest,
         # So is the sidecar, when this searchlib writes it differently (or it went missing).
         old_sidecar=previous is not None
-        and not impacts.is_current(location.path / str(current), str(current)),
+        and not (
+            impacts.is_current(location.path / str(current), str(current))
+            and spelling.is_current(location.path / str(current), str(current))
+        ),
     )
 
 
@@ -433,6 +437,7 @@ def _write_new_generation(
                 keep_out=(SOURCES_STATE, ENTITY_TABLE),
             )
         stored = impacts.write(target, generation, written.impacts if written else None)
+        spelling.write(target, generation)  # (from the sidecar's words)
         names = written.entity_names if written else None
         if names is None and stored is not None:  # the segment parts' stored fields
             names = EntityNames()

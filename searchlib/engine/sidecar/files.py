@@ -579,6 +579,8 @@ class Sidecar:
 
     def _row(self, word: str) -> int:
         """The row of ``word``, or -1 if no article holds it."""
+        if len(word) * 4 > self.words.itemsize:
+            return -1  # longer than any word here (and searchsorted would widen them all to it)
         row = self._rows.get(word)
         if row is None:
             row = int(np.searchsorted(self.words, word))

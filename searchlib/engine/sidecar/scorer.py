@@ -271,7 +271,7 @@ class SidecarEngine(WhooshEngine):
     def __init__(
         self, folder: Path, names: Mapping[str, Mapping[str, str]], generation: str
     ) -> None:
-        super().__init__(folder, names)
+        super().__init__(folder, names, generation)
         sidecar = impacts.load(folder, generation, self.docs_all)
         # Dates it cannot hold exactly would count differently: Whoosh answers then.
         if sidecar is None or not sidecar.exact_dates:
@@ -279,9 +279,13 @@ class SidecarEngine(WhooshEngine):
         self.accel = _Accelerator.build(sidecar)
         self._columns = FacetColumns.build(sidecar.dates, sidecar.entities, names)
 
-    def knows(self, term: str) -> bool:
-        """Whether any article holds the analysed word ``term`` (from the sidecar at once)."""
-        return bool(self.accel.sidecar.document_frequency(term))
+    def frequency(self, term: str) -> int:
+        """How many articles hold the analysed word ``term`` (from the sidecar at once)."""
+        return self.accel.sidecar.document_frequency(term)
+
+    def docs_of(self, term: str) -> np.ndarray:
+        """The articles that hold the analysed word ``term`` (from the sidecar at once)."""
+        return self.accel.sidecar.postings(term)[0]
 
     def run(self, parsed: Any, flt: Any, asked: Request) -> Ranked:
         """:meth:`WhooshEngine.run` with the sidecar: words joined by AND, OR, NOT, + and - are

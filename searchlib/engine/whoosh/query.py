@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+
+    from ..spelling import Speller
 from whoosh import query as wq
 from whoosh.qparser import (
     FuzzyTermPlugin,
@@ -19,7 +23,8 @@ from whoosh.qparser import (
 
 from ...errors import InvalidDateError, QuerySyntaxError
 from ...fields import ENTITY_FIELDS, FIELD_WEIGHTS, RESTRICTION_FIELDS, SEARCH_FIELDS
-from ...search.query import all_capitals, check_syntax, date_bound, expand_dates
+from ...search.query import all_capitals, check_size, check_syntax, date_bound, expand_dates
+from ...text import stem
 from . import ranking
 
 
@@ -39,6 +44,14 @@ def _parser(schema: Any, *, operators: bool = True) -> MultifieldParser:
     return parser
 
 
+#: Limits that bound what one query costs: the edits a fuzzy term may allow, and how many
+#: words the prefix, wildcard and fuzzy terms of one query may stand for together (each is
+#: searched as a word). A query over a limit is a QuerySyntaxError that says which and what
+#: to do; the limits on words are in :mod:`searchlib.search.query`.
+MAX_FUZZY_EDITS = 2
+MAX_EXPANSIONS = 256
+
+
 def parse_query(text: str, schema: Any) -> wq.Query:
     """Parse a user's query; an empty query or ``*`` matches every article.
 
@@ -51,6 +64,7 @@ def parse_query(text: str, schema: Any) -> wq.Query:
     text = text.strip()
     if not text or text == "*":
         return wq.Every()
+    check_size(text)
     plain = _parse_plain_words(text, schema)
     if plain is not None:
         return plain
@@ -58,7 +72,8 @@ def parse_query(text: str, schema: Any) -> wq.Query:
     try:
         parser = _parser(schema, operators=not all_capitals(text))
         # Unnormalized, so that ranking can count repeated words before Whoosh merges them.
-        parsed = ranking.prepare(parser.parse(expand_dates(text), normalize=False))
+        parsed = parser.parse(expand_dates(text), normalize=False)
+        parsed = ranking.prepare(_everything_except(parsed))
     except InvalidDateError:
         raise
     except Exception as error:  # Whoosh's parser signals problems with assorted exceptions
@@ -69,9 +84,122 @@ def parse_query(text: str, schema: Any) -> wq.Query:
     return ranking.in_query_order(_restrict(_exclude(parsed)))
 
 
-# A query of words and spaces only, and the words that make one more than that.
+def _everything_except(parsed: wq.Query) -> wq.Query:
+    """A query of excluded words only (``-oil -gas``) means every article but those, as
+    ``NOT oil NOT gas`` does (Whoosh's parser would match nothing)."""
+    if (
+        isinstance(parsed, wq.AndNot)
+        and isinstance(parsed.a, (wq.Or, wq.And))
+        and not parsed.a.subqueries
+    ):
+        excluded = parsed.b.subqueries if isinstance(parsed.b, wq.Or) else [parsed.b]
+        return wq.Or([wq.Not(sub) for sub in excluded])
+    return parsed
+
+
+def bound_cost(parsed: wq.Query, reader: Any, speller: Speller | None = None) -> wq.Query:
+    """``parsed`` with each prefix, wildcard and fuzzy term's words found once, in ``reader``'s
+    whole index (Whoosh would look for them in every segment, twice: a fuzzy automaton over
+    every segment's words took seconds), fuzzy words from the ``speller`` when there is one.
+
+    Raises :class:`QuerySyntaxError` when a fuzzy term allows more than
+    :data:`MAX_FUZZY_EDITS` edits, a wildcard starts with ``*`` or ``?`` (every word of the
+    index would be tried), or these terms stand for more than :data:`MAX_EXPANSIONS` words
+    together."""
+    found: dict[str, set[bytes]] = {}
+
+    def expanded(leaf: wq.Query) -> wq.Query:
+        kind = _FROZEN.get(type(leaf))
+        if kind is None:
+            return leaf
+        shown = _shown(leaf)
+        if isinstance(leaf, wq.FuzzyTerm) and leaf.maxdist > MAX_FUZZY_EDITS:
+            raise QuerySyntaxError(
+                f"{shown} allows {leaf.maxdist} edits; fuzzy terms allow at most {MAX_FUZZY_EDITS}",
+                f"write {leaf.text}~1 or {leaf.text}~2",
+            )
+        if isinstance(leaf, wq.Wildcard) and leaf.text[:1] in ("*", "?"):
+            raise QuerySyntaxError(
+                f"{shown} starts with a wildcard, which would try every word of the index",
+                "begin with at least one letter, as in tele* or wom?n",
+            )
+        # (Each field's words are counted up to the limit: the fields share most words.)
+        words = list(itertools.islice(_words(leaf, reader, speller), MAX_EXPANSIONS + 1))
+        found.setdefault(shown, set()).update(words)
+        if sum(len(words) for words in found.values()) > MAX_EXPANSIONS:
+            one = len(found) == 1
+            raise QuerySyntaxError(
+                f"{shown + ' stands' if one else 'the prefix, wildcard and fuzzy terms stand'} "
+                f"for more than {MAX_EXPANSIONS} words of the index",
+                "type more letters before the * or ?, use ~1, or fewer such terms",
+            )
+        frozen = copy.copy(leaf)
+        frozen.__class__ = kind
+        frozen.words = tuple(words)
+        return frozen
+
+    if not any(type(leaf) in _FROZEN for leaf in parsed.leaves()):
+        return parsed  # (most queries: nothing to rebuild)
+    return parsed.accept(expanded)
+
+
+def _words(leaf: Any, reader: Any, speller: Speller | None) -> Iterator[bytes]:
+    """The words of ``reader``'s index that a prefix, wildcard or fuzzy term stands for."""
+    if not isinstance(leaf, wq.FuzzyTerm) or speller is None:
+        yield from leaf._btexts(reader)
+        return
+    # The spelling index finds the words within two edits in milliseconds; the index holds
+    # their stems.
+    close = [c.word for c in speller.candidates([leaf.text], leaf.maxdist)]
+    start = leaf.text[: leaf.prefixlength]
+    terms = [leaf.text, *(stem(word) for word in close if word.startswith(start))]
+    for term in dict.fromkeys(terms):
+        text = term.encode("utf-8")
+        if (leaf.fieldname, text) in reader:
+            yield text
+
+
+class _Frozen:
+    """A prefix, wildcard or fuzzy term whose words were found beforehand (see
+    :func:`bound_cost`): each segment matches those it holds."""
+
+    fieldname: str
+    words: tuple[bytes, ...] = ()
+
+    def _btexts(self, ixreader: Any) -> list[bytes]:
+        return [word for word in self.words if (self.fieldname, word) in ixreader]
+
+
+class _FrozenPrefix(_Frozen, wq.Prefix):
+    pass
+
+
+class _FrozenWildcard(_Frozen, wq.Wildcard):
+    pass
+
+
+class _FrozenFuzzy(_Frozen, wq.FuzzyTerm):
+    pass
+
+
+_FROZEN: dict[type, type] = {
+    wq.Prefix: _FrozenPrefix,
+    wq.Wildcard: _FrozenWildcard,
+    wq.FuzzyTerm: _FrozenFuzzy,
+}
+
+
+def _shown(leaf: wq.Query) -> str:
+    """A prefix, wildcard or fuzzy term as the user typed it (without its field)."""
+    if isinstance(leaf, wq.FuzzyTerm):
+        return f"{leaf.text}~{leaf.maxdist}" if leaf.maxdist != 1 else f"{leaf.text}~"
+    return f"{leaf.text}*" if isinstance(leaf, wq.Prefix) else str(leaf.text)
+
+
+# A query of words and spaces only, and the words that make one more than that. (OR between
+# words changes nothing: any word may match anyway.)
 _PLAIN_WORDS = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
-_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+_OPERATOR_WORDS = frozenset({"AND", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 def _parse_plain_words(text: str, schema: Any) -> wq.Query | None:
@@ -80,8 +208,12 @@ def _parse_plain_words(text: str, schema: Any) -> wq.Query | None:
     if not _PLAIN_WORDS.fullmatch(text) or all_capitals(text):
         return None
     words = text.split()
-    if not _OPERATOR_WORDS.isdisjoint(words):
+    if not _OPERATOR_WORDS.isdisjoint(words) or "OR" in (words[0], words[-1]):
         return None
+    if any(one == other == "OR" for one, other in itertools.pairwise(words)):
+        return None
+    if "OR" in words:
+        text = " ".join(word for word in words if word != "OR")
     # Each word is one token or none (a stop word): analysing the whole text at once gives the
     # words' terms in order.
     title, body = (list(schema[name].process_text(text, mode="query")) for name in SEARCH_FIELDS)

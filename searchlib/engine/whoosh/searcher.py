@@ -14,20 +14,33 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 
 from ...fields import SEARCH_FIELDS
 from ...model import Contribution
+from .. import spelling
 from ..facets import FacetColumns
 from ..sidecar.files import read_columns
 from . import patches, ranking
-from .query import build_filter, parse_query, query_terms, text_of, with_entity_names
+from .query import (
+    bound_cost,
+    build_filter,
+    parse_query,
+    query_terms,
+    text_of,
+    with_entity_names,
+)
 from .storage import allow_open_files
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from whoosh.searching import Searcher
 
     from .. import Ranked, Request
 
 _WHOOSH_DIR = os.path.dirname(whoosh.__file__)
+#: Terms longer than this are in no index (a query's words are checked before, see
+#: searchlib.search.query.check_size).
+MAX_TERM = 1000
+#: Spelling needs exact counts of rare words only (see searchlib.search.spelling.RARE).
+EXACT_FREQUENCY = 100
 
 
 def raised_inside(error: BaseException) -> bool:
@@ -48,7 +61,9 @@ class WhooshEngine:
 
     name = "whoosh"
 
-    def __init__(self, folder: Path, names: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self, folder: Path, names: Mapping[str, Mapping[str, str]], generation: str | None = None
+    ) -> None:
         patches.apply()
         allow_open_files(sum(1 for _ in folder.glob("*.seg")))
         from whoosh import index as whoosh_index
@@ -63,6 +78,7 @@ class WhooshEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._columns: FacetColumns | None = None
+        self.speller = spelling.Speller.load(folder, generation or folder.name)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -89,7 +105,9 @@ class WhooshEngine:
 
     def parse(self, text: str, variants: Callable[[str, str], list[str] | None]) -> Any:
         """The query for ``text``; entity clauses match every name the entity goes by."""
-        return with_entity_names(parse_query(text, self.searcher().schema), variants)
+        searcher = self.searcher()
+        parsed = parse_query(text, searcher.schema)
+        return with_entity_names(bound_cost(parsed, searcher.reader(), self.speller), variants)
 
     def filter(self, date_from: Any, date_to: Any, entities: Mapping[str, Any]) -> Any:
         """The filter for dates and entity names (``None``: nothing filtered)."""
@@ -155,17 +173,37 @@ class WhooshEngine:
         words = sorted({text_of(text) for name, text in found.q.iter_all_terms() if name == "body"})
         return list(found.items()), wq.Or([wq.Term("body", word) for word in words])
 
-    # -- spelling ----------------------------------------------------------------------------
+    # -- spelling (see searchlib.search.spelling) -------------------------------------------
 
-    def knows(self, term: str) -> bool:
-        """Whether any article holds the analysed word ``term`` in a searched field."""
+    def frequency(self, term: str) -> int:
+        """How many articles hold the analysed word ``term`` in title or body: exact up to
+        :data:`EXACT_FREQUENCY` (as the sidecar counts), else the larger field's count (at
+        most that many postings are read)."""
+        if len(term) > MAX_TERM:
+            return 0
         reader = self.searcher().reader()
-        return any(reader.doc_frequency(name, term) for name in SEARCH_FIELDS)
+        most = max(reader.doc_frequency(name, term) for name in SEARCH_FIELDS)
+        return len(self.docs_of(term)) if 0 < most <= EXACT_FREQUENCY else most
 
-    def closest(self, word: str, edits: int) -> str | None:
-        """The index's word closest to ``word`` within ``edits`` edits, if any."""
-        found = self.searcher().corrector("body").suggest(word, limit=1, maxdist=edits)
-        return found[0] if found else None
+    def candidates(self, forms: Iterable[str], edits: int) -> list[spelling.Candidate]:
+        """The index's words (as written) within ``edits`` edits of any of ``forms``."""
+        return self.speller.candidates(forms, edits) if self.speller is not None else []
+
+    def together(self, terms: list[str], others: list[str]) -> tuple[list[int], int]:
+        """How many articles hold each of ``terms`` and any of ``others``; how many any."""
+        return spelling.together(self.docs_of, terms, others, self.docs_all)
+
+    def docs_of(self, term: str) -> np.ndarray:
+        """The articles that hold the analysed word ``term`` in title or body."""
+        if len(term) > MAX_TERM:
+            return np.zeros(0, np.int64)
+        reader = self.searcher().reader()
+        found = [
+            np.fromiter(reader.postings(name, term).all_ids(), np.int64)
+            for name in SEARCH_FIELDS
+            if (name, term) in reader
+        ]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
     # -- facets ------------------------------------------------------------------------------
 
