@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 import searchlib
-from searchlib.fields import ENTITY_FIELDS
+from searchlib.fields import ENTITY_FIELDS, SNIPPET_CHARS, SORTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from searchlib.present import terminal as terminal_module
+
+#: The named highlights of snippets (searchlib.search.snippets.HIGHLIGHTS, which --help must
+#: not import).
+HIGHLIGHT_NAMES = ("markdown", "html", "ansi", "none")
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -62,7 +66,14 @@ class FriendlyCommand(click.Command):
         if os.environ.get("NO_COLOR"):  # https://no-color.org
             ctx.color = False
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # where a reader that went away shows, when output is piped
+            return result
+        except BrokenPipeError:
+            # `search … | head -1`: stop quietly with 0, as cat does. Python would report the
+            # broken pipe again when it flushes stdout at exit, so stdout goes nowhere now.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except searchlib.SearchlibError as error:
             click.secho(f"Error: {error}", err=True, fg="red")
             ctx.exit(exit_code(error))
@@ -119,9 +130,24 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]]."
         ),
-        click.option("--person", metavar="NAME", help="Only articles that mention this person."),
-        click.option("--org", metavar="NAME", help="Only articles that mention this organisation."),
-        click.option("--place", metavar="NAME", help="Only articles that mention this place."),
+        click.option(
+            "--person",
+            metavar="NAME",
+            multiple=True,
+            help="Only articles that mention this person; repeat for all of several.",
+        ),
+        click.option(
+            "--org",
+            metavar="NAME",
+            multiple=True,
+            help="Only articles that mention this organisation; repeat for all of several.",
+        ),
+        click.option(
+            "--place",
+            metavar="NAME",
+            multiple=True,
+            help="Only articles that mention this place; repeat for all of several.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -146,7 +172,7 @@ QUERY syntax:
   (a OR b) AND c         groups
 An empty query or * matches every article, so the filters alone can browse. A word the
 index does not know gets a "did you mean" suggestion; when nothing matches, the suggestion is
-searched instead.
+searched instead. Repeated --person, --org or --place filters must all match.
 
 \b
 Examples:
@@ -156,6 +182,9 @@ Examples:
   search Congress --from 2023 --to 2025-06 --limit 5
   search '*' --sort date --json
   search 'Astana Declaration' --explain
+  search '*' --person Tokayev --person Ashimbayev      # articles that name both
+  search Congress --csv > hits.csv                     # also --jsonl, one hit a line
+  search Congress --highlight html --snippet-chars 120
   search desecration --index path/to/index
 
 If the index has a definition but was never built, it is built first.
@@ -163,7 +192,13 @@ Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
 """
 
 
-@click.command("search", cls=FriendlyCommand, help=SEARCH_HELP)
+@click.command(
+    "search",
+    cls=FriendlyCommand,
+    help=SEARCH_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(searchlib.__version__, prog_name="search")
 @click.argument("query", nargs=-1)
 @index_option
 @click.option(
@@ -184,23 +219,77 @@ Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
 )
 @click.option(
     "--sort",
-    type=click.Choice(["relevance", "date"]),
+    type=click.Choice(list(SORTS)),
     default="relevance",
     show_default=True,
-    help="Rank by relevance, or newest first (undated last).",
+    help="Rank by relevance, newest first (date) or oldest first (date_asc); undated last.",
 )
 @filter_options
+@click.option(
+    "--facet-limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Values shown per facet (default: 4 here, 20 in --json); 0 counts none, faster.",
+)
+@click.option(
+    "--highlight",
+    type=click.Choice(["auto", *HIGHLIGHT_NAMES]),
+    default="auto",
+    show_default=True,
+    help="How snippets mark the query's words: colour on a terminal (auto, ansi: always), "
+    "**markdown**, <mark>html</mark> or none. Also for --json, --jsonl and --csv (auto: "
+    "markdown there).",
+)
+@click.option(
+    "--snippet-chars",
+    type=click.IntRange(min=40),
+    default=SNIPPET_CHARS,
+    show_default=True,
+    metavar="N",
+    help="About how many characters of text each snippet shows.",
+)
 @click.option("--explain", is_flag=True, help="Show what each query term added to each score.")
 @json_option
-def search_command(query: tuple[str, ...], index: str, as_json: bool, **options: Any) -> None:
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="Print each hit as one line of JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV, with a header row.")
+@click.pass_context
+def search_command(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    index: str,
+    as_json: bool,
+    as_jsonl: bool,
+    as_csv: bool,
+    facet_limit: int | None,
+    highlight: str,
+    **options: Any,
+) -> None:
+    if as_json + as_jsonl + as_csv > 1:
+        raise click.UsageError("choose one of --json, --jsonl and --csv")
     _show_library_log()
     text = " ".join(query)
+    machine = as_json or as_jsonl or as_csv
+    # Snippets in --json and the records are marked as asked; the terminal marks its own.
+    marked = (
+        "markdown" if highlight == "auto" or (highlight == "ansi" and not machine) else highlight
+    )
     with searchlib.open(index) as ix:
-        results = ix.search(text, **options)
+        results = ix.search(
+            text,
+            facet_limit=20 if facet_limit is None else facet_limit,
+            highlight=marked,
+            **options,
+        )
     if as_json:
         _emit_json(results.to_dict())
+    elif as_jsonl or as_csv:
+        from searchlib.present import records  # here: most searches print no records
+
+        (records.write_jsonl if as_jsonl else records.write_csv)(results.hits, sys.stdout)
     else:
-        terminal().print_results(results)
+        if highlight == "ansi":
+            ctx.color = True
+        terminal().print_results(results, highlight, 4 if facet_limit is None else facet_limit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,10 +313,10 @@ Examples:
 @index_option
 @click.option(
     "--freq",
-    type=click.Choice(["year", "month"]),
+    type=click.Choice(["year", "month", "week", "day"]),
     default="year",
     show_default=True,
-    help="Count per year or per month.",
+    help="Count per year, month, ISO week or day.",
 )
 @filter_options
 @json_option
@@ -542,9 +631,19 @@ def eval_command(
     help="Only people, organisations or places.",
 )
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many per type.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Only entities mentioned in at least N articles.",
+)
 @index_option
 @json_option
-def entities_command(kind: str | None, limit: int | None, index: str, as_json: bool) -> None:
+def entities_command(
+    kind: str | None, limit: int | None, min_count: int, index: str, as_json: bool
+) -> None:
     """List the people, organisations and places of an index, most mentioned first.
 
     Each entity appears once, under its canonical name, with the number of articles that
@@ -558,11 +657,12 @@ def entities_command(kind: str | None, limit: int | None, index: str, as_json: b
     \b
     Examples:
       searchlib entities --type person
+      searchlib entities --min-count 50 --limit 20     # the most mentioned, on a large archive
       searchlib entities --json
     """
     _show_library_log()
     with searchlib.open(index) as ix:
-        found = ix.entities(kind, limit=limit)
+        found = ix.entities(kind, limit=limit, min_count=min_count)
     if as_json:
         _emit_json([entity.to_dict() for entity in found])
     else:

@@ -201,7 +201,7 @@ def test_build_reports_counts_and_check_exit_codes(runner, tmp_path):
     first = runner.invoke(cli, ["index", "build", "--index", str(path), str(src)])
     assert first.exit_code == 0, first.output
     assert "5 added, 0 updated, 0 deleted, 0 unchanged; 0 skipped" in first.stdout
-    assert "articles/s, full build" in first.stdout
+    assert "s (full build): 5 added" in first.stdout  # five articles make no rate
     ok = runner.invoke(cli, ["index", "check", "--index", str(path)])
     assert ok.exit_code == 0 and "Up to date: 5 articles." in ok.stdout
     (src / "new.txt").write_text("A new article.", encoding="utf-8")
