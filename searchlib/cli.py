@@ -499,9 +499,42 @@ def _workers(value: str) -> int:
 
 
 def _progress(quiet: bool) -> terminal_module.ProgressBar | None:
-    if quiet or not sys.stderr.isatty():
+    present = terminal()
+    if quiet or not present.progress_wanted():  # piped, or in CI: no bar
         return None
-    return terminal().ProgressBar()
+    return present.ProgressBar()
+
+
+LIST_HELP = """List the indexes a name finds from this folder, and where they live.
+
+An index name is looked up in indexes/NAME.toml here and in each parent folder, then in your
+home of indexes: $SEARCHLIB_HOME (default ~/.local/share/searchlib), which holds definitions
+(indexes/NAME.toml) and built index folders (NAME/). An index built there is found from any
+folder, so `search Astana` works anywhere.
+
+\b
+Examples:
+  searchlib index list
+  searchlib index build --index ~/.local/share/searchlib/seeds seeds/
+  searchlib index list --json
+"""
+
+
+@index_group.command("list", help=LIST_HELP)
+@json_option
+def list_command(as_json: bool) -> None:
+    from searchlib.store import definitions  # here: the other commands never list
+
+    found = definitions.visible_indexes()
+    if as_json:
+        _emit_json(
+            {
+                "home": str(definitions.home()),
+                "indexes": [listed.to_dict() for listed in found],
+            }
+        )
+    else:
+        terminal().print_index_list(found, definitions.home())
 
 
 CHECK_HELP = """Check that an index matches its sources, without changing anything.

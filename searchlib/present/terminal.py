@@ -7,6 +7,7 @@ import shutil
 import sys
 import textwrap
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ..present.timeline import Timeline
     from ..store.build import BuildReport
     from ..store.check import CheckReport
+    from ..store.definitions import Listed
 
 # Snippet matches are marked with these while the text is wrapped, then coloured: the colour
 # codes would count as characters if they were put in first.
@@ -196,6 +198,19 @@ def print_check(report: CheckReport, most: int = 20) -> None:
     click.echo(f"Update it with: {report.update_command}")
 
 
+def print_index_list(found: list[Listed], home: Path) -> None:
+    """The indexes a name finds from here: name, whether built, folder and definition."""
+    click.echo(f"Indexes found from {Path.cwd()} (home: {home}, set by $SEARCHLIB_HOME):")
+    if not found:
+        click.echo("  none; build one with: searchlib index build --index PATH FILES...")
+    names = max((len(listed.name) for listed in found), default=0)
+    for listed in found:
+        state = f"{listed.articles:,} articles" if listed.articles is not None else "built"
+        state = state if listed.built else "not built"
+        defined = f" (defined in {listed.definition})" if listed.definition else ""
+        click.echo(f"  {listed.name:<{names}}  {state:>16}  {listed.path}{defined}")
+
+
 def print_entities(found: list[Entity]) -> None:
     """Entities grouped by kind, each with its article count and aliases."""
     current = None
@@ -228,6 +243,13 @@ def progress_wanted() -> bool:
     return sys.stderr.isatty() and not in_ci
 
 
+def _stderr_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 0
+
+
 class ProgressBar:
     """A build's progress on stderr with tqdm: articles written of all, rate and time left.
 
@@ -239,13 +261,18 @@ class ProgressBar:
     def __init__(self) -> None:
         from tqdm import tqdm  # here: only builds on a terminal draw a bar
 
+        sized = _stderr_columns() > 0
         self.bar: Any = tqdm(
             total=None,
             desc="Indexing",
             unit=" articles",
             file=sys.stderr,
             mininterval=self.REDRAW,
-            dynamic_ncols=True,
+            # A terminal that states no size (a bare pseudo-terminal) gets 80 columns and 24
+            # rows; tqdm would draw nothing in 0 columns.
+            dynamic_ncols=sized,
+            ncols=None if sized else 80,
+            nrows=None if sized else 24,
             leave=False,
         )
         self._stop = threading.Event()
@@ -256,9 +283,16 @@ class ProgressBar:
         while not self._stop.wait(self.REDRAW):
             self.bar.refresh()
 
+    #: Once the total is known: tqdm's own layout, with the rate always in articles a second.
+    LAYOUT = (
+        "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+        "[{elapsed}<{remaining}, {rate_noinv_fmt}]"
+    )
+
     def __call__(self, done: int, total: int) -> None:
         if self.bar.total != total:
             self.bar.total = total
+            self.bar.bar_format = self.LAYOUT
         self.bar.update(done - self.bar.n)
 
     def clear(self) -> None:

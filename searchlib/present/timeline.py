@@ -103,12 +103,12 @@ def _periods(present: list[str], freq: str) -> list[str]:
         return []
     if freq in ("week", "day"):
         parse = dt.date.fromisoformat if freq == "day" else _monday
-        first, last = parse(present[0]), parse(present[-1])
+        day, end = parse(present[0]), parse(present[-1])
         step = dt.timedelta(days=1 if freq == "day" else 7)
         periods = []
-        while first <= last:
-            periods.append(_period(first.isoformat(), freq))
-            first += step
+        while day <= end:
+            periods.append(_period(day.isoformat(), freq))
+            day += step
         return periods
     if freq == "year":
         return [str(year) for year in range(int(present[0]), int(present[-1]) + 1)]
