@@ -295,7 +295,7 @@ def search_command(
 # ---------------------------------------------------------------------------------------------
 # timeline
 
-TIMELINE_HELP = """Count the articles that match QUERY per year or month, as a text histogram.
+TIMELINE_HELP = """Count the articles that match QUERY per year, month, week or day, as a histogram.
 
 Every matching article is counted, not only a page of them; undated articles are reported
 apart. Takes the same query and filters as search.

@@ -256,6 +256,13 @@ def test_a_full_build_reports_progress_from_the_start_and_per_article(tmp_path):
     done = [d for d, _ in calls]
     assert done == sorted(done) and done[-1] == 150 and {t for _, t in calls} == {150}
     assert len(set(done)) > 100  # every article counts, not only each segment of 1,000
+    with source.open("a", encoding="utf-8") as more:
+        more.writelines(
+            json.dumps({"id": f"b{i}", "text": "More from Astana."}) + "\n" for i in range(20)
+        )
+    calls.clear()
+    searchlib.build(tmp_path / "ix", progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, 20) and sorted(set(calls)) == [(i, 20) for i in range(21)]
 
 
 # -- 6. Library niceties -------------------------------------------------------------------
