@@ -122,8 +122,10 @@ class Contribution:
 class Hit:
     """One ranked article.
 
-    ``snippet`` is plain text from the article with the query's words marked ``**like this**``;
-    ``fragments`` holds the same text as ``(text, is_match)`` pieces for other renderings.
+    ``snippet`` is plain text from the article with the query's words marked ``**like this**``
+    (or as ``Index.search(highlight=…)`` asked); ``fragments`` holds the same text as
+    ``(text, is_match)`` pieces for other renderings. ``source`` is where the article came from
+    (``path``, ``path:line`` or ``path#entry``) and ``author`` its author, if the source names one.
     """
 
     rank: int
