@@ -19,10 +19,15 @@ import click
 
 import searchlib
 from searchlib.fields import ENTITY_FIELDS
+from searchlib.options import (
+    SEARCH_HELP,
+    filter_options,
+    index_option,
+    json_option,
+    search_options,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from searchlib.present import terminal as terminal_module
 
 EXIT_FAILURE = 1
@@ -63,7 +68,14 @@ class FriendlyCommand(click.Command):
         if os.environ.get("NO_COLOR"):  # https://no-color.org
             ctx.color = False
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # where a reader that went away shows, when output is piped
+            return result
+        except BrokenPipeError:
+            # `search … | head -1`: stop quietly with 0, as cat does. Python would report the
+            # broken pipe again when it flushes stdout at exit, so stdout goes nowhere now.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except searchlib.SearchlibError as error:
             click.secho(f"Error: {terminal().safe(error)}", err=True, fg="red")
             ctx.exit(exit_code(error))
@@ -104,118 +116,64 @@ def _emit_json(data: Any) -> None:
 _C1_CONTROLS = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
-index_option = click.option(
-    "--index",
-    "-i",
-    "index",
-    default="seeds",
-    show_default=True,
-    envvar="SEARCHLIB_INDEX",
-    metavar="NAME|PATH",
-    help="An index defined in indexes/NAME.toml, or the folder of a built index.",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the date and entity filters shared by every command that searches."""
-    options = [
-        click.option(
-            "--from", "date_from", metavar="DATE", help="Published on or after YYYY[-MM[-DD]]."
-        ),
-        click.option(
-            "--to", "date_to", metavar="DATE", help="Published on or before YYYY[-MM[-DD]]."
-        ),
-        click.option("--person", metavar="NAME", help="Only articles that mention this person."),
-        click.option("--org", metavar="NAME", help="Only articles that mention this organisation."),
-        click.option("--place", metavar="NAME", help="Only articles that mention this place."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 # ---------------------------------------------------------------------------------------------
 # search
 
-SEARCH_HELP = """Search articles and print ranked results with highlighted snippets.
 
-\b
-QUERY syntax:
-  words                  any may match; articles with more of them rank first
-  "exact phrase"         the words together, in this order
-  a AND b, a OR b, NOT c operators, in capitals (in an all-capitals query they are words)
-  +must -mustnot         a word that must, or must not, appear
-  title:word             search one field: title, person, org, place, year
-  date:2023..2025        a date range; also date:2024-02, date:2023.., date:..2021,
-                         date:[2023-01-01 TO 2025-06-30]
-  kazakh*  ashimbaev~    prefix, and fuzzy (one edit; ~2 for two)
-  (a OR b) AND c         groups
-An empty query or * matches every article, so the filters alone can browse. A word the
-index does not know (or holds rarely, next to a far more frequent one) gets a "did you mean"
-suggestion; when nothing matches, the suggestion is searched instead. Limits: words of at most
-100 characters, 1,000 words, ~2 edits, wildcards after a letter, 256 words for all prefix,
-wildcard and fuzzy terms together.
-
-\b
-Examples:
-  search "Astana Declaration"
-  search '"Kassym-Jomart Tokayev"' --sort date
-  search 'Congress date:2023..2025 -Vatican'
-  search Congress --from 2023 --to 2025-06 --limit 5
-  search '*' --sort date --json
-  search 'Astana Declaration' --explain
-  search desecration --index path/to/index
-
-If the index has a definition but was never built, it is built first.
-Exit codes: 0 success (even with no results), 1 failure, 2 usage error.
-"""
-
-
-@click.command("search", cls=FriendlyCommand, help=SEARCH_HELP)
+@click.command(
+    "search",
+    cls=FriendlyCommand,
+    help=SEARCH_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(searchlib.__version__, prog_name="search")
 @click.argument("query", nargs=-1)
 @index_option
-@click.option(
-    "--limit",
-    "-n",
-    default=10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Results per page.",
-)
-@click.option(
-    "--page",
-    "-p",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Page number, from 1.",
-)
-@click.option(
-    "--sort",
-    type=click.Choice(["relevance", "date"]),
-    default="relevance",
-    show_default=True,
-    help="Rank by relevance, or newest first (undated last).",
-)
-@filter_options
-@click.option("--explain", is_flag=True, help="Show what each query term added to each score.")
-@json_option
-def search_command(query: tuple[str, ...], index: str, as_json: bool, **options: Any) -> None:
+@search_options
+@click.pass_context
+def search_command(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    index: str,
+    as_json: bool,
+    as_jsonl: bool,
+    as_csv: bool,
+    facet_limit: int | None,
+    highlight: str,
+    **options: Any,
+) -> None:
+    if as_json + as_jsonl + as_csv > 1:
+        raise click.UsageError("choose one of --json, --jsonl and --csv")
     _show_library_log()
     text = " ".join(query)
+    machine = as_json or as_jsonl or as_csv
+    # Snippets in --json and the records are marked as asked; the terminal marks its own.
+    marked = (
+        "markdown" if highlight == "auto" or (highlight == "ansi" and not machine) else highlight
+    )
     with searchlib.open(index) as ix:
-        results = ix.search(text, **options)
+        results = ix.search(
+            text,
+            facet_limit=20 if facet_limit is None else facet_limit,
+            highlight=marked,
+            **options,
+        )
     if as_json:
         _emit_json(results.to_dict())
+    elif as_jsonl or as_csv:
+        from searchlib.present import records  # here: most searches print no records
+
+        (records.write_jsonl if as_jsonl else records.write_csv)(results.hits, sys.stdout)
     else:
-        terminal().print_results(results)
+        if highlight == "ansi":
+            ctx.color = True
+        terminal().print_results(results, highlight, 4 if facet_limit is None else facet_limit)
 
 
 # ---------------------------------------------------------------------------------------------
 # timeline
 
-TIMELINE_HELP = """Count the articles that match QUERY per year or month, as a text histogram.
+TIMELINE_HELP = """Count the articles that match QUERY per year, month, week or day, as a histogram.
 
 Every matching article is counted, not only a page of them; undated articles are reported
 apart. Takes the same query and filters as search.
@@ -233,10 +191,10 @@ Examples:
 @index_option
 @click.option(
     "--freq",
-    type=click.Choice(["year", "month"]),
+    type=click.Choice(["year", "month", "week", "day"]),
     default="year",
     show_default=True,
-    help="Count per year or per month.",
+    help="Count per year, month, ISO week or day.",
 )
 @filter_options
 @json_option
@@ -419,9 +377,42 @@ def _workers(value: str) -> int:
 
 
 def _progress(quiet: bool) -> terminal_module.ProgressBar | None:
-    if quiet or not sys.stderr.isatty():
+    present = terminal()
+    if quiet or not present.progress_wanted():  # piped, or in CI: no bar
         return None
-    return terminal().ProgressBar()
+    return present.ProgressBar()
+
+
+LIST_HELP = """List the indexes a name finds from this folder, and where they live.
+
+An index name is looked up in indexes/NAME.toml here and in each parent folder, then in your
+home of indexes: $SEARCHLIB_HOME (default ~/.local/share/searchlib), which holds definitions
+(indexes/NAME.toml) and built index folders (NAME/). An index built there is found from any
+folder, so `search Astana` works anywhere.
+
+\b
+Examples:
+  searchlib index list
+  searchlib index build --index ~/.local/share/searchlib/seeds seeds/
+  searchlib index list --json
+"""
+
+
+@index_group.command("list", help=LIST_HELP)
+@json_option
+def list_command(as_json: bool) -> None:
+    from searchlib.store import definitions  # here: the other commands never list
+
+    found = definitions.visible_indexes()
+    if as_json:
+        _emit_json(
+            {
+                "home": str(definitions.home()),
+                "indexes": [listed.to_dict() for listed in found],
+            }
+        )
+    else:
+        terminal().print_index_list(found, definitions.home())
 
 
 CHECK_HELP = """Check that an index matches its sources, without changing anything.
@@ -553,9 +544,19 @@ def eval_command(
     help="Only people, organisations or places.",
 )
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many per type.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Only entities mentioned in at least N articles.",
+)
 @index_option
 @json_option
-def entities_command(kind: str | None, limit: int | None, index: str, as_json: bool) -> None:
+def entities_command(
+    kind: str | None, limit: int | None, min_count: int, index: str, as_json: bool
+) -> None:
     """List the people, organisations and places of an index, most mentioned first.
 
     Each entity appears once, under its canonical name, with the number of articles that
@@ -569,11 +570,12 @@ def entities_command(kind: str | None, limit: int | None, index: str, as_json: b
     \b
     Examples:
       searchlib entities --type person
+      searchlib entities --min-count 50 --limit 20     # the most mentioned, on a large archive
       searchlib entities --json
     """
     _show_library_log()
     with searchlib.open(index) as ix:
-        found = ix.entities(kind, limit=limit)
+        found = ix.entities(kind, limit=limit, min_count=min_count)
     if as_json:
         _emit_json([entity.to_dict() for entity in found])
     else:

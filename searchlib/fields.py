@@ -15,6 +15,7 @@ FIELD_WEIGHTS = {"title": 2.0, "body": 1.0}
 RESTRICTION_FIELDS = frozenset({"date", "year", *ENTITY_FIELDS})
 #: The facets counted over a search's matches.
 FACETS = (*ENTITY_FIELDS, "year")
-SORTS = ("relevance", "date")
+#: Result orders: by score, newest first, oldest first (undated articles last in both).
+SORTS = ("relevance", "date", "date_asc")
 #: Characters of an article's text a snippet shows.
 SNIPPET_CHARS = 240

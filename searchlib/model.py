@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .fields import ENTITY_FIELDS
 from .present.timeline import Timeline
@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import pandas as pd
+
+
+def _short(text: str, most: int = 40) -> str:
+    """A title or query cut to ``most`` characters, for a repr."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,10 @@ class Contribution:
 class Hit:
     """One ranked article.
 
-    ``snippet`` is plain text from the article with the query's words marked ``**like this**``;
-    ``fragments`` holds the same text as ``(text, is_match)`` pieces for other renderings.
+    ``snippet`` is plain text from the article with the query's words marked ``**like this**``
+    (or as ``Index.search(highlight=…)`` asked); ``fragments`` holds the same text as
+    ``(text, is_match)`` pieces for other renderings. ``source`` is where the article came from
+    (``path``, ``path:line`` or ``path#entry``) and ``author`` its author, if the source names one.
     """
 
     rank: int
@@ -130,16 +137,25 @@ class Hit:
     entities: dict[str, list[str]]
     fragments: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
     explanation: list[Contribution] | None = field(default=None, repr=False)
+    #: Where the article came from (``path:line``, ``path#entry`` or a path) and its author.
+    source: str = ""
+    author: str = ""
+
+    def __repr__(self) -> str:
+        return f"<Hit {self.rank}. {self.id} {_short(self.title)!r} score {self.score:.2f}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as in ``search --json`` (with ``explain`` only when it was asked for)."""
         data: dict[str, Any] = {
+            "rank": self.rank,
             "id": self.id,
             "title": self.title,
             "date": self.date,
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "entities": self.entities,
+            "source": self.source,
+            "author": self.author or None,
         }
         if self.explanation is not None:
             data["explain"] = [c.to_dict() for c in self.explanation]
@@ -166,6 +182,8 @@ class Results:
     #: What the query said that searchlib did not take as written (an unknown field, a
     #: date that is not one), one sentence each: shown by the CLI, in ``--json`` too.
     warnings: tuple[str, ...] = ()
+    #: How long the search took, in milliseconds.
+    took_ms: float = field(default=0.0, compare=False)
     # Counted when first asked for (see dates): most searches draw no timeline.
     _dates: Counter[str | None] | Callable[[], Counter[str | None]] = field(
         default_factory=Counter, repr=False, compare=False
@@ -188,12 +206,34 @@ class Results:
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
 
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Hit]: ...
+    def __getitem__(self, index: int | slice) -> Hit | list[Hit]:
+        """A hit of this page by position (``results[0]`` is the first), or a list of them."""
+        return self.hits[index]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Results {_short(self.query)!r}: {self.total} articles, page {self.page} of "
+            f"{self.pages}, {len(self.hits)} hits>"
+        )
+
+    @property
+    def past_last_page(self) -> bool:
+        """True when this page is beyond the last one that holds hits."""
+        return self.total > 0 and not self.hits and self.page > self.pages
+
     def to_dict(self) -> dict[str, Any]:
         """The results in the documented JSON shape of ``search --json``."""
         return {
             "query": self.query,
             "total": self.total,
             "page": self.page,
+            "pages": self.pages,
+            "limit": self.limit,
+            "took_ms": round(self.took_ms, 2),
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": {
                 name: [{"value": v.value, "count": v.count} for v in values]
@@ -205,7 +245,8 @@ class Results:
         }
 
     def timeline(self, freq: str = "year") -> Timeline:
-        """Count all matching articles per ``"year"`` or ``"month"``; undated ones apart."""
+        """Count all matching articles per ``"year"``, ``"month"``, ``"week"`` (ISO weeks,
+        ``2023-W41``) or ``"day"``; undated ones apart."""
         return Timeline.count(self.dates, freq, query=self.query)
 
     def to_pandas(self) -> pd.DataFrame:

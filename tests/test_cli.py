@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -201,7 +202,7 @@ def test_build_reports_counts_and_check_exit_codes(runner, tmp_path):
     first = runner.invoke(cli, ["index", "build", "--index", str(path), str(src)])
     assert first.exit_code == 0, first.output
     assert "5 added, 0 updated, 0 deleted, 0 unchanged; 0 skipped" in first.stdout
-    assert "articles/s, full build" in first.stdout
+    assert "s (full build): 5 added" in first.stdout  # five articles make no rate
     ok = runner.invoke(cli, ["index", "check", "--index", str(path)])
     assert ok.exit_code == 0 and "Up to date: 5 articles." in ok.stdout
     (src / "new.txt").write_text("A new article.", encoding="utf-8")
@@ -353,8 +354,28 @@ def test_damaged_index_after_an_incremental_build_for_every_command(runner, tmp_
 @pytest.mark.slow
 def test_progress_bar_only_on_a_terminal(tmp_path):
     src, path = _backdated_copy_of_seeds(tmp_path), tmp_path / "ix"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEARCHLIB_TEST_PAUSE": "writing:1.2"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEARCHLIB_TEST_PAUSE": "writing:2.5"}
+    env.pop("CI", None)
     command = [sys.executable, "-c", PAUSING_CLI, "index", "build", "--index", str(path), str(src)]
+    done, drawn = _on_a_terminal(command, env)
+    assert done.returncode == 0
+    # tqdm's bar with count, rate and time left, and it reached the end.
+    assert b"Indexing: 100%|" in drawn and b" 5/5 [" in drawn and b" articles/s]" in drawn
+    # Redrawn while the build is paused (no count changes), so the clock keeps running.
+    assert len(set(re.findall(rb" 5/5 \[(\d\d:\d\d)<", drawn))) >= 2
+    assert b"Indexed 5 articles" in done.stdout
+    piped = subprocess.run(
+        [*command[:-1], "--rebuild"], capture_output=True, env=env, timeout=120, check=False
+    )
+    assert piped.returncode == 0 and b"\r" not in piped.stderr
+    in_ci, drawn = _on_a_terminal([*command[:-1], "--rebuild"], {**env, "CI": "true"})
+    assert in_ci.returncode == 0 and b"Indexing" not in drawn and b"%|" not in drawn
+
+
+def _on_a_terminal(
+    command: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[bytes], bytes]:
+    """Run ``command`` with stderr on a pseudo-terminal; return it and what it drew there."""
     leader, follower = pty.openpty()
     try:
         done = subprocess.run(
@@ -372,10 +393,4 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
             drawn += chunk
     finally:
         os.close(leader)
-    assert done.returncode == 0
-    assert b"\r[" in drawn and b"5/5 articles" in drawn  # a bar, and it reached the end
-    assert b"Indexed 5 articles" in done.stdout
-    piped = subprocess.run(
-        [*command[:-1], "--rebuild"], capture_output=True, env=env, timeout=120, check=False
-    )
-    assert piped.returncode == 0 and b"\r" not in piped.stderr
+    return done, drawn

@@ -37,6 +37,7 @@ NOT_RUN = {
     r"\.\./shared/data": "needs the evaluation data kept outside the repository",
     r"^python benchmarks/": "takes minutes and needs the evaluation data",
     r"^searchlib serve": "serves until stopped; tests/test_serve_cli.py runs it",
+    r"^jupyter ": "opens the notebook in a browser; tests/test_notebook.py runs the tour",
 }
 
 

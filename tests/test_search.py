@@ -112,7 +112,8 @@ def test_json_shape(ix):
     assert data["query"] == "Astana Declaration" and data["page"] == 1
     assert isinstance(data["total"], int) and len(data["hits"]) == 2
     for hit in data["hits"]:
-        assert set(hit) == {"id", "title", "date", "score", "snippet", "entities"}
+        old = {"id", "title", "date", "score", "snippet", "entities"}
+        assert set(hit) == old | {"rank", "source", "author"}
         assert isinstance(hit["score"], float)
         assert hit["date"] is None or len(hit["date"]) == 10
         assert set(hit["entities"]) == {"person", "org", "place"}

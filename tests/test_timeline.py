@@ -45,8 +45,8 @@ def test_month_periods_cross_years():
     assert timeline.counts == {"2023-11": 2, "2023-12": 0, "2024-01": 0, "2024-02": 1}
     assert timeline.undated == 3
     assert searchlib.Timeline.count({}, "year").counts == {}
-    with pytest.raises(ValueError, match="freq must be one of year, month"):
-        searchlib.Timeline.count(dates, "week")
+    with pytest.raises(ValueError, match="freq must be one of year, month, week, day"):
+        searchlib.Timeline.count(dates, "fortnight")
 
 
 def test_plot_draws_one_bar_per_period(ix):

@@ -12,6 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ..search.snippets import render_snippet
+from . import quoted
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,7 +42,7 @@ def results_html(results: Results) -> str:
     """A page of results: a heading with the total, the ranked hits and a facet summary."""
     pages = max(1, -(-results.total // results.limit))
     noun = "article" if results.total == 1 else "articles"
-    query = f" for “{escape(results.query)}”" if results.query.strip() else ""
+    query = f" for {escape(quoted(results.query, '“', '”'))}" if results.query.strip() else ""
     head = f"{results.total} {noun}{query} · page {results.page} of {pages}"
     start = results.hits[0].rank if results.hits else 1
     items = "".join(f"<li>{_hit_body(hit)}</li>" for hit in results.hits)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import sys
 import textwrap
-import time
-from typing import TYPE_CHECKING
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..fields import ENTITY_FIELDS
-from ..search.snippets import render_snippet
+from ..search.query import capitals_note
+from ..search.snippets import HIGHLIGHTS, render_snippet
+from . import quoted
 
 if TYPE_CHECKING:
     from ..model import Article, Contribution, Entity, Hit, Results
     from ..present.timeline import Timeline
     from ..store.build import BuildReport
     from ..store.check import CheckReport
+    from ..store.definitions import Listed
 
 # Snippet matches are marked with these while the text is wrapped, then coloured: the colour
 # codes would count as characters if they were put in first. (Control characters: none is left
@@ -64,27 +70,38 @@ def width() -> int:
     return min(shutil.get_terminal_size((100, 24)).columns, 110)
 
 
-def print_results(results: Results) -> None:
-    """A page of results: the count, each hit, and a summary of the facets."""
-    query = safe(results.query)
-    what = f' for "{query}"' if query.strip() else ""
+def print_results(results: Results, highlight: str = "auto", facets: int = 4) -> None:
+    """A page of results: the count, each hit, and a summary of the first ``facets`` values
+    of each facet; ``highlight`` marks the query's words (see :func:`print_hits`)."""
+    what = f" for {quoted(safe(results.query))}" if results.query.strip() else ""
     noun = "article" if results.total == 1 else "articles"
+    note = capitals_note(results.query)
+    if note:
+        click.echo(note)
     if results.corrected:
-        click.echo(f'No articles for "{query}"; showing results for "{safe(results.suggestion)}".')
+        click.echo(
+            f"No articles for {quoted(safe(results.query))}; "
+            f"showing results for {quoted(safe(results.suggestion or ''))}."
+        )
     elif results.suggestion:
-        click.echo(f'Did you mean "{safe(results.suggestion)}"?')
+        click.echo(f"Did you mean {quoted(safe(results.suggestion))}?")
     for warning in results.warnings:
         click.echo(click.style(f"Warning: {safe(warning)}", fg="yellow"), err=True)
     click.echo(f"{results.total} {noun}{what} · page {results.page} of {results.pages}")
-    print_hits(results.hits)
-    summary = facet_summary(results)
+    if results.past_last_page:
+        fill = "1 page" if results.pages == 1 else f"{results.pages} pages"
+        click.echo(f"Page {results.page} is past the end: the matches fill {fill}.")
+    print_hits(results.hits, highlight)
+    summary = facet_summary(results, facets)
     if summary:
         click.echo()
         click.echo(summary)
 
 
-def print_hits(hits: list[Hit]) -> None:
-    """Each hit: rank and title, date, score and id, the snippet with its matches coloured."""
+def print_hits(hits: list[Hit], highlight: str = "auto") -> None:
+    """Each hit: rank and title, date, score and id, the snippet with its matches marked:
+    coloured (``"auto"``, ``"ansi"``) or between the markers of ``"markdown"``, ``"html"`` or
+    ``"none"`` (see :data:`searchlib.search.snippets.HIGHLIGHTS`)."""
     columns = width()
     for hit in hits:
         click.echo()
@@ -98,7 +115,7 @@ def print_hits(hits: list[Hit]) -> None:
         wrapped = textwrap.fill(
             marked, width=columns, initial_indent="     ", subsequent_indent="     "
         )
-        on, off = click.style("", fg="yellow", bold=True, reset=False), click.style("", reset=True)
+        on, off = _markers(highlight)
         click.echo(wrapped.replace(_MARK_ON, on).replace(_MARK_OFF, off))
         if hit.explanation is not None:
             click.echo(
@@ -111,13 +128,20 @@ def print_hits(hits: list[Hit]) -> None:
             )
 
 
+def _markers(highlight: str) -> tuple[str, str]:
+    if highlight in ("auto", "ansi"):  # click drops the colour where the output is no terminal
+        return click.style("", fg="yellow", bold=True, reset=False), click.style("", reset=True)
+    before, after, _ = HIGHLIGHTS[highlight]
+    return before, after
+
+
 def _explained(contribution: Contribution) -> str:
     times = f" ×{contribution.frequency}" if contribution.frequency is not None else ""
     return f"{contribution.field}:{safe(contribution.clause)}{times} +{contribution.score:.2f}"
 
 
 def facet_summary(results: Results, most: int = 4) -> str:
-    """The first values of each facet, one line per facet."""
+    """The first ``most`` values of each facet, one line per facet."""
     lines = []
     for name, values in results.facets.items():
         if values:
@@ -129,7 +153,7 @@ def facet_summary(results: Results, most: int = 4) -> str:
 
 def print_timeline(timeline: Timeline) -> None:
     """A text histogram: one bar per period, undated articles counted apart."""
-    what = f' for "{safe(timeline.query)}"' if timeline.query.strip() else ""
+    what = f" for {quoted(safe(timeline.query))}" if timeline.query.strip() else ""
     noun = "article" if timeline.dated == 1 else "articles"
     undated = f" ({timeline.undated} undated)" if timeline.undated else ""
     click.echo(f"{timeline.dated} dated {noun}{what} by {timeline.freq}{undated}")
@@ -142,15 +166,34 @@ def print_timeline(timeline: Timeline) -> None:
         )
 
 
+#: A build that wrote fewer articles than this shows no rate: it would measure only the
+#: start-up (loading the entity model, opening the index), not indexing.
+RATE_FROM = 100
+
+
 def print_build(report: BuildReport) -> None:
-    """One line: what the build did, how fast."""
-    kind = "full build" if report.full else "incremental"
-    click.echo(
-        f"Indexed {report.articles:,} articles into {safe(report.path)} in {report.seconds:.2f} s "
-        f"({report.articles_per_second:,.0f} articles/s, {kind}): {report.added:,} added, "
-        f"{report.updated:,} updated, {report.deleted:,} deleted, "
+    """One line: what the build did, and how fast when it wrote enough articles to tell."""
+    counts = (
+        f"{report.added:,} added, {report.updated:,} updated, {report.deleted:,} deleted, "
         f"{report.unchanged:,} unchanged; {report.skipped:,} skipped"
     )
+    if not (report.full or report.added or report.updated or report.deleted):
+        click.echo(
+            f"Up to date: {_plural(report.articles, 'article')} in {safe(report.path)}, nothing to "
+            f"index (checked in {report.seconds:.2f} s): {counts}"
+        )
+        return
+    kind = "full build" if report.full else "incremental"
+    written = report.added + report.updated
+    rate = f"{written / report.seconds:,.0f} articles/s, " if written >= RATE_FROM else ""
+    click.echo(
+        f"Indexed {_plural(report.articles, 'article')} into {safe(report.path)} in "
+        f"{report.seconds:.2f} s ({rate}{kind}): {counts}"
+    )
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _count(items: list[str], noun: str) -> str:
@@ -192,6 +235,19 @@ def print_check(report: CheckReport, most: int = 20) -> None:
     click.echo(f"Update it with: {safe(report.update_command)}")
 
 
+def print_index_list(found: list[Listed], home: Path) -> None:
+    """The indexes a name finds from here: name, whether built, folder and definition."""
+    click.echo(f"Indexes found from {Path.cwd()} (home: {home}, set by $SEARCHLIB_HOME):")
+    if not found:
+        click.echo("  none; build one with: searchlib index build --index PATH FILES...")
+    names = max((len(listed.name) for listed in found), default=0)
+    for listed in found:
+        state = f"{listed.articles:,} articles" if listed.articles is not None else "built"
+        state = state if listed.built else "not built"
+        defined = f" (defined in {listed.definition})" if listed.definition else ""
+        click.echo(f"  {listed.name:<{names}}  {state:>16}  {listed.path}{defined}")
+
+
 def print_entities(found: list[Entity]) -> None:
     """Entities grouped by kind, each with its article count and aliases."""
     current = None
@@ -218,30 +274,66 @@ def print_article(article: Article) -> None:
     click.echo(safe(article.body, layout=True))
 
 
+def progress_wanted() -> bool:
+    """Whether a build may draw a progress bar: stderr is a terminal and this is not CI."""
+    in_ci = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+    return sys.stderr.isatty() and not in_ci
+
+
+def _stderr_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 0
+
+
 class ProgressBar:
-    """A progress bar on stderr, drawn only once a build has lasted a second."""
+    """A build's progress on stderr with tqdm: articles written of all, rate and time left.
 
-    WIDTH = 30
+    Drawn at once and redrawn at least every second (so the clock runs while sources are read,
+    before the first article is written); ``build(progress=…)`` calls it with counts."""
 
-    def __init__(self, delay: float = 1.0) -> None:
-        self.started = time.monotonic()
-        self.delay = delay
-        self.drawn = False
+    REDRAW = 0.5  # seconds
+
+    def __init__(self) -> None:
+        from tqdm import tqdm  # here: only builds on a terminal draw a bar
+
+        sized = _stderr_columns() > 0
+        self.bar: Any = tqdm(
+            total=None,
+            desc="Indexing",
+            unit=" articles",
+            file=sys.stderr,
+            mininterval=self.REDRAW,
+            # A terminal that states no size (a bare pseudo-terminal) gets 80 columns and 24
+            # rows; tqdm would draw nothing in 0 columns.
+            dynamic_ncols=sized,
+            ncols=None if sized else 80,
+            nrows=None if sized else 24,
+            leave=False,
+        )
+        self._stop = threading.Event()
+        self._redraw = threading.Thread(target=self._keep_drawing, daemon=True)
+        self._redraw.start()
+
+    def _keep_drawing(self) -> None:
+        while not self._stop.wait(self.REDRAW):
+            self.bar.refresh()
+
+    #: Once the total is known: tqdm's own layout, with the rate always in articles a second.
+    LAYOUT = (
+        "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+        "[{elapsed}<{remaining}, {rate_noinv_fmt}]"
+    )
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        if elapsed < self.delay:
-            return
-        filled = self.WIDTH * done // max(total, 1)
-        rate = done / elapsed if elapsed > 0 else 0.0
-        line = (
-            f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done:,}/{total:,} articles "
-            f"· {rate:,.0f}/s"
-        )
-        click.echo(f"\r{line}", err=True, nl=False)
-        self.drawn = True
+        if self.bar.total != total:
+            self.bar.total = total
+            self.bar.bar_format = self.LAYOUT
+        self.bar.update(done - self.bar.n)
 
     def clear(self) -> None:
         """Erase the bar, so the report that follows starts on a clean line."""
-        if self.drawn:
-            click.echo("\r\x1b[2K", err=True, nl=False)
+        self._stop.set()
+        self._redraw.join()
+        self.bar.close()

@@ -1,4 +1,4 @@
-"""Timelines: how many matching articles were published per year or month.
+"""Timelines: how many matching articles were published per year, month, week or day.
 
 Built from the publication dates of all matching articles (see :attr:`Results.dates`), so a
 timeline covers every match, not only the page of hits shown. Undated articles are counted apart:
@@ -7,6 +7,7 @@ they belong to no period.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,15 +18,16 @@ from ..extras import require
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-FREQS = ("year", "month")
+FREQS = ("year", "month", "week", "day")
 
 
 @dataclass(frozen=True)
 class Timeline:
     """Matching articles per period, oldest first, with the periods between that have none.
 
-    ``counts`` maps each period (``"2023"`` by year, ``"2023-10"`` by month) to its number of
-    articles; ``undated`` is how many matching articles state no date.
+    ``counts`` maps each period (``"2023"`` by year, ``"2023-10"`` by month, ``"2023-W41"`` by
+    ISO week, ``"2023-10-11"`` by day) to its number of articles; ``undated`` is how many
+    matching articles state no date.
     """
 
     query: str
@@ -40,11 +42,10 @@ class Timeline:
         """Group ``YYYY-MM-DD`` dates (with how many articles have each) into periods."""
         if freq not in FREQS:
             raise ValueError(f"freq must be one of {', '.join(FREQS)}, not {freq!r}")
-        width = 4 if freq == "year" else 7
         per_period: Counter[str] = Counter()
         for date, number in dates.items():
             if date:
-                per_period[date[:width]] += number
+                per_period[_period(date, freq)] += number
         counts = {period: per_period[period] for period in _periods(sorted(per_period), freq)}
         return cls(query=query, freq=freq, counts=counts, undated=dates.get(None, 0))
 
@@ -84,12 +85,38 @@ class Timeline:
         return ax
 
 
+def _period(date: str, freq: str) -> str:
+    """The period a ``YYYY-MM-DD`` date falls in."""
+    if freq == "year":
+        return date[:4]
+    if freq == "month":
+        return date[:7]
+    if freq == "day":
+        return date[:10]
+    year, week, _ = dt.date.fromisoformat(date[:10]).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
 def _periods(present: list[str], freq: str) -> list[str]:
     """Every period from the first present to the last, so that gaps show as zeros."""
     if not present:
         return []
+    if freq in ("week", "day"):
+        parse = dt.date.fromisoformat if freq == "day" else _monday
+        day, end = parse(present[0]), parse(present[-1])
+        step = dt.timedelta(days=1 if freq == "day" else 7)
+        periods = []
+        while day <= end:
+            periods.append(_period(day.isoformat(), freq))
+            day += step
+        return periods
     if freq == "year":
         return [str(year) for year in range(int(present[0]), int(present[-1]) + 1)]
     first = int(present[0][:4]) * 12 + int(present[0][5:7]) - 1
     last = int(present[-1][:4]) * 12 + int(present[-1][5:7]) - 1
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
+
+
+def _monday(week: str) -> dt.date:
+    """The Monday of an ISO week written ``YYYY-Www``."""
+    return dt.date.fromisocalendar(int(week[:4]), int(week[6:8]), 1)

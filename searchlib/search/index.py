@@ -11,19 +11,20 @@ import functools
 import logging
 import os
 import threading
+import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import engine as engines
 from ..engine.documents import article_from_stored, stored_entities
 from ..errors import ArticleNotFoundError, SearchlibError
-from ..fields import ENTITY_FIELDS, SORTS
+from ..fields import ENTITY_FIELDS, SNIPPET_CHARS, SORTS
 from ..model import Article, Entity, Hit, Results
 from ..store import definitions
 from ..store.entity_table import load_entity_table
 from ..store.manifest import MANIFEST, damaged, require_built
 from .query import field_warnings
-from .snippets import make_snippet, markdown_snippet
+from .snippets import highlighter, make_snippet
 from .spelling import suggest_spelling
 
 if TYPE_CHECKING:
@@ -160,13 +161,15 @@ class Index:
         sort: str = "relevance",
         date_from: str | dt.date | None = None,
         date_to: str | dt.date | None = None,
-        person: str | None = None,
-        org: str | None = None,
-        place: str | None = None,
+        person: str | list[str] | None = None,
+        org: str | list[str] | None = None,
+        place: str | list[str] | None = None,
         facet_limit: int = 20,
         explain: bool = False,
         correct: bool = True,
         snippets: bool = True,
+        snippet_chars: int = SNIPPET_CHARS,
+        highlight: str | tuple[str, str] = "markdown",
     ) -> Results:
         """Rank the articles that match ``query`` and count facets over all of them.
 
@@ -181,11 +184,13 @@ class Index:
         limit, page:
             Page size and 1-based page number.
         sort:
-            ``"relevance"`` (default) or ``"date"`` (newest first, undated articles last).
+            ``"relevance"`` (default), ``"date"`` (newest first) or ``"date_asc"`` (oldest
+            first); undated articles come last in both.
         date_from, date_to:
             Inclusive bounds, ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
         person, org, place:
-            Keep only articles that mention this entity.
+            Keep only articles that mention this entity (a name or alias, any case); a list
+            of names keeps the articles that mention all of them.
         facet_limit:
             Most values to return per facet; 0 counts none (faster).
         explain:
@@ -196,34 +201,55 @@ class Index:
         snippets:
             Pick a passage of each hit's text (``Hit.snippet``); ``False`` leaves them empty,
             for scripts that want only ids, titles and scores, faster.
+        snippet_chars:
+            About how many characters of text a snippet shows (at least 40).
+        highlight:
+            How ``Hit.snippet`` marks the query's words: ``"markdown"`` (``**word**``),
+            ``"html"`` (``<mark>word</mark>``, the text escaped), ``"ansi"`` (terminal colour),
+            ``"none"``, or a ``(before, after)`` pair of your own.
         """
+        started = time.perf_counter()
         if limit < 1 or page < 1:
             raise ValueError("limit and page must be at least 1")
+        if snippet_chars < 40:
+            raise ValueError("snippet_chars must be at least 40")
+        render = highlighter(highlight)
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         current = self._current()
         parsed = current.parse(query, self._variants)
         wanted = {"person": person, "org": org, "place": place}
         flt = current.filter(
-            date_from, date_to, {kind: self._variants(kind, v) for kind, v in wanted.items()}
+            date_from,
+            date_to,
+            {
+                kind: [self._variants(kind, name) for name in _names(names)]
+                for kind, names in wanted.items()
+            },
         )
         asked = engines.Request(limit, page, sort, facet_limit, explain, snippets)
-        results = self._results(current, query, parsed, current.run(parsed, flt, asked), asked)
-        warnings = field_warnings(query)
-        if warnings:
-            results = replace(results, warnings=warnings)
+        shown = _Shown(snippet_chars, render)
+        found = current.run(parsed, flt, asked)
+        results = self._results(current, query, parsed, found, asked, shown)
         suggestion = suggest_spelling(query, current) if correct else None
-        if suggestion is None:
-            return results
-        if results.total == 0:
+        if suggestion is not None and results.total == 0:
             fixed = current.parse(suggestion, self._variants)
-            retry = self._results(current, query, fixed, current.run(fixed, flt, asked), asked)
+            found = current.run(fixed, flt, asked)
+            retry = self._results(current, query, fixed, found, asked, shown)
             if retry.total:
-                return replace(retry, suggestion=suggestion, corrected=True)
-        return replace(results, suggestion=suggestion)
+                results = replace(retry, corrected=True)
+        took = (time.perf_counter() - started) * 1000
+        warnings = field_warnings(query)
+        return replace(results, suggestion=suggestion, took_ms=took, warnings=warnings)
 
     def _results(
-        self, current: Engine, query: str, parsed: Any, found: Ranked, asked: engines.Request
+        self,
+        current: Engine,
+        query: str,
+        parsed: Any,
+        found: Ranked,
+        asked: engines.Request,
+        shown: _Shown,
     ) -> Results:
         """The page ``asked`` for: the hits of ``found`` with the facets and dates counted over
         all its matches."""
@@ -235,6 +261,8 @@ class Index:
             explain=asked.explain,
             ranked=found.ranked,
             snippets=asked.snippets,
+            snippet_chars=shown.chars,
+            render=shown.render,
         )
         return Results(
             query=query,
@@ -256,12 +284,15 @@ class Index:
         explain: bool = False,
         ranked: Any = None,
         snippets: bool = True,
+        snippet_chars: int = SNIPPET_CHARS,
+        render: Callable[[list[tuple[str, bool]]], str] | None = None,
     ) -> list[Hit]:
         terms = current.terms(parsed)
+        render = render or highlighter()
         hits = []
         for rank, (docnum, score) in enumerate(scored, first_rank):
             stored = current.stored(docnum)
-            pieces = make_snippet(stored.get("body", ""), terms) if snippets else []
+            pieces = make_snippet(stored.get("body", ""), terms, snippet_chars) if snippets else []
             hits.append(
                 Hit(
                     rank=rank,
@@ -269,10 +300,12 @@ class Index:
                     title=stored.get("title", ""),
                     date=stored.get("date"),
                     score=float(score or 0.0),
-                    snippet=markdown_snippet(pieces),
+                    snippet=render(pieces),
                     entities=self._entities(stored),
                     fragments=tuple(pieces),
                     explanation=(current.explain(ranked or parsed, docnum) if explain else None),
+                    source=stored.get("source", ""),
+                    author=stored.get("author", ""),
                 )
             )
         return hits
@@ -305,7 +338,7 @@ class Index:
     @_reads_index
     def timeline(self, query: str = "", *, freq: str = "year", **filters: Any) -> Timeline:
         """Count every article that matches ``query`` (with the filters of :meth:`search`) per
-        ``"year"`` or ``"month"``; undated ones apart."""
+        ``"year"``, ``"month"``, ``"week"`` or ``"day"``; undated ones apart."""
         return self.search(query, limit=1, facet_limit=0, snippets=False, **filters).timeline(freq)
 
     # -- entities ----------------------------------------------------------------------------
@@ -326,12 +359,14 @@ class Index:
         return self._table.variants(kind, canonical) or [canonical] if canonical else [name]
 
     @_reads_index
-    def entities(self, kind: str | None = None, *, limit: int | None = None) -> list[Entity]:
+    def entities(
+        self, kind: str | None = None, *, limit: int | None = None, min_count: int = 1
+    ) -> list[Entity]:
         """The people, organisations and places of the index, most mentioned first.
 
         Each :class:`Entity` has its canonical name, the number of articles that mention it,
         the aliases it answers to and those articles' ids. ``limit`` keeps at most that many of
-        each kind.
+        each kind, and ``min_count`` only those mentioned in at least that many articles.
         """
         if kind is not None and kind not in ENTITY_FIELDS:
             raise ValueError(f"kind must be one of {', '.join(ENTITY_FIELDS)}")
@@ -349,7 +384,7 @@ class Index:
                 tuple(sorted(article_ids)),
             )
             for (k, name), article_ids in ids.items()
-            if kind in (None, k)
+            if kind in (None, k) and len(article_ids) >= min_count
         ]
         found.sort(key=lambda e: (ENTITY_FIELDS.index(e.kind), -e.count, e.name))
         if limit is None:
@@ -402,6 +437,20 @@ class Index:
             "generation": self.manifest["generation"],
             "sources": self.manifest.get("sources", []),
         }
+
+
+class _Shown(NamedTuple):
+    """How a search's snippets are shown: their length and their renderer."""
+
+    chars: int
+    render: Callable[[list[tuple[str, bool]]], str]
+
+
+def _names(names: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """The entity names of a ``person=``/``org=``/``place=`` filter: one name or several."""
+    if not names:
+        return []
+    return [names] if isinstance(names, str) else [name for name in names if name]
 
 
 def open_index(

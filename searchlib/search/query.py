@@ -13,6 +13,25 @@ def all_capitals(text: str) -> bool:
     return not any(char.islower() for char in text) and any(char.isupper() for char in text)
 
 
+def capitals_note(text: str) -> str | None:
+    """How a query typed in capitals that holds AND, OR or NOT was read (as words), and the
+    same query with its other words in lower case, where they are operators; ``None`` for any
+    other query."""
+    operator = re.compile(r"\b(AND|OR|NOT)\b")
+    found = list(dict.fromkeys(operator.findall(re.sub(r'"[^"]*"', " ", text))))
+    if not all_capitals(text) or not found:
+        return None
+    named = " and ".join([", ".join(found[:-1]), found[-1]] if len(found) > 1 else found)
+    lowered = " ".join(w if operator.fullmatch(w) else w.lower() for w in text.split())
+    many = len(found) > 1
+    return (
+        f"Read {text.strip()} as words: in a query typed all in capitals {named} "
+        f"{'are words' if many else 'is a word'}; "
+        f"to use {'them as operators' if many else 'it as an operator'}, "
+        f"type the rest in lower case: {lowered}"
+    )
+
+
 # date:2023..2025, date:2023-01.., date:[2023-01-01 TO 2025-06-30], date:2024-02
 _DATE_SYNTAX = re.compile(
     r"\bdate:(?:\[\s*(?P<lo>[^\]\s]*)\s+TO\s*(?P<hi>[^\]\s]*)\s*\]"

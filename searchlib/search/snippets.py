@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -96,3 +97,32 @@ def render_snippet(
 def markdown_snippet(pieces: Iterable[tuple[str, bool]]) -> str:
     """Render snippet pieces as plain text with matches in ``**bold**``."""
     return render_snippet(pieces)
+
+
+#: The named ways of marking a snippet's matches: what goes before and after each, and whether
+#: the text is HTML-escaped.
+HIGHLIGHTS: dict[str, tuple[str, str, bool]] = {
+    "markdown": ("**", "**", False),
+    "html": ("<mark>", "</mark>", True),
+    "ansi": ("\x1b[1;33m", "\x1b[0m", False),  # bold yellow, as the terminal shows them
+    "none": ("", "", False),
+}
+
+
+def highlighter(
+    highlight: str | tuple[str, str] = "markdown",
+) -> Callable[[Iterable[tuple[str, bool]]], str]:
+    """A renderer of snippet pieces for a named highlight (see :data:`HIGHLIGHTS`) or for a
+    ``(before, after)`` pair of markers of the caller's own."""
+    if isinstance(highlight, tuple):
+        before, after = highlight
+        escape: Callable[[str], str] = str
+    elif highlight in HIGHLIGHTS:
+        before, after, escaped = HIGHLIGHTS[highlight]
+        escape = html.escape if escaped else str
+    else:
+        raise ValueError(
+            f"highlight must be one of {', '.join(HIGHLIGHTS)} or a (before, after) pair, "
+            f"not {highlight!r}"
+        )
+    return lambda pieces: render_snippet(pieces, before, after, escape)

@@ -82,22 +82,29 @@ def analyze_batch(articles: list[Article]) -> list[dict[str, Any]]:
 
 
 def write_records_segment(
-    folder: str, items: list[tuple[SourceRecord, bool]]
+    folder: str,
+    items: list[tuple[SourceRecord, bool]],
+    counted: Callable[[int], None] | None = None,
 ) -> writer.SegmentWritten:
     """A full build's unit of work on this machine: prepare each record, analyse the wanted
     ones and write them as one segment into the index in ``folder`` (see
-    :func:`searchlib.engine.whoosh.writer.write_segment`)."""
-    return writer.write_segment(folder, _documents(items))
+    :func:`searchlib.engine.whoosh.writer.write_segment`); ``counted`` is told how many of
+    the segment's articles are written so far."""
+    return writer.write_segment(folder, _documents(items, counted))
 
 
 def _documents(
-    items: list[tuple[SourceRecord, bool]],
+    items: list[tuple[SourceRecord, bool]], counted: Callable[[int], None] | None = None
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     # Each document is made only when the writer asks for it: a segment's analysed documents
     # would take several times its size in memory.
+    done = 0
     for record, wanted in items:
         doc: dict[str, Any] = document(articles.prepare(record))
         yield hash_document(doc), schema.analyze_document(doc) if wanted else None
+        if wanted and counted is not None:
+            done += 1
+            counted(done)
 
 
 def prepare_and_analyze_batch(
@@ -530,7 +537,13 @@ def _write_full(
 
     segments: list[Any] = []
     count = 0
-    for result in run.apply(functools.partial(write_records_segment, str(target)), batches()):
+    work = functools.partial(write_records_segment, str(target))
+    if progress is not None:
+        tell = progress
+        tell(0, total)  # the total is known before the first segment's articles are read
+        if not run.parallel:  # here, each article is counted as it is written
+            work = functools.partial(work, counted=lambda done: tell(count + done, total))
+    for result in run.apply(work, batches()):
         for digest in result.digests:
             next(entries)[3] = digest
             scan.analysed += 1

@@ -1,7 +1,10 @@
-"""Definitions: where indexes live (``indexes/NAME.toml``, ad-hoc folders), and TOML files."""
+"""Definitions: where indexes live (``indexes/NAME.toml``, ad-hoc folders, the user's home of
+indexes), and TOML files."""
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +32,20 @@ DEFAULT_INDEX = "seeds"
 
 #: Paths of the form indexes/NAME.toml are looked up from here and from its parents.
 INDEXES_DIR = "indexes"
+
+#: The user's own place for indexes, usable from any folder (see :func:`home`).
+HOME_VARIABLE = "SEARCHLIB_HOME"
+
+
+def home() -> Path:
+    """Where an index is found by name from any folder: ``$SEARCHLIB_HOME``, else
+    ``$XDG_DATA_HOME/searchlib``, else ``~/.local/share/searchlib``. It holds built index
+    folders (``HOME/NAME``) and definitions (``HOME/indexes/NAME.toml``), as a project does."""
+    chosen = os.environ.get(HOME_VARIABLE)
+    if chosen:
+        return Path(chosen).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(data).expanduser() / "searchlib"
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -99,21 +116,86 @@ class Location:
         return (self.path / MANIFEST).is_file()
 
 
-def find_definition(name: str, start: Path | None = None) -> Path | None:
-    """Find ``indexes/NAME.toml`` in ``start`` (default: the current folder) or its parents."""
+def _definition_folders(start: Path | None = None) -> list[Path]:
+    """The ``indexes/`` folders searched for definitions, nearest first: in ``start`` (default:
+    the current folder), its parents, then the home (:func:`home`)."""
     folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        path = candidate / INDEXES_DIR / f"{name}.toml"
+    return [candidate / INDEXES_DIR for candidate in (folder, *folder.parents)] + [
+        home() / INDEXES_DIR
+    ]
+
+
+def find_definition(name: str, start: Path | None = None) -> Path | None:
+    """Find ``indexes/NAME.toml`` in ``start`` (default: the current folder), its parents or
+    the home."""
+    for folder in _definition_folders(start):
+        path = folder / f"{name}.toml"
         if path.is_file():
             return path
     return None
 
 
+@dataclass(frozen=True)
+class Listed:
+    """An index that a name finds from here: where it lives, what defines it, whether built."""
+
+    name: str
+    path: Path
+    definition: Path | None
+    built: bool
+    articles: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As in ``searchlib index list --json``."""
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "definition": None if self.definition is None else str(self.definition),
+            "built": self.built,
+            "articles": self.articles,
+        }
+
+
+def visible_indexes(start: Path | None = None) -> list[Listed]:
+    """Every index a plain name finds from ``start`` (default: the current folder): the
+    definitions of ``indexes/`` here, in its parents and in the home, and the built folders
+    in the home; the nearest of each name only, as :func:`locate` chooses."""
+    found: dict[str, Listed] = {}
+    for folder in _definition_folders(start):
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            name = path.stem
+            if name.endswith(".aliases") or name in found:
+                continue
+            found[name] = _listed(name, folder / name, path)
+    place = home()
+    for folder in sorted(place.iterdir()) if place.is_dir() else ():
+        if folder.name not in found and (folder / MANIFEST).is_file():
+            found[folder.name] = _listed(folder.name, folder, None)
+    return list(found.values())
+
+
+def _listed(name: str, folder: Path, definition: Path | None) -> Listed:
+    try:
+        articles = json.loads((folder / MANIFEST).read_text("utf-8")).get("articles")
+        built = True
+    except (OSError, ValueError, AttributeError):
+        articles, built = None, False
+    return Listed(name, folder, definition, built, articles if isinstance(articles, int) else None)
+
+
+def similar_names(name: str, start: Path | None = None) -> list[str]:
+    """The names of visible indexes that look like ``name`` (a typo), most alike first."""
+    names = [listed.name for listed in visible_indexes(start)]
+    return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+
+
 def locate(index: str | os.PathLike[str] = DEFAULT_INDEX) -> Location:
     """Resolve an index given by name (``indexes/NAME.toml``) or by path to its folder.
 
-    A plain name with a definition wins over a folder of the same name, so ``seeds`` means the
-    seeds index even at the root of the repository, beside the ``seeds/`` articles.
+    A plain name with a definition (here, in a parent folder or in the :func:`home`) wins over
+    a folder of the same name, so ``seeds`` means the seeds index even at the root of the
+    repository, beside the ``seeds/`` articles; a folder here wins over a built index of that
+    name in the home.
     """
     text = os.fspath(index)
     if text and os.sep not in text and "/" not in text and not text.startswith("."):
@@ -121,6 +203,9 @@ def locate(index: str | os.PathLike[str] = DEFAULT_INDEX) -> Location:
         if definition_path is not None:
             definition = IndexDefinition.load(definition_path)
             return Location(text, definition_path.parent / text, definition)
+        in_home = home() / text
+        if not Path(text).exists() and (in_home / MANIFEST).is_file():
+            return Location(text, in_home.resolve())
     path = Path(text).expanduser()
     return Location(text, path.resolve() if path.exists() else path.absolute())
 

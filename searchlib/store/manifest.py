@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from ..prepare.sources import FieldMap
-from .definitions import Location
+from .definitions import Location, similar_names
 
 SCHEMA_VERSION = 5
 MANIFEST = "searchlib.json"
@@ -58,10 +58,12 @@ def require_built(location: Location) -> dict[str, Any]:
                 f"{location.path} is not a searchlib index (no {MANIFEST})",
                 "build one there with: searchlib index build --index PATH FILES...",
             )
+        alike = similar_names(location.name) if "/" not in location.name else []
+        guess = f"did you mean {' or '.join(map(repr, alike))}? " if alike else ""
         raise IndexNotFoundError(
             f"no index named {location.name!r}",
-            "give the name of an indexes/NAME.toml definition or the path of a built index; "
-            "build one with: searchlib index build --index PATH FILES...",
+            f"{guess}see the indexes found from here with: searchlib index list; "
+            "or build one with: searchlib index build --index PATH FILES...",
         )
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))

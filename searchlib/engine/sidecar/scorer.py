@@ -340,6 +340,10 @@ class SidecarEngine(WhooshEngine):
         id_rank = accel.sidecar.id_rank[docnums]
         if asked.sort == "date":  # newest first (undated last), then as for relevance
             order = np.lexsort((id_rank, -scores, -accel.sidecar.dates[docnums]))[:wanted]
+        elif asked.sort == "date_asc":  # oldest first, undated (0) still last
+            dates = accel.sidecar.dates[docnums].astype(np.int64)
+            dates[dates == 0] = np.iinfo(np.int64).max
+            order = np.lexsort((id_rank, -scores, dates))[:wanted]
         else:
             order = _best(np.arange(len(docnums)), scores, id_rank, wanted)
         scored = [(int(docnums[i]), float(scores[i])) for i in order[asked.first - 1 :]]

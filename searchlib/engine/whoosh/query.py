@@ -261,9 +261,12 @@ def _is_restriction(parsed: wq.Query) -> bool:
 def build_filter(
     date_from: str | dt.date | None = None,
     date_to: str | dt.date | None = None,
-    **entities: str | list[str] | None,
+    **entities: str | list[str] | list[list[str] | None] | None,
 ) -> wq.Query | None:
-    """The filter for dates and entities, or ``None`` when nothing is filtered."""
+    """The filter for dates and entities, or ``None`` when nothing is filtered.
+
+    An entity's value is a name, a list of names (any of them: the variants of one entity), or
+    a list of such lists (all of them: several entities, each by any of its names)."""
     parts: list[wq.Query] = []
     if date_from is not None or date_to is not None:
         start = date_bound(date_from) if date_from is not None else None
@@ -274,9 +277,14 @@ def build_filter(
             )
         parts.append(wq.TermRange("date", start, stop))
     for name, value in entities.items():
-        clause = entity_clause(name, [value] if isinstance(value, str) else list(value or ()))
-        if clause is not None:
-            parts.append(clause)
+        if isinstance(value, str) or not value:
+            groups: list[Any] = [[value] if value else []]
+        else:
+            groups = value if all(isinstance(v, list) or v is None for v in value) else [value]
+        for group in groups:
+            clause = entity_clause(name, list(group or ()))
+            if clause is not None:
+                parts.append(clause)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import whoosh
 from whoosh import query as wq
-from whoosh.sorting import FieldFacet, ScoreFacet
+from whoosh.sorting import FieldFacet, QueryFacet, ScoreFacet
 
 from ...fields import SEARCH_FIELDS
 from ...model import Contribution
@@ -127,6 +127,8 @@ class WhooshEngine:
         order = [ScoreFacet(), FieldFacet("id")]
         if asked.sort == "date":
             order.insert(0, FieldFacet("date", reverse=True))
+        elif asked.sort == "date_asc":  # oldest first, and undated articles still last
+            order[:0] = [QueryFacet({0: wq.Every("date")}, other=1), FieldFacet("date")]
         found = searcher.search(ranked, filter=flt, limit=asked.wanted, sortedby=order)
         # Whoosh's sort key holds -score where the ScoreFacet is in ``order``.
         scored = [(docnum, -key[-2]) for docnum, key in list(found.items())[asked.first - 1 :]]

@@ -182,6 +182,8 @@ def _add_segments(
     :func:`_purge_deletions`), reporting progress. With ``parts``, the sidecar part of each
     segment written is saved there (see :func:`impacts.save_part`)."""
     count = 0
+    if progress is not None:
+        progress(0, total)  # the total, before the first article is analysed
     for writer, docs in segments:
         part = impacts.SegmentPostings() if parts is not None else None
         try:
@@ -201,7 +203,7 @@ def _add_segments(
                 count += 1
                 if count == 1:
                     phase("writing")
-                if progress is not None and count % 100 == 0:
+                if progress is not None:  # each article: analysis takes milliseconds a piece
                     progress(count, total)
         except BaseException:
             writer.cancel()
