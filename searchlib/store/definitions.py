@@ -1,5 +1,7 @@
-"""Definitions: where indexes live (``indexes/NAME.toml``, ad-hoc folders, the user's home of
-indexes), and TOML files."""
+"""Definitions: where indexes live (definitions, ad-hoc folders, the home), and TOML files.
+
+Indexes are defined by ``indexes/NAME.toml``, held in any folder, or kept in the user's home of
+indexes (``$SEARCHLIB_HOME``)."""
 
 from __future__ import annotations
 
