@@ -91,7 +91,7 @@ def article_entities(
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
     orgs = [defined.get(key(name), name) for name in _without_people(names["org"], full_names)]
-    orgs = _expand_short_orgs(orgs, aliases)
+    orgs = _expand_short_orgs(orgs)
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     keys = [key(p) for p in places]
@@ -126,10 +126,13 @@ def _without_people(names: list[str], people: list[str]) -> list[str]:
     return kept
 
 
-def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+def _expand_short_orgs(orgs: list[str]) -> list[str]:
     """A one-word organisation is the longer one of the same article that it starts or ends
     ("Congress" of Congress of Leaders of World and Traditional Religions, "League" of Muslim
-    World League), if there is one such; a generic word that is not is left out."""
+    World League), if there is one such; a generic word that is not is left out.
+
+    That is no alias for the archive: "United" is Manchester United in one article and
+    Dundee United in another."""
     longer = [o for o in dict.fromkeys(orgs) if len(o.split()) > 1]
     expanded = []
     for name in orgs:
@@ -137,9 +140,7 @@ def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> 
             word = key(name)
             fits = {o for o in longer if word in (key(o).split()[0], key(o).split()[-1])}
             if len(fits) == 1:
-                full = fits.pop()
-                aliases.append(("org", name, full))
-                name = full
+                name = fits.pop()
             elif word in GENERIC:
                 continue
         expanded.append(name)

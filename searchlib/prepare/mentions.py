@@ -95,6 +95,7 @@ def _split_at_people(named: list[Named]) -> list[Named]:
     Ashimbayev" beside "Ashimbayev"): the cut-off end is a person, and so are its other
     mentions, whatever the tagger took them for."""
     alone = {key(n.name) for n in named}
+    named = [part for n in named for part in _split_pair(n, alone)]
     surnames = {key(n.name).split()[-1] for n in named if n.kind == "person"}
     people: set[str] = set()
     split: list[Named] = []
@@ -213,6 +214,18 @@ def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple
     if kind in ("place", "org") and words and words[-1].lower() in _STATE_WORDS:
         return []  # "Islamic Republic" (of Afghanistan): a fragment of a state's name
     return [(kind, name)]
+
+
+def _split_pair(n: Named, alone: set[str]) -> list[Named]:
+    """Two names the tagger took for one ("Microsoft and Sony", "Labour and the Tories"),
+    where the article names each alone too; "Marks and Spencer" and "Ministry of Information
+    and Social Development" stay whole."""
+    if n.kind == "person" or " of " in n.name or " for " in n.name:
+        return [n]
+    parts = [p.strip() for p in re.split(r",|\s+and\s+(?:the\s+)?|\s+&\s+", n.name)]
+    if len(parts) > 1 and all(p and key(p) in alone for p in parts):
+        return [Named(n.kind, p, n.end) for p in parts]
+    return [n]
 
 
 def _looks_like_person(words: list[str]) -> bool:
