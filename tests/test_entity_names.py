@@ -303,3 +303,11 @@ def test_two_names_run_together_split_and_short_forms_join_only_in_their_article
     text = "Manchester United won 2-0 at home. United now lead the table."
     found = article_entities(text, _mentions(text, ("ORG", "Manchester United"), ("ORG", "United")))
     assert found.org == ("Manchester United",) and found.aliases == ()
+
+
+def test_a_name_tagged_as_several_kinds_has_one():
+    text = "Google said on Monday that searches grew. Google is based in California."
+    found = article_entities(
+        text, _mentions(text, ("ORG", "Google"), ("PER", "Google"), ("LOC", "California"))
+    )
+    assert found.org == ("Google",) and found.place == ("California",)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..fields import ENTITY_FIELDS as KINDS
 from .mentions import GENERIC, clean_name, named_mentions, only_titles, shouted
-from .places import canonical_place, consonants, key
+from .places import canonical_place, consonants, find_place, key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -86,6 +86,7 @@ def article_entities(
                 names["org"].append(name)
     if dateline_place:
         names["place"].insert(0, clean_name("place", dateline_place))
+    _one_kind_each(names)
 
     people = _expand_surnames(names["person"], aliases)
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
@@ -106,6 +107,22 @@ def article_entities(
         place=_unique(places),
         aliases=tuple(dict.fromkeys(aliases)),
     )
+
+
+def _one_kind_each(names: dict[str, list[str]]) -> None:
+    """A name the tagger gave several kinds in one article ("Google" as a company, a place and
+    a person) has one: a place if the gazetteer knows it, else an organisation if it was
+    tagged one, else a person."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for kind, listed in names.items():
+        for name in listed:
+            kinds[key(name)].add(kind)
+    for name_key, found in kinds.items():
+        if len(found) < 2:
+            continue
+        keep = "place" if find_place(name_key) else "org" if "org" in found else "person"
+        for kind in found - {keep}:
+            names[kind] = [n for n in names[kind] if key(n) != name_key]
 
 
 def _without_people(names: list[str], people: list[str]) -> list[str]:
