@@ -311,3 +311,14 @@ def test_a_name_tagged_as_several_kinds_has_one():
         text, _mentions(text, ("ORG", "Google"), ("PER", "Google"), ("LOC", "California"))
     )
     assert found.org == ("Google",) and found.place == ("California",)
+
+
+def test_an_office_named_alone_is_not_cut_off_as_a_person():
+    text = "The Senate Speaker spoke first. Then the Kazakh Senate Speaker met the guests."
+    mentions = [
+        Mention("ORG", "Senate Speaker", 4, 18),
+        Mention("LOC", "Kazakh Senate Speaker", 41, 62),
+    ]
+    assert text[41:62] == "Kazakh Senate Speaker"
+    found = article_entities(text, mentions)
+    assert found.person == () and found.org == () and found.place == ()

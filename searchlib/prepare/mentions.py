@@ -233,6 +233,7 @@ def _looks_like_person(words: list[str]) -> bool:
         2 <= len(words) <= 4
         and all(w[:1].isupper() and not w.isupper() for w in words)
         and words[-1].lower() not in GENERIC  # "Nazarbayev Center"
+        and not any(w.lower() in OFFICES for w in words)  # "Senate Speaker"
     )
 
 
