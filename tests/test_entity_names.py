@@ -322,3 +322,12 @@ def test_an_office_named_alone_is_not_cut_off_as_a_person():
     assert text[41:62] == "Kazakh Senate Speaker"
     found = article_entities(text, mentions)
     assert found.person == () and found.org == () and found.place == ()
+
+
+def test_a_club_named_after_a_town_stays_a_club():
+    text = "Arsenal won at Highbury. Arsenal lead the league. Fans left Arsenal happy."
+    starts = [0, 25, 60]
+    mentions = [Mention("ORG", "Arsenal", s, s + 7) for s in starts[:2]]
+    mentions.append(Mention("LOC", "Arsenal", starts[2], starts[2] + 7))
+    assert all(text[m.start : m.end] == "Arsenal" for m in mentions)
+    assert article_entities(text, mentions).org == ("Arsenal",)

@@ -110,18 +110,23 @@ def article_entities(
 
 
 def _one_kind_each(names: dict[str, list[str]]) -> None:
-    """A name the tagger gave several kinds in one article ("Google" as a company, a place and
-    a person) has one: a place if the gazetteer knows it, else an organisation if it was
-    tagged one, else a person."""
-    kinds: dict[str, set[str]] = defaultdict(set)
+    """A name the tagger gave several kinds in one article ("Arsenal" as a club and a place)
+    has one: a place if it names a country, a state or a continent, else the kind most of its
+    mentions have (an organisation before a place before a person)."""
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for kind, listed in names.items():
         for name in listed:
-            kinds[key(name)].add(kind)
+            kinds[key(name)][kind] += 1
+    order = {"org": 2, "place": 1, "person": 0}
     for name_key, found in kinds.items():
         if len(found) < 2:
             continue
-        keep = "place" if find_place(name_key) else "org" if "org" in found else "person"
-        for kind in found - {keep}:
+        place = find_place(name_key)
+        if place is not None and place[1] in "ASL":
+            keep = "place"
+        else:
+            keep = max(found, key=lambda k: (found[k], order[k]))
+        for kind in set(found) - {keep}:
             names[kind] = [n for n in names[kind] if key(n) != name_key]
 
 

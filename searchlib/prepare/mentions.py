@@ -124,6 +124,8 @@ def _split_at_people(named: list[Named]) -> list[Named]:
 def clean_name(kind: str, text: str) -> str:
     """A mention's text as a name: no titles, possessives, ordinals or stray punctuation."""
     name = " ".join(text.replace("’", "'").replace("<", " ").replace(">", " ").split())
+    if name.count("(") != name.count(")"):
+        name = " ".join(name.replace("(", " ").replace(")", " ").split())  # "Yasuhiro) Nakasone"
     name = re.sub(r"'s?$", "", name).strip(" ,.;:-–—\"'()")
     words = name.split()
     if kind == "person":
