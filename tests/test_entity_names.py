@@ -299,10 +299,19 @@ def test_two_names_run_together_split_and_short_forms_join_only_in_their_article
         _mentions(text, ("ORG", "Microsoft and Sony"), ("ORG", "Microsoft"), ("ORG", "Sony")),
     )
     assert found.org == ("Microsoft", "Sony")
-    # "United" is Manchester United here, and no alias for the archive (Dundee United).
+    # "United" is Manchester United here...
     text = "Manchester United won 2-0 at home. United now lead the table."
     found = article_entities(text, _mentions(text, ("ORG", "Manchester United"), ("ORG", "United")))
-    assert found.org == ("Manchester United",) and found.aliases == ()
+    assert found.org == ("Manchester United",)
+    # ... and Dundee United elsewhere: across the archive it joins neither.
+    pairs = [("org", "United", "Manchester United"), ("org", "United", "Dundee United")]
+    table = EntityTable.build({"org": {"Manchester United": 2, "Dundee United": 1}}, pairs)
+    assert set(table.names["org"].values()) == {"Manchester United", "Dundee United"}
+    assert table.canonical("org", "United") is None
+    # A short form that means one name everywhere finds it ("--org Congress").
+    full = "Congress of Leaders of World and Traditional Religions"
+    table = EntityTable.build({"org": {full: 5}}, [("org", "Congress", full)] * 2)
+    assert table.canonical("org", "Congress") == full
 
 
 def test_a_name_tagged_as_several_kinds_has_one():

@@ -92,7 +92,7 @@ def article_entities(
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
     orgs = [defined.get(key(name), name) for name in _without_people(names["org"], full_names)]
-    orgs = _expand_short_orgs(orgs)
+    orgs = _expand_short_orgs(orgs, aliases)
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     keys = [key(p) for p in places]
@@ -148,13 +148,10 @@ def _without_people(names: list[str], people: list[str]) -> list[str]:
     return kept
 
 
-def _expand_short_orgs(orgs: list[str]) -> list[str]:
+def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
     """A one-word organisation is the longer one of the same article that it starts or ends
     ("Congress" of Congress of Leaders of World and Traditional Religions, "League" of Muslim
-    World League), if there is one such; a generic word that is not is left out.
-
-    That is no alias for the archive: "United" is Manchester United in one article and
-    Dundee United in another."""
+    World League), if there is one such; a generic word that is not is left out."""
     longer = [o for o in dict.fromkeys(orgs) if len(o.split()) > 1]
     expanded = []
     for name in orgs:
@@ -162,7 +159,9 @@ def _expand_short_orgs(orgs: list[str]) -> list[str]:
             word = key(name)
             fits = {o for o in longer if word in (key(o).split()[0], key(o).split()[-1])}
             if len(fits) == 1:
-                name = fits.pop()
+                full = fits.pop()
+                aliases.append(("org", name, full))
+                name = full
             elif word in GENERIC:
                 continue
         expanded.append(name)
@@ -346,8 +345,7 @@ def _join(
         lone = [alias for alias, _ in pairs if len(alias.split()) == 1]
         _join_people(counts, lone, groups)
     else:
-        for alias, name in pairs:
-            groups.union(alias, name)
+        _join_short_forms(counts, pairs, groups)
 
     members_of: dict[str, list[str]] = defaultdict(list)
     for name in list(groups.parent):
@@ -368,6 +366,23 @@ def _join(
     for canonical, listed in user.items():
         aliases.setdefault(canonical, sorted(set(listed)))
     return names, aliases
+
+
+def _join_short_forms(
+    counts: dict[str, int], pairs: list[tuple[str, str]], groups: _Groups
+) -> None:
+    """Join what articles defined: an acronym ("MWL") always; a short form ("Congress",
+    "United") only where it means one name across the archive and is no name of its own there
+    ("United" is Manchester United in one article and Dundee United in another)."""
+    short: dict[str, set[str]] = defaultdict(set)
+    for alias, name in pairs:
+        if alias.isupper() or "." in alias:
+            groups.union(alias, name)
+        else:
+            short[alias].add(name)
+    for alias, names in short.items():
+        if alias not in counts and len({groups.find(n) for n in names}) == 1:
+            groups.union(alias, next(iter(names)))
 
 
 def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int, int]:
