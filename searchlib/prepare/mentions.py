@@ -1,0 +1,271 @@
+"""Mentions to names in one article: titles and offices dropped, junk left out, run-ons split,
+organisation names completed.
+
+The tagger's mentions are often near misses: a name with its holder's office ("Kazakh Senate
+Speaker"), two names run together ("Republic of Kazakhstan Kassym-Jomart Tokayev"), an
+organisation cut short ("Congress" of "Congress of Leaders of World and Traditional
+Religions"), a word that names nothing alone ("Bank", "Session"), a ticker ("<PZL>"). The
+rules here mend what the text itself shows, and leave out what no reader would call a name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from ..fields import KIND_OF_TAG
+from .places import find_place, is_country, key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .ner import Mention
+
+
+def _word_list(name: str) -> frozenset[str]:
+    text = resources.files("searchlib").joinpath(f"data/{name}").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+#: Honorifics and job titles, dropped from the start of people's names.
+TITLES = _word_list("titles.txt")
+#: Words for offices: a name that starts or ends with one is an office's ("Kazakh Senate
+#: Speaker", "UN Deputy"), never an organisation's or a place's own.
+OFFICES = _word_list("offices.txt")
+#: Words that alone, or only with each other, name no one thing ("Bank", "Session").
+GENERIC = _word_list("generic.txt")
+#: News agencies, which bylines and sign-offs name ("Reuter"): organisations, never people.
+AGENCIES = frozenset(key(name) for name in _word_list("agencies.txt"))
+# Words that may join the parts of a title ("Ambassador Extraordinary and Plenipotentiary of
+# the State of Kuwait to the Republic of Kazakhstan"): a name never starts with them.
+TITLE_GLUE = frozenset({"of", "the", "and", "to", "for", "in", "&", "a.i.", "d'affaires"})
+# Words of a state's formal name before "of": "Islamic Republic" of Afghanistan is a fragment.
+_HONORIFIC_GLUE = TITLE_GLUE | {"your", "his", "her", "their"}
+_STATE_WORDS = frozenset(
+    {"republic", "kingdom", "state", "states", "emirate", "sultanate", "principality"}
+)
+_ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
+_ORDINAL = re.compile(r"^(\d+(st|nd|rd|th)?|[MDCLXVI]+)$")
+# What carries an organisation's name on: " of Leaders", " for Interfaith", " and Traditional
+# Religions" (a word after "and" only inside such a phrase), with an optional "the".
+_NAME_LINK = re.compile(r"\s+(of|for|and|&)\s+(?:the\s+)?((?:[A-Z][\w'’-]*\s*)+)")
+
+
+@dataclass(frozen=True)
+class Named:
+    """One mention as a name: its kind, name and where the mention ends in the text."""
+
+    kind: str
+    name: str
+    end: int = 0
+
+
+def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
+    """The names of one article's mentions, mended and without junk, in order."""
+    mentions = list(mentions)
+    starts = {m.start for m in mentions}
+    # How often each word is written, as written: "session" against "Session".
+    lower_words = Counter(re.findall(r"\b[A-Za-z][a-z-]+\b", text))
+    named: list[Named] = []
+    for mention in mentions:
+        kind = KIND_OF_TAG.get(mention.type)
+        if kind is None or _is_ticker(text, mention):
+            continue
+        name = clean_name(kind, mention.text)
+        if not name:
+            continue
+        if kind == "org":
+            name = _complete_org(text, name, mention.end, starts)
+        for part_kind, part in _split_run_on(kind, name, lower_words):
+            part_kind = _true_kind(part_kind, part)
+            if part:
+                named.append(Named(part_kind, part, mention.end))
+    return [n for n in _split_at_people(named) if not _is_junk(n.kind, n.name, lower_words)]
+
+
+def _split_at_people(named: list[Named]) -> list[Named]:
+    """Cut off the end of an organisation or place that is another name of the article
+    ("Alliance of Civilizations Miguel Ángel Moratinos", where "Miguel Ángel Moratinos" is
+    named alone too) or a person whose surname it names ("Congress Secretariat Maulen
+    Ashimbayev" beside "Ashimbayev"): the cut-off end is a person, and so are its other
+    mentions, whatever the tagger took them for."""
+    alone = {key(n.name) for n in named}
+    named = [part for n in named for part in _split_pair(n, alone)]
+    surnames = {key(n.name).split()[-1] for n in named if n.kind == "person"}
+    people: set[str] = set()
+    split: list[Named] = []
+    for n in named:
+        words = n.name.split()
+        if n.kind != "person" and len(words) >= 3:
+            # The longest end named alone, else a first name and a surname named alone.
+            cuts = [c for c in range(max(1, len(words) - 4), len(words) - 1)]
+            for cut in [c for c in cuts if key(" ".join(words[c:])) in alone] or [
+                c for c in cuts[-1:] if key(words[-1]) in surnames
+            ]:
+                tail = words[cut:]
+                tail_key = key(" ".join(tail))
+                if _looks_like_person(tail) and words[cut - 1].lower() not in TITLE_GLUE:
+                    split.append(Named(n.kind, " ".join(words[:cut]), n.end))
+                    split.append(Named("person", " ".join(tail), n.end))
+                    people.add(tail_key)
+                    break
+            else:
+                split.append(n)
+        else:
+            split.append(n)
+    return [Named("person", n.name, n.end) if key(n.name) in people else n for n in split]
+
+
+def clean_name(kind: str, text: str) -> str:
+    """A mention's text as a name: no titles, possessives, ordinals or stray punctuation."""
+    name = " ".join(text.replace("’", "'").replace("<", " ").replace(">", " ").split())
+    if name.count("(") != name.count(")"):
+        name = " ".join(name.replace("(", " ").replace(")", " ").split())  # "Yasuhiro) Nakasone"
+    name = re.sub(r"'s?$", "", name).strip(" ,.;:-–—\"'()")
+    words = name.split()
+    if kind == "person":
+        while words and (words[0].lower().strip(".,") in TITLES or words[0].lower() in TITLE_GLUE):
+            words.pop(0)
+    else:
+        # "the Senate", "VIII Congress", "Ambassador of the Kingdom": what a name does not
+        # start with.
+        while words and (
+            words[0].lower() in ("the", *TITLE_GLUE)
+            or words[0].lower().strip(".,") in OFFICES
+            or _ORDINAL.match(words[0])
+        ):
+            words.pop(0)
+    name = " ".join(words)
+    if shouted(name) and kind != "org":
+        name = name.title()  # a headline's "NIGEL LAWSON"
+    if only_titles(name, kind):
+        return ""  # "Your Holiness", "Senate Speaker": an office, not a name
+    return name if len(name) > 1 and any(ch.isalpha() for ch in name) else ""
+
+
+def shouted(name: str) -> bool:
+    """Written in capitals for emphasis (a headline's "TEXACO", "NIGEL LAWSON"), not as an
+    acronym ("IBM", "UN")."""
+    letters = [ch for ch in name if ch.isalpha()]
+    return name.isupper() and (len(letters) > 4 or len(name.split()) > 1)
+
+
+def only_titles(name: str, kind: str = "person") -> bool:
+    """Whether ``name`` holds only titles and offices ("Your Holiness"); for an organisation
+    or a place only offices ("Senate" is a title of people, and an organisation)."""
+    titles = TITLES | OFFICES if kind == "person" else OFFICES
+    return all(w.lower() in titles or w.lower() in _HONORIFIC_GLUE for w in name.split())
+
+
+def _is_ticker(text: str, mention: Mention) -> bool:
+    """A stock symbol in angle brackets ("<PZL>"), where the tagger saw a name."""
+    inside = text[max(0, mention.start - 1) : mention.end + 1]
+    word = mention.text.strip("<> ")
+    return (">" in inside or "<" in inside) and word.isupper() and " " not in word
+
+
+def _complete_org(text: str, name: str, end: int, starts: set[int]) -> str:
+    """Carry an organisation's name on through the text where the tagger stopped short
+    ("Congress" + " of Leaders of World and Traditional Religions"), up to another name."""
+    grown, linked = name, " of " in name or " for " in name
+    while True:
+        link = _NAME_LINK.match(text, end)
+        if not link or link.start(2) in starts or link.group(2).split()[0].lower() in OFFICES:
+            return grown
+        if link[1] in ("and", "&") and not linked:
+            return grown  # "Microsoft and Google": two names
+        words = []
+        for word in re.finditer(r"\S+", link[2]):
+            if link.start(2) + word.start() in starts:
+                break  # another name begins: "... Religions Maulen Ashimbayev"
+            words.append(word[0])
+            end = link.start(2) + word.end()
+        grown += f" {link[1]}{' the' if 'the' in link[0].split() else ''} {' '.join(words)}"
+        if len(words) < len(link[2].split()):
+            return grown
+        linked = linked or link[1] in ("of", "for")
+
+
+def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple[str, str]]:
+    """A name the tagger ran on into the next: a place and a person ("Republic of Kazakhstan
+    Kassym-Jomart Tokayev"), or an office's place and the place itself ("Independence of the
+    Republic of Kazakhstan")."""
+    words = name.split()
+    if kind == "place" and len(words) > 1 and not find_place(name):
+        for cut in range(len(words) - 2, 0, -1) if len(words) > 2 else ():
+            head, tail = " ".join(words[:cut]), " ".join(words[cut:])
+            head_place = find_place(head)
+            if head_place and head_place[1] in "AS" and _looks_like_person(words[cut:]):
+                return [("place", head), ("person", tail)]
+        for cut in range(len(words) - 1, 0, -1):
+            # "Middle East Situation" (a heading): a place and words that name nothing.
+            rest = [w.lower() for w in words[cut:]]
+            if find_place(" ".join(words[:cut])) and all(
+                w in GENERIC or lower_words[w] for w in rest
+            ):
+                return [("place", " ".join(words[:cut]))]
+        for i, word in enumerate(words[1:-1], 1):
+            tail = " ".join(words[i + 1 :])
+            if word == "of" and is_country(tail):
+                return [("place", tail)]
+    if kind in ("place", "org") and words and words[-1].lower() in _STATE_WORDS:
+        return []  # "Islamic Republic" (of Afghanistan): a fragment of a state's name
+    return [(kind, name)]
+
+
+def _split_pair(n: Named, alone: set[str]) -> list[Named]:
+    """Two names the tagger took for one ("Microsoft and Sony", "Labour and the Tories"),
+    where the article names each alone too; "Marks and Spencer" and "Ministry of Information
+    and Social Development" stay whole."""
+    if n.kind == "person" or " of " in n.name or " for " in n.name:
+        return [n]
+    parts = [p.strip() for p in re.split(r",|\s+and\s+(?:the\s+)?|\s+&\s+", n.name)]
+    if len(parts) > 1 and all(p and key(p) in alone for p in parts):
+        return [Named(n.kind, p, n.end) for p in parts]
+    return [n]
+
+
+def _looks_like_person(words: list[str]) -> bool:
+    return (
+        2 <= len(words) <= 4
+        and all(w[:1].isupper() and not w.isupper() for w in words)
+        and words[-1].lower() not in GENERIC  # "Nazarbayev Center"
+        and not any(w.lower() in OFFICES for w in words)  # "Senate Speaker"
+    )
+
+
+def _true_kind(kind: str, name: str) -> str:
+    """A country is a place whatever the tagger said; a news agency is an organisation."""
+    if kind == "org" and is_country(name):
+        return "place"
+    if kind in ("person", "place") and key(name) in AGENCIES:
+        return "org"
+    if kind == "person" and len(name.split()) > 1 and name.split()[-1].lower() in GENERIC:
+        return "org"  # "Nazarbayev Center"
+    return kind
+
+
+def _is_junk(kind: str, name: str, lower_words: Counter[str]) -> bool:
+    """Names no reader would give: an office, a number, a word that names nothing alone."""
+    words = name.split()
+    if not words or all(_ROMAN.match(w) or w.isdigit() for w in words):
+        return True  # "XXI"
+    if kind != "person" and words[-1].lower().strip(".,") in OFFICES:
+        return True  # "Kazakh Senate Speaker", "UN Deputy"
+    if re.fullmatch(r"[A-Z]\.?", words[-1]):
+        return True  # "Board of N." (of N. Nazarbayev Center): cut off at an initial
+    folded = [w.lower() for w in words]
+    if (len(words) == 1 or any(w in TITLE_GLUE for w in folded)) and all(
+        w in GENERIC or w in TITLE_GLUE for w in folded
+    ):
+        return True  # "Bank", "House", "Board of the Center" (but "State Department")
+    if len(words) == 1 and 0 < lower_words[folded[0]] >= lower_words[name] and not is_country(name):
+        # "Harmony", "Session", "Safeguard": the article writes the word in lower case too.
+        found = find_place(name)
+        return not (kind == "place" and found is not None and found[1] in "SL")
+    return False
