@@ -1,5 +1,7 @@
-"""Mentions to names in one article: titles and offices dropped, junk left out, run-ons split,
-organisation names completed.
+"""Mentions to names in one article: titles, offices and junk out, run-ons split, names whole.
+
+Titles and offices are dropped, junk is left out, run-ons are split and organisation names
+completed.
 
 The tagger's mentions are often near misses: a name with its holder's office ("Kazakh Senate
 Speaker"), two names run together ("Republic of Kazakhstan Kassym-Jomart Tokayev"), an
