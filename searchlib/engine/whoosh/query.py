@@ -135,7 +135,7 @@ def bound_cost(parsed: wq.Query, reader: Any, speller: Speller | None = None) ->
             )
         frozen = copy.copy(leaf)
         frozen.__class__ = kind
-        frozen.words = tuple(words)
+        frozen.words = tuple(sorted(words))  # (scores add up in this order, see _Frozen)
         return frozen
 
     if not any(type(leaf) in _FROZEN for leaf in parsed.leaves()):
@@ -164,10 +164,16 @@ class _Frozen:
     :func:`bound_cost`): each segment matches those it holds."""
 
     fieldname: str
+    boost: float
     words: tuple[bytes, ...] = ()
 
     def _btexts(self, ixreader: Any) -> list[bytes]:
         return [word for word in self.words if (self.fieldname, word) in ixreader]
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        """The articles holding any of the words, scored alike in every segment."""
+        words = self._btexts(searcher.reader())
+        return ranking.expansion_matcher(searcher, context, self.fieldname, words, self.boost)
 
 
 class _FrozenPrefix(_Frozen, wq.Prefix):

@@ -21,7 +21,8 @@ as the query repeats it, and then re-weighted by RM3 pseudo-relevance feedback::
 
 Every part is a sum over terms of per-(term, article) impacts, so the ranking can be reproduced
 from an impact table. Other query parts (``title:word``, phrases, prefixes) keep Whoosh's own
-matching and are scored with per-field BM25 (the same formula with one field).
+matching and are scored with per-field BM25 (the same formula with one field); a prefix,
+wildcard or fuzzy term scores the sum of its words' (:func:`expansion_matcher`).
 """
 
 from __future__ import annotations
@@ -304,12 +305,44 @@ class SumAnd(_InQueryOrder, wq.And):
     intersect = True
 
 
+def expansion_matcher(
+    searcher: Searcher, context: Any, fieldname: str, words: Sequence[bytes], boost: float
+) -> Any:
+    """The articles holding any of ``words`` (a prefix, wildcard or fuzzy term's, sorted) in
+    one field, each scored ``boost`` times the sum of those words' per-field BM25 scores,
+    added in the words' order.
+
+    Whoosh scores such a term per segment: by BM25 where the segment holds one of its words,
+    with a constant where it holds several, and adds them along a tree shaped by the segment.
+    An article's score then depends on what else its segment holds (an incremental build
+    and a full one ranked ``tele*`` differently). Here it does not: the words' statistics are
+    the whole index's (:class:`BM25`), and a word the segment lacks adds nothing.
+    """
+    weighting = context.weighting if context is not None else searcher.weighting
+    total: dict[int, float] = {}
+    for word in words:
+        matcher = wq.Term(fieldname, word).matcher(searcher, context)
+        for docnum, score in _scored(matcher).items():
+            total[docnum] = total.get(docnum, 0.0) + score
+    if not total:
+        return NullMatcher()
+    ids = sorted(total)
+    if weighting is None:  # matching only, no scores wanted
+        return ListMatcher(ids)
+    return ListMatcher(ids, [boost * total[d] for d in ids])
+
+
 def _scored(matcher: Any) -> dict[int, float]:
     out = {}
     while matcher.is_active():
         out[matcher.id()] = matcher.score()
         matcher.next()
     return out
+
+
+# What a query-order sum may hold: BM25F words, such sums, and the terms that stand for several
+# words (each scored as one, see expansion_matcher).
+_IN_QUERY_ORDER = (FieldsTerm, SumOr, SumAnd, wq.Prefix, wq.Wildcard, wq.FuzzyTerm)
 
 
 def in_query_order(query: wq.Query) -> wq.Query:
@@ -322,7 +355,7 @@ def in_query_order(query: wq.Query) -> wq.Query:
         or query.boost != 1.0
         or getattr(query, "minmatch", 0)
         or getattr(query, "scale", None)
-        or not all(isinstance(sub, (FieldsTerm, SumOr, SumAnd)) for sub in subs)
+        or not all(isinstance(sub, _IN_QUERY_ORDER) for sub in subs)
     ):
         return query
     return kind(list(subs))
