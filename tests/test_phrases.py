@@ -188,7 +188,9 @@ def test_field_arrays_hold_every_position_once() -> None:
     places = [sorted(rng.choice(500, f, replace=False).tolist()) for f in freqs]
     flat = np.array([p for held in places for p in held], np.uint32)
     arrays = positions.FieldArrays(
-        np.bincount(row, minlength=8), np.bincount(row, freq, minlength=8).astype(int), np.full(30, 7)
+        np.bincount(row, minlength=8),
+        np.bincount(row, freq, minlength=8).astype(int),
+        np.full(30, 7),
     )
     cut = int(np.searchsorted(doc, 15))  # two groups: articles 0-14, then 15-29
     at = int(freq[:cut].sum())
