@@ -166,7 +166,9 @@ def _save(
     for old in folder.glob(f"{PREFIX}*"):
         old.unlink()
     arrays = {
-        "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
+        # UTF-8 (sorted as the words are: UTF-8 keeps the order of code points), a quarter of
+        # numpy's four bytes a character.
+        "words": np.array([w.encode("utf-8") for w in words]) if words else np.zeros(0, "S1"),
         "indptr": indptr,
         "docs": col.astype(np.int32, copy=False),
         "tf": tf.astype(np.float64, copy=False),
@@ -206,6 +208,7 @@ class Sidecar:
 
     docs_all: int
     exact_dates: bool
+    #: The words in order, UTF-8 encoded.
     words: np.ndarray
     indptr: np.ndarray
     docs: np.ndarray
@@ -233,15 +236,16 @@ class Sidecar:
         :data:`ARTICLE_TERMS` terms, and whether those are all."""
         indptr, rows, counts = self.terms
         lo, hi = int(indptr[docnum]), int(indptr[docnum + 1])
-        words = self.words[rows[lo:hi]].tolist()
+        words = [word.decode("utf-8") for word in self.words[rows[lo:hi]].tolist()]
         return list(zip(words, counts[lo:hi].tolist(), strict=True)), hi - lo < self.kept_terms
 
     def row(self, word: str) -> int:
         """The row of ``word``, or -1 if no article holds it."""
         row = self._rows.get(word)
         if row is None:
-            row = int(np.searchsorted(self.words, word))
-            if row == len(self.words) or self.words[row] != word:
+            text = word.encode("utf-8")
+            row = int(np.searchsorted(self.words, text))
+            if row == len(self.words) or self.words[row] != text:
                 row = -1
             if len(self._rows) >= 1 << 16:
                 self._rows.clear()
@@ -330,6 +334,7 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
     columns = (sidecar.dates, sidecar.id_rank, sidecar.deleted)
     if (
         any(len(c) != docs_all for c in columns)
+        or sidecar.words.dtype.kind != "S"
         or len(sidecar.indptr) != len(sidecar.words) + 1
         or len(sidecar.terms[0]) != docs_all + 1
         or not all(f.valid(len(sidecar.words), docs_all) for f in sidecar.fields.values())

@@ -68,7 +68,9 @@ def save_part(folder: Path, segment_id: str, part: SegmentPart) -> None:
         arrays[f"{name}_lengths"] = np.array(part.lengths[name], np.int64)
         arrays[f"{name}_positions"] = np.asarray(part.positions[name], np.uint32)
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # (no key is named allow_pickle)
+    # Compressed: parts are read whole, once per incremental build, and are as large as the
+    # segments' postings.
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # (no key is allow_pickle)
     content = buffer.getvalue()
     tmp = folder / f".{arrays_path.name}.tmp"
     tmp.write_bytes(content)
