@@ -22,6 +22,7 @@ so that an incremental build combines them instead of reading every segment back
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,6 +305,9 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             mapped = np.load(folder / f"{PREFIX}{key}.npy", mmap_mode="r", allow_pickle=False)
             return np.asarray(mapped)
 
+        def field_array(name: str, key: str) -> np.ndarray:
+            return array(f"{name}_{key}")
+
         entities = {
             kind: (array(f"{kind}_docs"), array(f"{kind}_names"), list(header["names"][kind]))
             for kind in ENTITY_KINDS
@@ -324,7 +328,7 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             feedback_max_df=float(header["feedback_max_df"]),
             fields={
                 name: phrases.load_field(
-                    lambda key, name=name: array(f"{name}_{key}"), float(header["avgfl"][name])
+                    functools.partial(field_array, name), float(header["avgfl"][name])
                 )
                 for name in phrases.FIELDS
             },

@@ -64,7 +64,9 @@ class FieldArrays:
     """One field's postings and positions in word-row order, filled by groups of articles
     given in article order (each a segment, or the whole index read back)."""
 
-    def __init__(self, counts: np.ndarray, position_counts: np.ndarray, lengths: np.ndarray):
+    def __init__(
+        self, counts: np.ndarray, position_counts: np.ndarray, lengths: np.ndarray
+    ) -> None:
         self.indptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=self.indptr[1:])
         self.pos_indptr = np.zeros(len(counts) + 1, np.int64)
@@ -76,7 +78,9 @@ class FieldArrays:
         self._pos_filled = self.pos_indptr[:-1].copy()
         self.lengths = length_bytes(lengths)
 
-    def add(self, rows: np.ndarray, docs: np.ndarray, freqs: np.ndarray, positions: np.ndarray):
+    def add(
+        self, rows: np.ndarray, docs: np.ndarray, freqs: np.ndarray, positions: np.ndarray
+    ) -> None:
         """Postings of articles after all those added before: word rows, articles,
         frequencies and the positions of each posting in turn."""
         freqs = freqs.astype(np.int64)
@@ -177,14 +181,17 @@ class Field:
 
 def load_field(array: Callable[[str], np.ndarray], avgfl: float) -> Field:
     """A field's arrays, ``array(key)`` giving each of :data:`KEYS`."""
-    return Field(*(array(key) for key in KEYS), avgfl=avgfl)
+    indptr, docs, freqs, pos_indptr, positions, lengths = (array(key) for key in KEYS)
+    return Field(indptr, docs, freqs, pos_indptr, positions, lengths, avgfl)
 
 
 class PhraseScorer:
     """Phrases and one-field words of the sidecar's fields, matched and scored from their
     positions (see the module docstring)."""
 
-    def __init__(self, fields: Mapping[str, Field], row: Callable[[str], int], docs_all: int):
+    def __init__(
+        self, fields: Mapping[str, Field], row: Callable[[str], int], docs_all: int
+    ) -> None:
         self.fields = fields
         self.row = row
         self.docs_all = docs_all

@@ -49,10 +49,11 @@ class _Accelerator:
     def words(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(docnums, scores)`` of the articles matching words joined by OR (in docnum order),
         or ``None`` for any other query. Few postings are merged by sorting; many are added up
-        over all articles, as :meth:`bag` does."""
+        over all articles, as :meth:`bag` does. A phrase, or two joined by OR (the title's and
+        the body's), is matched from the sidecar's positions."""
         postings = self._words_postings(query)
         if postings is None:
-            return None
+            return self._phrases(query)
         if sum(len(docs) for docs, _ in postings) * 16 > len(self.live):
             matched, dense = self._summed(postings)
             docnums = np.flatnonzero(matched)
@@ -69,6 +70,32 @@ class _Accelerator:
         if not self.complete:
             keep = self.live[docnums]
             docnums, scores = docnums[keep], scores[keep]
+        return docnums, scores
+
+    def _phrases(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(docnums, scores)`` of a phrase or one-field word, or of two joined by OR (as
+        Whoosh's union adds them: either order gives the same sum), else ``None``."""
+        if not self.complete:  # (Whoosh's document frequencies count deleted articles)
+            return None
+        if type(query) in (wq.Phrase, wq.Term):
+            return self.phrases.scores(query)
+        subs = getattr(query, "subqueries", ())
+        if (
+            type(query) is not wq.Or
+            or query.boost != 1.0
+            or query.minmatch
+            or query.scale
+            or len(subs) != 2
+            or any(type(sub) not in (wq.Phrase, wq.Term) for sub in subs)
+        ):
+            return None
+        found = [self.phrases.scores(sub) for sub in subs]
+        if found[0] is None or found[1] is None:
+            return None
+        docnums = np.union1d(found[0][0], found[1][0])
+        scores = np.zeros(len(docnums))
+        for docs, part in found:
+            scores[np.searchsorted(docnums, docs)] += part
         return docnums, scores
 
     def add_words(
