@@ -57,7 +57,7 @@ def _smallest(values: np.ndarray) -> np.dtype:
     """The smallest unsigned integer type holding every value (chosen from the data, so a
     full build and a read back choose the same)."""
     top = int(values.max()) if len(values) else 0
-    return np.dtype(np.uint16 if top < 1 << 16 else np.uint32)
+    return np.dtype(next(t for t in (np.uint8, np.uint16, np.uint32) if top <= np.iinfo(t).max))
 
 
 class FieldArrays:
