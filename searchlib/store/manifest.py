@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     pass
 from .definitions import Location, rebuild_hint
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MANIFEST = "searchlib.json"
 #: What each source file held at the build of a generation; kept inside the generation.
 SOURCES_STATE = "sources.json"
