@@ -201,7 +201,7 @@ class PhraseScorer:
         field (in docnum order), or ``None`` for any other query."""
         if type(query) is wq.Phrase:
             words, slop = list(query.words), int(query.slop)
-            if not words or slop < 1:
+            if not words or slop < 1 or not all(isinstance(w, str) for w in words):
                 return None
         elif type(query) is wq.Term and isinstance(query.text, str):
             words, slop = [query.text], 1
