@@ -1,6 +1,6 @@
 """Before/after of the impact sidecar: query latency through Whoosh and through the sidecar.
 
-    python benchmarks/impacts.py INDEX --corpus 100k [--queries 50] [--classes phrase]
+    python benchmarks/impacts.py INDEX --corpus 100k [--queries 50] [--classes phrase] [--plain]
 
 INDEX is a built searchlib index, for example one left by ``speed.py --keep-indexes`` in
 ``~/.cache/searchlib-bench/indexes/100k/searchlib/index``. It is not changed: its current
@@ -9,7 +9,8 @@ the speed benchmark's 1-, 2-, 5-10-word and phrase queries run through both path
 open index (``Index.search`` counts its four facets every time), after a warm-up, and each
 query's two answers are compared (ids, scores, total, facets). Phrases also run a third way:
 the sidecar with their matching and scoring left to Whoosh's matchers, as before the sidecar
-kept positions. Prints p50/p95 in ms per class.
+kept positions. With ``--plain`` each search asks for the top 10 only (no snippets, no facets),
+as ``speed.py``'s plain rows do. Prints p50/p95 in ms per class.
 """
 
 from __future__ import annotations
@@ -80,7 +81,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50, help="per class")
     parser.add_argument("--workdir", type=Path, default=speed.DEFAULT_WORKDIR)
     parser.add_argument("--classes", default=",".join(CLASSES), help="comma-separated")
+    parser.add_argument("--plain", action="store_true", help="top 10 only: no snippets, facets")
     args = parser.parse_args()
+    options: dict[str, Any] = (
+        {"limit": 10, "facet_limit": 0, "snippets": False} if args.plain else {}
+    )
     classes = [name for name in args.classes.split(",") if name]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "index"
@@ -100,9 +105,9 @@ def main() -> None:
         for name in classes:  # warm-up with other queries than the timed ones
             for query in queries[name][args.queries :]:
                 for use in (False, True):
-                    engines[use].search(speed.query_text(query))
+                    engines[use].search(speed.query_text(query), **options)
                 if name == "phrase":
-                    before_positions.search(speed.query_text(query))
+                    before_positions.search(speed.query_text(query), **options)
         for name in classes:
             times: dict[bool, list[float]] = {False: [], True: []}
             old: list[float] = []
@@ -111,7 +116,7 @@ def main() -> None:
                 answers = {}
                 for use in (False, True):
                     started = time.perf_counter()
-                    results = engines[use].search(speed.query_text(query))
+                    results = engines[use].search(speed.query_text(query), **options)
                     times[use].append(1000 * (time.perf_counter() - started))
                     answers[use] = (
                         [h.id for h in results],
@@ -122,7 +127,7 @@ def main() -> None:
                 assert answers[False] == answers[True], query
                 if name == "phrase":
                     started = time.perf_counter()
-                    results = before_positions.search(speed.query_text(query))
+                    results = before_positions.search(speed.query_text(query), **options)
                     old.append(1000 * (time.perf_counter() - started))
                     assert [h.id for h in results] == answers[True][0], query
             before, after = times[False], times[True]

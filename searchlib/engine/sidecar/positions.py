@@ -264,7 +264,7 @@ class PhraseScorer:
             if not len(ends):
                 return np.zeros(0, np.int32)
         assert ends is not None
-        return np.unique((ends >> 32).astype(np.int32))
+        return distinct((ends >> 32).astype(np.int32))
 
     @staticmethod
     def _keys(field: Field, docs: np.ndarray, lo: int, row: int, docnums: np.ndarray) -> np.ndarray:
@@ -297,6 +297,13 @@ class PhraseScorer:
         k1, b = params.k1, params.b
         norm = 1 - b + b * length / field.avgfl
         return idf * weight * (k1 + 1) / (weight + k1 * norm)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (without ``np.unique``'s hashing)."""
+    first = np.ones(len(values), bool)
+    first[1:] = values[1:] != values[:-1]
+    return values[first]
 
 
 def _common(lists: Iterable[np.ndarray]) -> np.ndarray:

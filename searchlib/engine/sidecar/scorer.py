@@ -15,7 +15,7 @@ from ..facets import FacetColumns
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
-from .positions import PhraseScorer
+from .positions import PhraseScorer, distinct
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -92,7 +92,7 @@ class _Accelerator:
         found = [self.phrases.scores(sub) for sub in subs]
         if found[0] is None or found[1] is None:
             return None
-        docnums = np.union1d(found[0][0], found[1][0])
+        docnums = distinct(np.sort(np.concatenate([found[0][0], found[1][0]])))
         scores = np.zeros(len(docnums))
         for docs, part in found:
             scores[np.searchsorted(docnums, docs)] += part
