@@ -89,12 +89,12 @@ class _Accelerator:
             or any(type(sub) not in (wq.Phrase, wq.Term) for sub in subs)
         ):
             return None
-        found = [self.phrases.scores(sub) for sub in subs]
-        if found[0] is None or found[1] is None:
+        first, second = (self.phrases.scores(sub) for sub in subs)
+        if first is None or second is None:
             return None
-        docnums = distinct(np.sort(np.concatenate([found[0][0], found[1][0]])))
+        docnums = distinct(np.sort(np.concatenate([first[0], second[0]])))
         scores = np.zeros(len(docnums))
-        for docs, part in found:
+        for docs, part in (first, second):
             scores[np.searchsorted(docnums, docs)] += part
         return docnums, scores
 
