@@ -383,7 +383,9 @@ def by_article(arrays: dict[str, Any]) -> dict[str, Any]:
     words, indptr = arrays["impacts-words.npy"], arrays["impacts-indptr.npy"]
     docs, tf = arrays["impacts-docs.npy"], arrays["impacts-tf.npy"]
     postings = {
-        str(word): {ids_of[int(d)]: float(t) for d, t in zip(docs[lo:hi], tf[lo:hi], strict=True)}
+        word.decode("utf-8"): {
+            ids_of[int(d)]: float(t) for d, t in zip(docs[lo:hi], tf[lo:hi], strict=True)
+        }
         for word, lo, hi in zip(words, indptr[:-1], indptr[1:], strict=True)
     }
     entities = {

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..prepare.sources import FieldMap
 from .definitions import Location, similar_names
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MANIFEST = "searchlib.json"
 #: What each source file held at the build of a generation; kept inside the generation.
 SOURCES_STATE = "sources.json"

@@ -12,6 +12,7 @@ import numpy as np
 from ...fields import ENTITY_FIELDS
 from ..documents import split_names
 from ..whoosh import ranking
+from . import positions as phrases
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -90,11 +91,9 @@ def term_postings(reader: Any, name: str, text: bytes) -> tuple[np.ndarray, np.n
     return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
 
-def read_matrix(
-    reader: Any, n: int, avgfl: Mapping[str, float]
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, Terms]:
-    """The ``tf~`` matrix and the articles' terms (see :func:`heaviest_terms`) read back
-    from the postings of every segment (any index)."""
+def read_matrix(reader: Any, n: int, avgfl: Mapping[str, float]) -> Matrix:
+    """The ``tf~`` matrix, the articles' terms (see :func:`heaviest_terms`) and the fields'
+    postings with positions read back from the postings of every segment (any index)."""
     params = ranking.PARAMS
     fields = list(ranking.FIELD_WEIGHTS)
     words = sorted(
@@ -130,7 +129,8 @@ def read_matrix(
     terms = heaviest_terms(row, col, weighted, 0, n, candidates)
     row, col, tf = sum_shares(row, col, val)
     indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
-    return words, indptr, col, tf, terms
+    kept = {name: phrases.read_field(reader, name, row_of, len(words), n) for name in fields}
+    return words, indptr, col, tf, terms, kept
 
 
 @dataclass
@@ -157,6 +157,14 @@ class Terms:
         words = np.concatenate(self.words) if self.words else np.zeros(0, np.int32)
         counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.float32)
         return indptr, words, counts
+
+
+#: What the sidecar's matrix is made of: its words (sorted), the ``tf~`` matrix by word row
+#: (indptr, articles, tf~), the articles' feedback terms, and per field of
+#: :data:`positions.FIELDS` its arrays (see :class:`positions.FieldArrays`).
+Matrix = tuple[
+    list[str], np.ndarray, np.ndarray, np.ndarray, Terms, dict[str, dict[str, np.ndarray]]
+]
 
 
 def candidate_rows(words: list[str], field_df: Mapping[str, np.ndarray], n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from ..facets import FacetColumns
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
+from .positions import PhraseScorer, distinct
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,21 +35,25 @@ class _Accelerator:
     #: Articles not deleted, and whether that is all of them (builds leave no deletions).
     live: np.ndarray
     complete: bool
+    #: Phrases and one-field words, from the sidecar's positions.
+    phrases: PhraseScorer
 
     @classmethod
     def build(cls, sidecar: impacts.Sidecar) -> _Accelerator:
         """The scorer of a loaded sidecar."""
         live = ~sidecar.deleted
         live.flags.writeable = False
-        return cls(sidecar, live, bool(live.all()))
+        phrases = PhraseScorer(sidecar.fields, sidecar.row, sidecar.docs_all)
+        return cls(sidecar, live, bool(live.all()), phrases)
 
     def words(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(docnums, scores)`` of the articles matching words joined by OR (in docnum order),
         or ``None`` for any other query. Few postings are merged by sorting; many are added up
-        over all articles, as :meth:`bag` does."""
+        over all articles, as :meth:`bag` does. A phrase, or two joined by OR (the title's and
+        the body's), is matched from the sidecar's positions."""
         postings = self._words_postings(query)
         if postings is None:
-            return None
+            return self._phrases(query)
         if sum(len(docs) for docs, _ in postings) * 16 > len(self.live):
             matched, dense = self._summed(postings)
             docnums = np.flatnonzero(matched)
@@ -65,6 +70,32 @@ class _Accelerator:
         if not self.complete:
             keep = self.live[docnums]
             docnums, scores = docnums[keep], scores[keep]
+        return docnums, scores
+
+    def _phrases(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(docnums, scores)`` of a phrase or one-field word, or of two joined by OR (as
+        Whoosh's union adds them: either order gives the same sum), else ``None``."""
+        if not self.complete:  # (Whoosh's document frequencies count deleted articles)
+            return None
+        if type(query) in (wq.Phrase, wq.Term):
+            return self.phrases.scores(query)
+        subs = getattr(query, "subqueries", ())
+        if (
+            type(query) is not wq.Or
+            or query.boost != 1.0
+            or query.minmatch
+            or query.scale
+            or len(subs) != 2
+            or any(type(sub) not in (wq.Phrase, wq.Term) for sub in subs)
+        ):
+            return None
+        first, second = (self.phrases.scores(sub) for sub in subs)
+        if first is None or second is None:
+            return None
+        docnums = distinct(np.sort(np.concatenate([first[0], second[0]])))
+        scores = np.zeros(len(docnums))
+        for docs, part in (first, second):
+            scores[np.searchsorted(docnums, docs)] += part
         return docnums, scores
 
     def add_words(
@@ -110,11 +141,24 @@ class _Accelerator:
         kind = _PLAIN_KIND.get(type(query), type(query))
         if query is wq.NullQuery:  # only stop words: nothing matches
             return np.zeros(n, bool), np.zeros(n)
+        if kind in (wq.Phrase, wq.Term):
+            # (Whoosh's document frequencies count deleted articles: only without any.)
+            found = self.phrases.scores(query) if self.complete else None
+            if found is None:
+                return None
+            matched, scores = np.zeros(n, bool), np.zeros(n)
+            matched[found[0]] = True
+            scores[found[0]] = found[1]
+            return matched, scores
         if _or_of_words(query) is not None:  # the common query: one pass over the postings
             postings = self._words_postings(query)
             return None if postings is None else self._summed(postings)
         if kind in (wq.Or, wq.And) and query.boost == 1.0:
             if kind is wq.Or and (query.minmatch or query.scale):
+                return None
+            if len(query.subqueries) > 2 and any(_one_field(s) for s in query.subqueries):
+                # Whoosh adds such scores along a tree shaped by each segment's statistics:
+                # two are added in either order alike, more are left to Whoosh.
                 return None
             parts = [self.bag(sub) for sub in query.subqueries]
             if not parts or any(p is None for p in parts):
@@ -237,6 +281,15 @@ def _or_of_words(query: wq.Query) -> list[ranking.FieldsTerm] | None:
     ):
         return list(query.subqueries)
     return None
+
+
+def _one_field(query: wq.Query) -> bool:
+    """Whether ``query`` holds a phrase or a one-field word (not summed in query order)."""
+    if type(query) is ranking.FieldsTerm:  # (one word in every field, a Term for each)
+        return False
+    return type(query) in (wq.Phrase, wq.Term) or any(
+        _one_field(sub) for sub in getattr(query, "subqueries", ())
+    )
 
 
 def _whoosh_scores(searcher: Searcher, query: wq.Query, docs_all: int) -> tuple[np.ndarray, ...]:
