@@ -161,6 +161,7 @@ def assert_one_ranking(
     assert matched > 0.5 * len(queries)
 
 
+@pytest.mark.slow
 def test_synthetic_prefix_fuzzy_and_title_queries_rank_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

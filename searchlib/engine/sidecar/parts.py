@@ -1,5 +1,7 @@
-"""Segment parts: what the sidecar needs of each Whoosh segment, kept beside it, and the
-collector that combines the parts of every segment into the sidecar's arrays.
+"""Segment parts: what the sidecar needs of each Whoosh segment, and their collector.
+
+What the sidecar needs of each segment is kept beside it; the collector combines the parts of
+every segment into the sidecar's arrays.
 
 Beside each Whoosh segment a build keeps what the sidecar needs of it (a :class:`SegmentPart`:
 postings with Whoosh's stored weights and their positions, field lengths and the stored
