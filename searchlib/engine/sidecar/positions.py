@@ -1,5 +1,7 @@
-"""Phrases from positions: per-field postings and word positions kept with the sidecar, and
-phrases and one-field words matched and scored from them exactly as Whoosh does.
+"""Phrases from positions: word positions kept with the sidecar, phrases matched from them.
+
+Per-field postings and word positions are kept with the sidecar, and phrases and one-field
+words are matched and scored from them exactly as Whoosh does.
 
 For each field of :data:`FIELDS` the sidecar keeps, by word row (the rows of the sidecar's
 words), the articles holding the word there, its frequency in each (Whoosh's stored weight)
