@@ -74,8 +74,8 @@ def write(folder: Path, generation: str) -> None:
     frequencies = np.diff(np.load(folder / f"{impacts.PREFIX}indptr.npy", allow_pickle=False))
     kept = []
     for word in sorted(surfaces):
-        term = stem(word)
-        at = int(np.searchsorted(terms, term)) if len(term) * 4 <= terms.itemsize else len(terms)
+        term = stem(word).encode("utf-8")  # the sidecar keeps its words as UTF-8 bytes
+        at = int(np.searchsorted(terms, term)) if len(term) <= terms.itemsize else len(terms)
         if at < len(terms) and terms[at] == term:
             kept.append((word, int(frequencies[at])))
     words = [word for word, _ in kept]
