@@ -242,9 +242,11 @@ class Sidecar:
 
     def row(self, word: str) -> int:
         """The row of ``word``, or -1 if no article holds it."""
+        text = word.encode("utf-8")
+        if len(text) > self.words.itemsize:
+            return -1  # longer than any word here (and searchsorted would widen them all to it)
         row = self._rows.get(word)
         if row is None:
-            text = word.encode("utf-8")
             row = int(np.searchsorted(self.words, text))
             if row == len(self.words) or self.words[row] != text:
                 row = -1
