@@ -162,6 +162,7 @@ def test_every_command_has_help(runner):
         assert result.exit_code == 0 and "Usage:" in result.output, name
 
 
+@pytest.mark.slow
 def test_installed_search_command_in_a_fresh_checkout(project):
     """The README's first command: `search "Astana Declaration"` at the root, nothing built."""
     executable = Path(sys.executable).parent / "search"

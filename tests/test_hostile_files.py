@@ -208,6 +208,7 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_special_files_are_skipped_never_opened(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

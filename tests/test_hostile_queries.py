@@ -71,6 +71,7 @@ def test_the_sidecar_never_widens_its_words_to_a_long_one(wordy_path):
     assert peak < 1_000_000
 
 
+@pytest.mark.slow
 def test_too_many_words_are_refused(wordy):
     many = " ".join(TWO_LETTERS + AB_WORDS)  # 1,076 words
     assert f"1,076 words; a query holds at most {MAX_WORDS:,}" in _error(wordy, many)

@@ -270,6 +270,7 @@ def test_reuters_queries_give_the_whoosh_results(
     assert spy.calls >= compared and spy.fast == spy.calls
 
 
+@pytest.mark.slow
 def test_copies_in_other_segments_tie_as_in_whoosh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -434,6 +435,7 @@ def forget_checksums(path: Path) -> None:
     manifest_path.write_text(json.dumps(manifest), "utf-8")
 
 
+@pytest.mark.slow
 def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -537,6 +539,7 @@ def test_incremental_sidecar_reuses_the_parts_of_unchanged_segments(
     )
 
 
+@pytest.mark.slow
 def test_parts_of_merged_segments_are_written_as_they_are_merged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

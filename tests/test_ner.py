@@ -114,6 +114,7 @@ def test_sentence_splitter() -> None:
 
 
 @pytest.mark.skipif(not (CONLL / "test.jsonl").exists(), reason="CoNLL-2003 data not available")
+@pytest.mark.slow
 def test_quality_targets_on_conll_test() -> None:
     """The shipped model (trained on train + dev) keeps the project's targets on held-out test."""
     records = [json.loads(line) for line in (CONLL / "test.jsonl").open(encoding="utf-8")]
@@ -174,6 +175,7 @@ def test_read_rows_cuts_wikineural_into_documents(tmp_path: Path) -> None:
 
 
 @needs_extra
+@pytest.mark.slow
 def test_held_out_part_is_never_trained_or_tuned_on() -> None:
     """``training_documents`` (what ``train`` learns from) holds no held-out sentence.
 
@@ -237,6 +239,7 @@ def test_the_same_cities_as_places() -> None:
 
 
 @needs_extra
+@pytest.mark.slow
 def test_quality_on_the_held_out_extra_part() -> None:
     """Wikipedia and web text the shipped model never saw: far from Reuters, well above the
     CoNLL-only model (0.65 micro-F1 here)."""

@@ -150,6 +150,7 @@ def test_phrase_shapes_give_the_whoosh_results(
     assert calls.count == len(to_whoosh)
 
 
+@pytest.mark.slow
 def test_phrases_over_segments_and_incremental_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
