@@ -103,11 +103,7 @@ def write(folder: Path, generation: str) -> None:
 
 
 def _header(folder: Path) -> dict[str, object] | None:
-    try:
-        header = json.loads((folder / HEADER).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return header if isinstance(header, dict) else None
+    return impacts.read_header(folder / HEADER)
 
 
 def is_current(folder: Path, generation: str) -> bool:

@@ -270,12 +270,18 @@ class Sidecar:
         return self.docs[lo:hi], self.tf[lo:hi]
 
 
-def _header(folder: Path) -> dict[str, Any] | None:
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The JSON object of a header file (the sidecar's, the spelling index's), or ``None`` when
+    it is missing or unreadable."""
     try:
-        header = json.loads((folder / HEADER).read_text("utf-8"))
+        header = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
     return header if isinstance(header, dict) else None
+
+
+def _header(folder: Path) -> dict[str, Any] | None:
+    return read_header(folder / HEADER)
 
 
 def is_current(folder: Path, generation: str) -> bool:
