@@ -2,19 +2,64 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import searchlib
 import searchlib.prepare.articles
+import searchlib.prepare.entities
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+REUTERS = ROOT.parent / "shared" / "data" / "reuters21578" / "docs.jsonl"
+#: The Reuters articles of the identity tests: enough for thousands of distinct words.
+REUTERS_HEAD = 3000
+
+#: Entities found per (text, dateline), kept for the session by :func:`entities_remembered`.
+_FOUND: dict[tuple[str, str], searchlib.prepare.entities.ArticleEntities] = {}
+
+
+@contextlib.contextmanager
+def entities_remembered() -> Iterator[None]:
+    """Builds inside tag each text once per session: tagging is pure and most of a build's
+    time, and the identity tests build the same Reuters articles several ways."""
+    find = searchlib.prepare.articles.find_entities
+
+    def remembered(text: str, dateline: str = "") -> searchlib.prepare.entities.ArticleEntities:
+        key = (text, dateline)
+        if key not in _FOUND:
+            _FOUND[key] = find(text, dateline)
+        return _FOUND[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(searchlib.prepare.articles, "find_entities", remembered)
+        yield
+
+
+def reuters_head() -> list[str]:
+    """The first :data:`REUTERS_HEAD` lines of Reuters-21578, or the test is skipped."""
+    if not REUTERS.is_file():
+        pytest.skip(f"Reuters-21578 is not at {REUTERS}")
+    with REUTERS.open(encoding="utf-8") as lines:
+        return [next(lines) for _ in range(REUTERS_HEAD)]
+
+
+@pytest.fixture(scope="session")
+def reuters_ix(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
+    """An index of the first Reuters articles, built once for the identity tests (which only
+    read it)."""
+    folder = tmp_path_factory.mktemp("reuters")
+    (folder / "r.jsonl").write_text("".join(reuters_head()), "utf-8")
+    with entities_remembered():
+        searchlib.build(folder / "ix", [folder / "r.jsonl"])
+    return searchlib.open(folder / "ix")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from searchlib import Index
 from searchlib.engine.sidecar import files as impacts
 from searchlib.engine.sidecar.scorer import SidecarEngine
 
-REUTERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reuters21578" / "docs.jsonl"
 WORDS = [
     "oil",
     "price",
@@ -122,18 +121,6 @@ def synthetic_ix(tmp_path_factory: pytest.TempPathFactory) -> Index:
     folder = tmp_path_factory.mktemp("impacts-synthetic")
     records, entities = synthetic(600, seed=7)
     build_with_entities(folder / "ix", write_jsonl(folder / "a.jsonl", records), entities)
-    return searchlib.open(folder / "ix")
-
-
-@pytest.fixture(scope="module")
-def reuters_ix(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    if not REUTERS.is_file():
-        pytest.skip(f"Reuters-21578 is not at {REUTERS}")
-    folder = tmp_path_factory.mktemp("impacts-reuters")
-    with REUTERS.open(encoding="utf-8") as lines:
-        head = [next(lines) for _ in range(3000)]
-    (folder / "r.jsonl").write_text("".join(head), "utf-8")
-    searchlib.build(folder / "ix", [folder / "r.jsonl"])
     return searchlib.open(folder / "ix")
 
 

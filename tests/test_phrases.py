@@ -23,13 +23,12 @@ from .test_impacts import (
     both,
     build_with_entities,
     random_filters,
-    reuters_ix,
     synthetic,
     synthetic_ix,
     write_jsonl,
 )
 
-__all__ = ["reuters_ix", "synthetic_ix"]  # (fixtures shared with test_impacts)
+__all__ = ["synthetic_ix"]  # (a fixture shared with test_impacts)
 
 
 class WhooshCalls:
