@@ -191,5 +191,5 @@ def test_reuters_prefix_fuzzy_and_title_queries_rank_alike(
             for word in re.findall(r"[A-Za-z]{4,}", f"{article.title} {article.body}")
         }
     )
-    queries = with_options(paths.whoosh, random_queries(words, 300, seed=34), seed=35)
+    queries = with_options(paths.whoosh, random_queries(words, 240, seed=34), seed=35)
     assert_one_ranking(paths, queries, monkeypatch)
