@@ -1,14 +1,16 @@
 """Benchmark: near-duplicate detection's share of a build, and the precision of judged groups.
 
     python benchmarks/duplicates.py [--data DIR] [--corpus reuters21578] [--sample 40]
-    python benchmarks/duplicates.py --index /tmp/reuters --sample 40
+    python benchmarks/duplicates.py --index /tmp/reuters --sample 40 --weakest 20
     python benchmarks/duplicates.py --judged benchmarks/truth/duplicates-reuters21578.tsv
 
 A full build (one process) and a one-article-changed build of the corpus, each timed whole and
 in its detection step (``searchlib.store.duplicates.write``, timed by wrapping it here, in the
 same run); the cost is the build's time over the time it would take without detection. With
-``--sample N`` it prints N groups drawn at random (seed 17) for reading; with ``--judged FILE``
-(``group's first id<TAB>same|different<TAB>note`` lines) the precision of those groups.
+``--sample N`` it prints N groups drawn at random (seed 17) for reading, with ``--weakest N``
+the N groups whose weakest member is least like the others (the hardest cases); with
+``--judged FILE`` (``group's first id<TAB>same|different<TAB>note`` lines, as in
+``benchmarks/truth/duplicates/``) the precision of those groups.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -29,6 +32,9 @@ sys.path.insert(0, str(REPO))
 import searchlib  # noqa: E402
 from searchlib.store import build as build_module  # noqa: E402
 from searchlib.store import duplicates  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SPENT: list[float] = []
 _write = duplicates.write
@@ -66,18 +72,40 @@ def costs(corpus: Path, folder: Path) -> list[tuple[str, float, float]]:
     return rows
 
 
-def sample(index: Path, count: int) -> None:
-    """Print ``count`` groups drawn at random, for reading."""
+def sample(index: Path, count: int, weakest: bool = False) -> None:
+    """Print ``count`` groups drawn at random (or the least alike), for reading."""
     with searchlib.open(index) as ix:
         groups = ix.duplicates()
-        random.seed(17)
-        for group in random.sample(groups, min(count, len(groups))):
+        if weakest:
+            alike = _weakest_link(Path(ix.path) / ix.manifest["generation"])
+            chosen = sorted(groups, key=lambda group: (alike(group.ids), group.ids))[:count]
+        else:
+            random.seed(17)
+            chosen = random.sample(groups, min(count, len(groups)))
+        for group in chosen:
             print(f"\n=== {group.ids[0]} ({len(group.ids)} articles)")
             for article_id in group.ids:
                 article = ix.get(article_id)
                 assert article is not None
                 text = " ".join(article.body.split())[:400]
                 print(f"  [{article_id}] {article.date} {article.title!r}: {text}")
+
+
+def _weakest_link(folder: Path) -> Callable[[tuple[str, ...]], float]:
+    """How alike a group's least typical article is to its closest fellow (signatures)."""
+    import numpy as np
+
+    ids = np.load(folder / duplicates.IDS, allow_pickle=False)
+    signatures = np.load(folder / duplicates.SIGNATURES, allow_pickle=False)
+    row = {str(article_id): n for n, article_id in enumerate(ids)}
+
+    def alike(group: tuple[str, ...]) -> float:
+        def share(a: str, b: str) -> float:
+            return float(np.mean(signatures[row[a]] == signatures[row[b]]))
+
+        return min(max(share(a, b) for b in group if b != a) for a in group)
+
+    return alike
 
 
 def precision(judged: Path) -> None:
@@ -98,6 +126,7 @@ def main() -> None:
     parser.add_argument("--corpus", default="reuters21578")
     parser.add_argument("--index", type=Path, help="Sample or judge this built index instead.")
     parser.add_argument("--sample", type=int, default=0)
+    parser.add_argument("--weakest", type=int, default=0)
     parser.add_argument("--judged", type=Path, action="append", default=[])
     parser.add_argument("--keep", type=Path, help="Build in this (new) folder and keep it.")
     args = parser.parse_args()
@@ -106,6 +135,8 @@ def main() -> None:
     if args.index is not None:
         if args.sample:
             sample(args.index, args.sample)
+        if args.weakest:
+            sample(args.index, args.weakest, weakest=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
