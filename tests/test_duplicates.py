@@ -212,3 +212,19 @@ def test_cli_search_collapse_and_show_name_the_similar_articles(wire_index):
     assert json.loads(done.output)["similar"] == ["n2", "n3"]
     done = runner.invoke(cli, ["show", "n1", "--index", str(wire_index)])
     assert "similar: n2, n3" in done.output
+
+
+def test_a_story_sent_many_times_is_one_group_and_texts_without_words_are_none():
+    # More copies than duplicates.ALL_PAIRS: each is compared with the band's first only.
+    copies = duplicates.ALL_PAIRS + 6
+    stories = [duplicates.Story(f"c{n:03d}", RATE, WIRE, "1987-03-03") for n in range(copies)]
+    stories += [duplicates.Story(f"e{n}", "", "— … —", None) for n in range(3)]
+    stories.append(duplicates.Story("t1", "", OTHER, None))
+    ids, signatures, days = duplicates._signatures(stories)
+    assert duplicates.find_groups(ids, signatures, days) == [[f"c{n:03d}" for n in range(copies)]]
+
+
+def test_notebook_hits_name_their_similar_articles(wire_index):
+    with searchlib.open(wire_index) as ix:
+        html = ix.search("Norway rate", collapse=True)[0]._repr_html_()
+    assert "+2 similar: <code>" in html

@@ -47,6 +47,7 @@ BANDS = 32
 #: Candidates sharing a band beyond this many are compared with the band's first article
 #: only, so that a band shared by thousands of articles costs linear time.
 ALL_PAIRS = 64
+_BLOCK = 4096
 
 
 class Story(NamedTuple):
@@ -220,14 +221,21 @@ def _signatures(stories: Iterable[Story]) -> tuple[np.ndarray, np.ndarray, np.nd
 
     from ..prepare.shingles import PERMUTATIONS, signature
 
-    ids, rows, days = [], [], []
+    ids, days = [], []
+    # Filled a block at a time: a list of one small array per article would take twice the room.
+    blocks = [np.empty((_BLOCK, PERMUTATIONS), np.uint32)]
     for story in stories:
+        if len(ids) == _BLOCK * len(blocks):
+            blocks.append(np.empty((_BLOCK, PERMUTATIONS), np.uint32))
+        blocks[-1][len(ids) % _BLOCK] = signature(story.title, story.text)
         ids.append(story.id)
-        rows.append(signature(story.title, story.text))
         days.append(_day(story.date))
-    if not ids:
-        return np.zeros(0, "U1"), np.zeros((0, PERMUTATIONS), np.uint32), np.zeros(0, np.int32)
-    return np.array(ids, dtype=str), np.stack(rows), np.array(days, np.int32)
+    signatures = np.concatenate(blocks)[: len(ids)]
+    return (
+        np.array(ids, dtype=str) if ids else np.zeros(0, "U1"),
+        signatures,
+        np.array(days, np.int32),
+    )
 
 
 def _day(date: str | None) -> int:
