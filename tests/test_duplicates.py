@@ -217,9 +217,9 @@ def test_cli_search_collapse_and_show_name_the_similar_articles(wire_index):
 def test_a_story_sent_many_times_is_one_group_and_texts_without_words_are_none():
     # More copies than duplicates.ALL_PAIRS: each is compared with the band's first only.
     copies = duplicates.ALL_PAIRS + 6
-    stories = [duplicates.Story(f"c{n:03d}", RATE, WIRE, "1987-03-03") for n in range(copies)]
-    stories += [duplicates.Story(f"e{n}", "", "— … —", None) for n in range(3)]
-    stories.append(duplicates.Story("t1", "", OTHER, None))
+    stories = [duplicates.Compared(f"c{n:03d}", RATE, WIRE, "1987-03-03") for n in range(copies)]
+    stories += [duplicates.Compared(f"e{n}", "", "— … —", None) for n in range(3)]
+    stories.append(duplicates.Compared("t1", "", OTHER, None))
     ids, signatures, days = duplicates._signatures(stories)
     assert duplicates.find_groups(ids, signatures, days) == [[f"c{n:03d}" for n in range(copies)]]
 

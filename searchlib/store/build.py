@@ -415,7 +415,7 @@ def _write_new_generation(
     target = location.path / generation
     write_ledger(location.path, [*ledger_generations(location.path), generation])
     written: Written | None = None
-    fresh: list[duplicates.Story] | None = None  # (all of them when None)
+    fresh: list[duplicates.Compared] | None = None  # (all of them when None)
     storage.allow_open_files(len(winners) // writer.SEGMENT_DOCS + writer.MAX_SMALL_SEGMENTS)
     try:
         target.mkdir()
@@ -445,7 +445,7 @@ def _write_new_generation(
                 phase=phase,
                 keep_out=(SOURCES_STATE, ENTITY_TABLE),
             )
-            fresh = [duplicates.Story(a.id, a.title, a.body, a.date) for a in to_write]
+            fresh = [duplicates.Compared(a.id, a.title, a.body, a.date) for a in to_write]
         stored = impacts.write(target, generation, written.impacts if written else None)
         spelling.write(target, generation)  # (from the sidecar's words)
         base = None if current is None else location.path / current

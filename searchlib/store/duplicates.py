@@ -50,7 +50,7 @@ ALL_PAIRS = 64
 _BLOCK = 4096
 
 
-class Story(NamedTuple):
+class Compared(NamedTuple):
     """What an article is compared on: its id, title, text and date (``YYYY-MM-DD``)."""
 
     id: str
@@ -106,7 +106,7 @@ def is_current(folder: Path, generation: str) -> bool:
 def write(
     folder: Path,
     generation: str,
-    fresh: Iterable[Story] | None = None,
+    fresh: Iterable[Compared] | None = None,
     *,
     base: Path | None = None,
     drop: Collection[str] = (),
@@ -126,7 +126,7 @@ def write(
         from ..engine.whoosh.writer import iter_stored
 
         stories = (
-            Story(s["id"], s.get("title", ""), s.get("body", ""), s.get("date"))
+            Compared(s["id"], s.get("title", ""), s.get("body", ""), s.get("date"))
             for s in iter_stored(folder)
         )
         ids, signatures, days = _signatures(stories)
@@ -216,12 +216,13 @@ def _pairs(bucket: np.ndarray) -> Iterable[tuple[int, int]]:
     return ((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
 
 
-def _signatures(stories: Iterable[Story]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _signatures(stories: Iterable[Compared]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import numpy as np
 
     from ..prepare.shingles import PERMUTATIONS, signature
 
-    ids, days = [], []
+    ids: list[str] = []
+    days: list[int] = []
     # Filled a block at a time: a list of one small array per article would take twice the room.
     blocks = [np.empty((_BLOCK, PERMUTATIONS), np.uint32)]
     for story in stories:
