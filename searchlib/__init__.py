@@ -44,6 +44,7 @@ _LAZY = {
     "FacetValue": ("model", "FacetValue"),
     "Hit": ("model", "Hit"),
     "Results": ("model", "Results"),
+    "Story": ("model", "Story"),
     "Problem": ("prepare.sources", "Problem"),
     "Timeline": ("present.timeline", "Timeline"),
     "Index": ("search.index", "Index"),
@@ -59,7 +60,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from .evaluation import EvalReport
     from .evaluation import evaluate_index as evaluate
-    from .model import Article, Contribution, Entity, FacetValue, Hit, Results
+    from .model import Article, Contribution, Entity, FacetValue, Hit, Results, Story
     from .prepare.sources import Problem
     from .present.timeline import Timeline
     from .search.index import Index
@@ -106,6 +107,7 @@ __all__ = [
     "SourceChangedError",
     "SourceError",
     "SourceProblemError",
+    "Story",
     "Timeline",
     "build",
     "check",

@@ -21,6 +21,7 @@ import searchlib
 from searchlib.fields import ENTITY_FIELDS
 from searchlib.options import (
     SEARCH_HELP,
+    TIMELINE_HELP,
     filter_options,
     index_option,
     json_option,
@@ -172,18 +173,6 @@ def search_command(
 
 # ---------------------------------------------------------------------------------------------
 # timeline
-
-TIMELINE_HELP = """Count the articles that match QUERY per year, month, week or day, as a histogram.
-
-Every matching article is counted, not only a page of them; undated articles are reported
-apart. Takes the same query and filters as search.
-
-\b
-Examples:
-  searchlib timeline Congress
-  searchlib timeline '*' --freq month --from 2023
-  searchlib timeline interfaith --json
-"""
 
 
 @click.command("timeline", cls=FriendlyCommand, help=TIMELINE_HELP)
@@ -583,7 +572,32 @@ def entities_command(
 
 
 # ---------------------------------------------------------------------------------------------
-# show, stats
+# duplicates, show, stats
+
+
+@cli.command("duplicates")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many, largest first.")
+@json_option
+def duplicates_command(index: str, limit: int | None, as_json: bool) -> None:
+    """List the stories an index holds more than once: its groups of near-duplicate articles.
+
+    Found at build time: articles whose five-word shingles mostly agree (a wire story sent
+    again, corrected or updated), dated at most 3 days apart. search --collapse shows one
+    hit per story; show and search --json list an article's group as "similar".
+
+    \b
+    Examples:
+      searchlib duplicates --index reuters --limit 5
+      searchlib duplicates --json
+    """
+    _show_library_log()
+    with searchlib.open(index) as ix:
+        stories = ix.duplicates(limit=limit)
+    if as_json:
+        _emit_json([story.to_dict() for story in stories])
+    else:
+        terminal().print_stories(stories)
 
 
 @cli.command("show")

@@ -46,6 +46,8 @@ class Article:
     #: ``(kind, alias, name)`` triples the article defines, such as ("org", "MWL", "Muslim World
     #: League"); joined across the index by :class:`searchlib.prepare.entities.EntityTable`.
     entity_aliases: tuple[tuple[str, str, str], ...] = field(default=())
+    #: The ids of the other articles of its story (near-duplicates found at build time).
+    similar: tuple[str, ...] = field(default=())
 
     @property
     def year(self) -> str | None:
@@ -62,6 +64,7 @@ class Article:
             "source": self.source,
             "line": self.line,
             "entities": {kind: list(getattr(self, kind)) for kind in ENTITY_FIELDS},
+            "similar": list(self.similar),
             "text": self.body,
         }
 
@@ -92,6 +95,26 @@ class Entity:
             "count": self.count,
             "aliases": list(self.aliases),
             "ids": list(self.ids),
+        }
+
+
+@dataclass(frozen=True)
+class Story:
+    """A group of near-duplicate articles (a wire story sent again, corrected or updated):
+    their ids, titles and dates, in the order of their ids."""
+
+    ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    dates: tuple[str | None, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, as in ``searchlib duplicates --json``."""
+        return {
+            "size": len(self.ids),
+            "articles": [
+                {"id": i, "title": t, "date": d}
+                for i, t, d in zip(self.ids, self.titles, self.dates, strict=True)
+            ],
         }
 
 
@@ -140,6 +163,10 @@ class Hit:
     #: Where the article came from (``path:line``, ``path#entry`` or a path) and its author.
     source: str = ""
     author: str = ""
+    #: The ids of the other articles of its story (near-duplicates found at build time),
+    #: whether or not they match; with ``Index.search(collapse=True)`` those that match are
+    #: folded into this hit rather than listed.
+    similar: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Hit {self.rank}. {self.id} {_short(self.title)!r} score {self.score:.2f}>"
@@ -156,6 +183,7 @@ class Hit:
             "entities": self.entities,
             "source": self.source,
             "author": self.author or None,
+            "similar": list(self.similar),
         }
         if self.explanation is not None:
             data["explain"] = [c.to_dict() for c in self.explanation]

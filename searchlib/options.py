@@ -1,4 +1,4 @@
-"""Options: the command line's shared options and filters, and what the search command takes."""
+"""Options: the command line's shared options and filters, and what search and timeline take."""
 
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ Examples:
   search '*' --person Tokayev --person Ashimbayev      # articles that name both
   search Congress --csv > hits.csv                     # also --jsonl, one hit a line
   search Congress --highlight html --snippet-chars 120
+  search 'oil prices' --collapse --index reuters       # one hit per story
   search desecration --index path/to/index
 
 If the index has a definition but was never built, it is built first.
@@ -151,6 +152,12 @@ def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--explain", is_flag=True, help="Show what each query term added to each score."
         ),
+        click.option(
+            "--collapse",
+            is_flag=True,
+            help="One hit per story: near-duplicates (see searchlib duplicates) fold into the "
+            "best ranked, shown as +N similar; the total and facets still count articles.",
+        ),
         json_option,
         click.option(
             "--jsonl", "as_jsonl", is_flag=True, help="Print each hit as one line of JSON."
@@ -162,3 +169,16 @@ def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+TIMELINE_HELP = """Count the articles that match QUERY per year, month, week or day, as a histogram.
+
+Every matching article is counted, not only a page of them; undated articles are reported
+apart. Takes the same query and filters as search.
+
+\b
+Examples:
+  searchlib timeline Congress
+  searchlib timeline '*' --freq month --from 2023
+  searchlib timeline interfaith --json
+"""

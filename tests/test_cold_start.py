@@ -24,8 +24,9 @@ entry = {"search": search_main, "searchlib": main}[sys.argv[1]]
 sys.argv = sys.argv[1:]
 entry()
 """
-#: What no search or --help needs: the tagger, the readers of sources, builds, notebooks, SciPy
-#: (which NLTK's package import pulls in when it is installed) and NLTK's package itself.
+#: What no search or --help needs: the tagger, the readers of sources, builds (near-duplicate
+#: detection too), notebooks, SciPy (which NLTK's package import pulls in when it is installed)
+#: and NLTK's package itself.
 NEVER = (
     "nltk",
     "scipy",
@@ -41,6 +42,7 @@ NEVER = (
     "searchlib.store.build",
     "searchlib.store.parallel",
     "searchlib.engine.whoosh.writer",
+    "searchlib.prepare.shingles",
 )
 
 

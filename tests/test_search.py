@@ -113,7 +113,7 @@ def test_json_shape(ix):
     assert isinstance(data["total"], int) and len(data["hits"]) == 2
     for hit in data["hits"]:
         old = {"id", "title", "date", "score", "snippet", "entities"}
-        assert set(hit) == old | {"rank", "source", "author"}
+        assert set(hit) == old | {"rank", "source", "author", "similar"}
         assert isinstance(hit["score"], float)
         assert hit["date"] is None or len(hit["date"]) == 10
         assert set(hit["entities"]) == {"person", "org", "place"}

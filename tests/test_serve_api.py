@@ -4,8 +4,10 @@ hostile articles, and indexes rebuilt while serving."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -96,6 +98,12 @@ def cli_error(*args: str) -> str:
         ),
         ("/api/search?q=Astanna+Declaraton", ["search", "Astanna Declaraton"]),
         ("/api/timeline?q=Congress&freq=month", ["timeline", "Congress", "--freq", "month"]),
+        ("/api/timeline?q=Congress&freq=week", ["timeline", "Congress", "--freq", "week"]),
+        ("/api/timeline?q=Congress&freq=day", ["timeline", "Congress", "--freq", "day"]),
+        (
+            "/api/search?q=Declaration&sort=date_asc&limit=3",
+            ["search", "Declaration", "--sort", "date_asc", "--limit", "3"],
+        ),
         ("/api/timeline?org=Congress", ["timeline", "--org", "Congress"]),
         ("/api/entities?type=person&limit=3", ["entities", "--type", "person", "--limit", "3"]),
         (f"/api/articles/{DECLARATION}", ["show", DECLARATION]),
@@ -163,8 +171,8 @@ def test_errors_have_the_cli_message_and_hint_and_a_matching_status(
         (f"/api/search?limit={MAX_LIMIT + 1}", 400, "limit must be a whole number"),
         ("/api/search?page=x", 400, "page must be a whole number"),
         ("/api/search?page=1000", 400, "page must be a whole number from 1 to 500"),
-        ("/api/search?sort=score", 400, "sort must be one of relevance, date"),
-        ("/api/timeline?freq=day", 400, "freq must be one of year, month"),
+        ("/api/search?sort=score", 400, "sort must be one of relevance, date, date_asc"),
+        ("/api/timeline?freq=hour", 400, "freq must be one of year, month, week, day"),
         ("/api/entities?type=animal", 400, "type must be one of person, org, place"),
         ("/api/entities/person/Nobody%20Known", 404, "no person named 'Nobody Known'"),
         ("/api/entities/animal/Rex", 404, "'animal' is not a kind of entity"),
@@ -250,6 +258,32 @@ def test_the_search_page_holds_its_whole_state_in_links(client):
         'rel="next" href="/?q=Congress&amp;person=Maulen+Ashimbayev&amp;page=2&amp;limit=2"' in html
     )
     assert 'href="/?q=Congress&amp;person=Maulen+Ashimbayev&amp;sort=date&amp;limit=2"' in html
+
+
+def test_the_search_page_sorts_oldest_first_and_charts_by_week_or_day(client, seeds_index_path):
+    page = client.get("/", params={"q": "*", "sort": "date_asc", "freq": "day"})
+    assert page.status_code == 200
+    with searchlib.open(seeds_index_path) as ix:
+        oldest = ix.search("*", sort="date_asc")
+        days = oldest.timeline("day")
+        weeks = ix.search("*").timeline("week").counts
+    # Hits in the library's order, oldest first, and a link back to newest first.
+    found = re.findall(r'href="/article/([^"?]+)', page.text)
+    assert list(dict.fromkeys(found))[: len(oldest.hits)] == [hit.id for hit in oldest.hits]
+    assert '<strong aria-current="true">oldest</strong>' in page.text
+    assert 'href="/?q=%2A&amp;sort=date">newest</a>' in page.text
+    # One bar per day of the library's timeline, each filtering on its day.
+    bars = re.findall(r'aria-label="(\d{4}-\d\d-\d\d): (\d+)"', page.text)
+    assert bars == [(day, str(count)) for day, count in days.counts.items()]
+    first = next(iter(days.counts))
+    assert f'href="/?q=%2A&amp;from={first}&amp;to={first}&amp;sort=date_asc"' in page.text
+    weekly = client.get("/", params={"q": "*", "freq": "week"}).text
+    assert re.findall(r'aria-label="(\d{4}-W\d\d): \d+"', weekly) == list(weeks)
+    monday = dt.date.fromisocalendar(int(next(iter(weeks))[:4]), int(next(iter(weeks))[6:]), 1)
+    assert f"from={monday.isoformat()}&amp;to={monday + dt.timedelta(days=6)}" in weekly
+    assert '<strong aria-current="true">week</strong>' in weekly
+    wrong = client.get("/", params={"q": "*", "freq": "hour"})
+    assert wrong.status_code == 400 and "freq must be one of year, month, week, day" in wrong.text
 
 
 def test_pages_report_errors_with_the_status_of_the_api(client):

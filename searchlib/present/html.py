@@ -64,6 +64,10 @@ def _hit_body(hit: Hit) -> str:
     meta = (
         f"{escape(hit.date or 'undated')} · score {hit.score:.2f} · <code>{escape(hit.id)}</code>"
     )
+    if hit.similar:  # its near-duplicates (see Index.duplicates)
+        meta += f" · +{len(hit.similar)} similar: " + ", ".join(
+            f"<code>{escape(other)}</code>" for other in hit.similar
+        )
     chips = "".join(_chip(kind, name) for kind, names in hit.entities.items() for name in names)
     # A Hit made by hand may have only the Markdown snippet: show it as plain text.
     snippet = snippet_html(hit.fragments) if hit.fragments else escape(hit.snippet)

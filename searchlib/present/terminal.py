@@ -19,7 +19,7 @@ from ..search.snippets import HIGHLIGHTS, render_snippet
 from . import quoted
 
 if TYPE_CHECKING:
-    from ..model import Article, Contribution, Entity, Hit, Results
+    from ..model import Article, Contribution, Entity, Hit, Results, Story
     from ..present.timeline import Timeline
     from ..store.build import BuildReport
     from ..store.check import CheckReport
@@ -117,6 +117,8 @@ def print_hits(hits: list[Hit], highlight: str = "auto") -> None:
         )
         on, off = _markers(highlight)
         click.echo(wrapped.replace(_MARK_ON, on).replace(_MARK_OFF, off))
+        if hit.similar:
+            click.echo("     " + click.style(_similar(hit.similar, columns - 5), dim=True))
         if hit.explanation is not None:
             click.echo(
                 textwrap.fill(
@@ -126,6 +128,12 @@ def print_hits(hits: list[Hit], highlight: str = "auto") -> None:
                     subsequent_indent="       ",
                 )
             )
+
+
+def _similar(ids: tuple[str, ...], most: int) -> str:
+    """``+N similar: id, id, …`` cut to ``most`` characters."""
+    line = f"+{len(ids)} similar: {', '.join(map(safe, ids))}"
+    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 def _markers(highlight: str) -> tuple[str, str]:
@@ -270,8 +278,22 @@ def print_article(article: Article) -> None:
         values = getattr(article, name)
         if values:
             click.echo(click.style(f"{name}: {', '.join(map(safe, values))}", dim=True))
+    if article.similar:
+        click.echo(click.style(f"similar: {', '.join(map(safe, article.similar))}", dim=True))
     click.echo()
     click.echo(safe(article.body, layout=True))
+
+
+def print_stories(stories: list[Story]) -> None:
+    """Each group of near-duplicates: its size, then one line per article (id, date, title)."""
+    articles = sum(len(story.ids) for story in stories)
+    noun = "story" if len(stories) == 1 else "stories"
+    click.echo(f"{len(stories):,} {noun} held more than once ({articles:,} articles)")
+    for story in stories:
+        click.echo()
+        click.echo(click.style(f"{len(story.ids)} articles", bold=True))
+        for article_id, title, date in zip(story.ids, story.titles, story.dates, strict=True):
+            click.echo(f"  {safe(article_id)}  {safe(date or 'undated'):<10}  {safe(title)}")
 
 
 def progress_wanted() -> bool:

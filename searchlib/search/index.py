@@ -19,10 +19,11 @@ from .. import engine as engines
 from ..engine.documents import article_from_stored, stored_entities
 from ..errors import ArticleNotFoundError, SearchlibError
 from ..fields import ENTITY_FIELDS, SNIPPET_CHARS, SORTS
-from ..model import Article, Entity, Hit, Results
-from ..store import definitions
+from ..model import Article, Entity, Hit, Results, Story
+from ..store import definitions, duplicates
 from ..store.entity_table import load_entity_table
 from ..store.manifest import MANIFEST, damaged, require_built
+from .collapse import collapsed, story_numbers
 from .query import field_warnings
 from .snippets import highlighter, make_snippet
 from .spelling import suggest_spelling
@@ -131,6 +132,8 @@ class Index:
             raise damaged(self.location, f"{type(error).__name__}: {error}") from error
         self.manifest: dict[str, Any] = manifest
         self._table: EntityTable = table
+        self._groups = duplicates.load(folder)
+        self._stories: tuple[Engine, dict[int, int]] | None = None  # (on the first collapse)
         self._engine: Engine = opened
 
     def _current(self) -> Engine:
@@ -170,6 +173,7 @@ class Index:
         snippets: bool = True,
         snippet_chars: int = SNIPPET_CHARS,
         highlight: str | tuple[str, str] = "markdown",
+        collapse: bool = False,
     ) -> Results:
         """Rank the articles that match ``query`` and count facets over all of them.
 
@@ -207,6 +211,10 @@ class Index:
             How ``Hit.snippet`` marks the query's words: ``"markdown"`` (``**word**``),
             ``"html"`` (``<mark>word</mark>``, the text escaped), ``"ansi"`` (terminal colour),
             ``"none"``, or a ``(before, after)`` pair of your own.
+        collapse:
+            One hit per story: of each group of near-duplicates (see :meth:`duplicates`)
+            only the best ranked is shown, the others' ids in its ``Hit.similar``. ``total``,
+            the facets and the timeline still count articles.
         """
         started = time.perf_counter()
         if limit < 1 or page < 1:
@@ -229,18 +237,27 @@ class Index:
         )
         asked = engines.Request(limit, page, sort, facet_limit, explain, snippets)
         shown = _Shown(snippet_chars, render)
-        found = current.run(parsed, flt, asked)
+        run = self._collapsed(current) if collapse else current.run
+        found = run(parsed, flt, asked)
         results = self._results(current, query, parsed, found, asked, shown)
         suggestion = suggest_spelling(query, current) if correct else None
         if suggestion is not None and results.total == 0:
             fixed = current.parse(suggestion, self._variants)
-            found = current.run(fixed, flt, asked)
+            found = run(fixed, flt, asked)
             retry = self._results(current, query, fixed, found, asked, shown)
             if retry.total:
                 results = replace(retry, corrected=True)
         took = (time.perf_counter() - started) * 1000
         warnings = field_warnings(query)
         return replace(results, suggestion=suggestion, took_ms=took, warnings=warnings)
+
+    def _collapsed(self, current: Engine) -> Callable[[Any, Any, engines.Request], Ranked]:
+        """``current.run`` giving one hit per story."""
+        made = self._stories
+        if made is None or made[0] is not current:  # (numbers are a generation's own)
+            made = self._stories = (current, story_numbers(current, self._groups))
+        stories = made[1]
+        return lambda parsed, flt, asked: collapsed(current, parsed, flt, asked, stories)
 
     def _results(
         self,
@@ -306,6 +323,7 @@ class Index:
                     explanation=(current.explain(ranked or parsed, docnum) if explain else None),
                     source=stored.get("source", ""),
                     author=stored.get("author", ""),
+                    similar=self._groups.others(stored["id"]),
                 )
             )
         return hits
@@ -405,6 +423,18 @@ class Index:
         stored = self._current().document(article_id)
         return None if stored is None else self._article(stored)
 
+    @_reads_index
+    def duplicates(self, *, limit: int | None = None) -> list[Story]:
+        """The groups of near-duplicate articles (the same story sent again, corrected or
+        updated), found at build time: the largest first, at most ``limit`` of them."""
+        current = self._current()
+        stories = []
+        for group in self._groups.groups[:limit]:
+            found = [current.document(article_id) or {"id": article_id} for article_id in group]
+            titles = tuple(stored.get("title", "") for stored in found)
+            stories.append(Story(group, titles, tuple(stored.get("date") for stored in found)))
+        return stories
+
     def articles(self) -> Iterator[Article]:
         """Every stored article, in index order."""
         for stored in self._current().iter_stored():
@@ -421,7 +451,8 @@ class Index:
     def _article(self, stored: dict[str, Any]) -> Article:
         entities = self._entities(stored)
         canonical: dict[str, Any] = {kind: tuple(entities[kind]) for kind in ENTITY_FIELDS}
-        return replace(article_from_stored(stored), **canonical)
+        similar = self._groups.others(stored["id"])
+        return replace(article_from_stored(stored), **canonical, similar=similar)
 
     @_reads_index
     def stats(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ filesystem: indexes are chosen by name among those served, static files are kept
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -143,7 +144,7 @@ def _application(catalog: Catalog) -> Starlette:
             state=state,
             results=results,
             error=None,
-            histogram=histogram(results, state),
+            histogram=histogram(results, state, _freq(request)),
             pages=pages,
             page_numbers=page_window(state.page, pages),
             shown=FACETS_SHOWN,
@@ -308,12 +309,45 @@ def paragraphs(pieces: list[tuple[str, bool]]) -> list[list[tuple[str, bool]]]:
     return [p for p in result if any(t.strip() for t, _ in p)]
 
 
-def histogram(results: searchlib.Results, state: SearchState) -> dict[str, Any] | None:
-    """The bars of the matches' dates: by year, or by month when they span two years or less."""
-    timeline = results.timeline("year")
-    if 0 < len(timeline.counts) <= 2:
-        timeline = results.timeline("month")
-    return bar_chart(timeline, lambda p: state.url(date_from=p, date_to=p))
+def histogram(
+    results: searchlib.Results, state: SearchState, freq: str | None = None
+) -> dict[str, Any] | None:
+    """The bars of the matches' dates per ``freq``; by default by year, or finer (month, week,
+    day) while they span two periods or less."""
+    if freq is not None:
+        timeline = results.timeline(freq)
+    else:
+        timeline = results.timeline(FREQS[0])
+        for finer in FREQS[1:]:
+            if not 0 < len(timeline.counts) <= 2:
+                break
+            timeline = results.timeline(finer)
+    chart = bar_chart(timeline, lambda p: state.url(date_from=_first(p), date_to=_last(p)))
+    if chart is not None:
+        here = state.url()
+        chart["links"] = {f: f"{here}{'&' if '?' in here else '?'}freq={f}" for f in FREQS}
+    return chart
+
+
+def _freq(request: Request) -> str | None:
+    """The chart's scale the URL asks for (``freq=``), or ``None`` to choose it."""
+    if "freq" not in request.query_params:
+        return None
+    return choice_param(request.query_params, "freq", FREQS)
+
+
+def _first(period: str) -> str:
+    """The first day of a period as a date filter takes it (an ISO week's Monday)."""
+    if "-W" not in period:
+        return period
+    return dt.date.fromisocalendar(int(period[:4]), int(period[6:8]), 1).isoformat()
+
+
+def _last(period: str) -> str:
+    """The last day of a period as a date filter takes it (an ISO week's Sunday)."""
+    if "-W" not in period:
+        return period
+    return dt.date.fromisocalendar(int(period[:4]), int(period[6:8]), 7).isoformat()
 
 
 def bar_chart(timeline: searchlib.Timeline, url: Callable[[str], str]) -> dict[str, Any] | None:

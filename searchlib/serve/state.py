@@ -20,8 +20,8 @@ MAX_VALUE_CHARS = 300
 MAX_LIMIT = 50
 # Deeper pages cost more to rank; nobody reads page 500 of a search.
 MAX_DEPTH = 5000
-SORTS = ("relevance", "date")
-FREQS = ("year", "month")
+SORTS = ("relevance", "date", "date_asc")
+FREQS = ("year", "month", "week", "day")
 KINDS = ENTITY_FIELDS
 
 

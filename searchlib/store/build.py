@@ -48,7 +48,7 @@ from ..errors import IndexDamagedError, SourceError, SourceProblemError
 from ..model import Article
 from ..prepare import articles
 from ..prepare.sources import FieldMap, Problem, SourceRecord, discover, field_map, file_hash
-from . import integrity
+from . import duplicates, integrity
 from .definitions import DEFAULT_INDEX, Location, aliases_path, locate
 from .entity_table import ENTITY_TABLE, EntityNames, write_entity_table
 from .lock import build_lock
@@ -386,6 +386,7 @@ def _plan(
         and not (
             impacts.is_current(location.path / str(current), str(current))
             and spelling.is_current(location.path / str(current), str(current))
+            and duplicates.is_current(location.path / str(current), str(current))
         ),
     )
 
@@ -414,6 +415,7 @@ def _write_new_generation(
     target = location.path / generation
     write_ledger(location.path, [*ledger_generations(location.path), generation])
     written: Written | None = None
+    fresh: list[duplicates.Compared] | None = None  # (all of them when None)
     storage.allow_open_files(len(winners) // writer.SEGMENT_DOCS + writer.MAX_SMALL_SEGMENTS)
     try:
         target.mkdir()
@@ -443,8 +445,12 @@ def _write_new_generation(
                 phase=phase,
                 keep_out=(SOURCES_STATE, ENTITY_TABLE),
             )
+            fresh = [duplicates.Compared(a.id, a.title, a.body, a.date) for a in to_write]
         stored = impacts.write(target, generation, written.impacts if written else None)
         spelling.write(target, generation)  # (from the sidecar's words)
+        base = None if current is None else location.path / current
+        drop = changes.updated + changes.deleted
+        duplicates.write(target, generation, fresh, base=base, drop=drop)
         names = written.entity_names if written else None
         if names is None and stored is not None:  # the segment parts' stored fields
             names = EntityNames()
@@ -455,7 +461,6 @@ def _write_new_generation(
             written.close()
             written = None
         write_json(target / SOURCES_STATE, plan.sources_state())
-        base = None if current is None else location.path / current
         files = integrity.record(target, base, manifest.get("files"))
         phase("committed")
         write_manifest(location, generation, plan.patterns, plan.mapping, len(winners), files)

@@ -1,0 +1,298 @@
+"""Duplicates: the groups of near-duplicate stories of a generation, found and kept at build time.
+
+Each article's MinHash signature (:mod:`searchlib.prepare.shingles`) is kept in the generation
+(``duplicates-signatures.npy`` and ``duplicates-ids.npy``, plain ``.npy`` files, never pickled),
+so an incremental build computes signatures only for the articles it writes and reuses the
+others'. Candidates are found by locality-sensitive hashing: the signature cut into
+:data:`BANDS` bands, two articles are candidates when one band is equal. A candidate pair is
+kept when its signatures agree on at least :data:`SIMILARITY` of their values (the estimated
+Jaccard similarity of their shingles), and a group is a connected set of kept pairs. The groups
+depend only on the articles' ids and texts, never on the build's path: a full and an
+incremental build of the same sources give the same groups. They are written last, as
+``duplicates.json``, and checked with the generation's other files (see
+:mod:`searchlib.store.integrity`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Mapping
+    from pathlib import Path
+
+    import numpy as np
+
+#: The groups and the header, written last: a generation without it has no groups yet.
+GROUPS = "duplicates.json"
+SIGNATURES = "duplicates-signatures.npy"
+IDS = "duplicates-ids.npy"
+DAYS = "duplicates-days.npy"
+FORMAT = 1
+#: Least share of equal signature values (estimated Jaccard similarity of the shingles) for
+#: two articles to be the same story; chosen by reading pairs of reuters21578 and bbc (see
+#: benchmarks/RESULTS.md, "Near-duplicate stories").
+SIMILARITY = 0.5
+#: Two dated articles further apart than this many days are not the same story, however alike:
+#: a weekly report (export sales, a bill auction) comes again with new numbers.
+MAX_DAYS = 3
+#: The day of an undated article.
+UNDATED = -1
+#: Bands of the signature for candidates: 32 bands of 4 values find a pair of similarity 0.5
+#: with probability 0.87, and one of 0.7 with 0.9995.
+BANDS = 32
+#: Candidates sharing a band beyond this many are compared with the band's first article
+#: only, so that a band shared by thousands of articles costs linear time.
+ALL_PAIRS = 64
+_BLOCK = 4096
+
+
+class Compared(NamedTuple):
+    """What an article is compared on: its id, title, text and date (``YYYY-MM-DD``)."""
+
+    id: str
+    title: str
+    text: str
+    date: str | None
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The near-duplicate groups of a generation: each a sorted tuple of article ids, the
+    largest groups first; ``of`` gives an article's group."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+
+    def of(self, article_id: str) -> tuple[str, ...]:
+        """The group of ``article_id`` (empty when it has no near-duplicate)."""
+        return self._members().get(article_id, ())
+
+    def others(self, article_id: str) -> tuple[str, ...]:
+        """The other articles of the group of ``article_id``."""
+        return tuple(member for member in self.of(article_id) if member != article_id)
+
+    def _members(self) -> dict[str, tuple[str, ...]]:
+        found = self.__dict__.get("_by_id")
+        if found is None:
+            found = {member: group for group in self.groups for member in group}
+            object.__setattr__(self, "_by_id", found)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+
+def load(folder: Path) -> Groups:
+    """The groups of generation ``folder`` (none when it was built without them)."""
+    try:
+        data = json.loads((folder / GROUPS).read_text("utf-8"))
+    except (OSError, ValueError):
+        return Groups()
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        return Groups()
+    return Groups(tuple(tuple(str(member) for member in group) for group in groups))
+
+
+def is_current(folder: Path, generation: str) -> bool:
+    """Whether ``folder`` has groups of this format, of these signatures, for ``generation``."""
+    header = _header(folder)
+    return header is not None and header.get("generation") == generation and _same_kind(header)
+
+
+def write(
+    folder: Path,
+    generation: str,
+    fresh: Iterable[Compared] | None = None,
+    *,
+    base: Path | None = None,
+    drop: Collection[str] = (),
+) -> int:
+    """Find and write the groups of generation ``folder``; returns how many there are.
+
+    With ``base`` (the generation this one was made from) the signatures of its articles are
+    reused, but for the ids ``drop``, and those of the ``fresh`` articles computed; otherwise
+    (or when ``base`` has none of this kind) every article's signature is computed from the
+    stored articles of ``folder``."""
+    import numpy as np
+
+    from ..prepare.shingles import PERMUTATIONS
+
+    reused = _reused(base, drop) if base is not None and fresh is not None else None
+    if reused is None:
+        from ..engine.whoosh.writer import iter_stored
+
+        stories = (
+            Compared(s["id"], s.get("title", ""), s.get("body", ""), s.get("date"))
+            for s in iter_stored(folder)
+        )
+        ids, signatures, days = _signatures(stories)
+    else:
+        new_ids, new_signatures, new_days = _signatures(fresh or ())
+        ids = np.concatenate([reused[0], new_ids]) if len(new_ids) else reused[0]
+        signatures = np.concatenate([reused[1], new_signatures])
+        days = np.concatenate([reused[2], new_days])
+    order = np.argsort(ids, kind="stable")
+    ids, days = ids[order], days[order]
+    signatures = signatures[order].reshape(-1, PERMUTATIONS)
+    groups = find_groups(ids, signatures, days)
+    for name in (GROUPS, SIGNATURES, IDS, DAYS):  # hard links to the base's files: never written to
+        (folder / name).unlink(missing_ok=True)
+    np.save(folder / SIGNATURES, signatures, allow_pickle=False)
+    np.save(folder / IDS, ids if len(ids) else np.zeros(0, "U1"), allow_pickle=False)
+    np.save(folder / DAYS, days, allow_pickle=False)
+    header = {**_kind(), "generation": generation, "articles": len(ids), "groups": groups}
+    tmp = folder / f".{GROUPS}.tmp"
+    tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
+    tmp.rename(folder / GROUPS)
+    return len(groups)
+
+
+def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> list[list[str]]:
+    """The groups of near-duplicates among articles ``ids`` (sorted) with these signatures
+    and publication days (:data:`UNDATED` for none): sorted ids each, the largest groups
+    first, then by their first id."""
+    import numpy as np
+
+    count, width = signatures.shape if signatures.ndim == 2 else (0, 0)
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # An article without words has the all-ones signature: it resembles nothing.
+    usable = ~(signatures == np.uint32(0xFFFFFFFF)).all(axis=1) if count else np.zeros(0, bool)
+    rows = width // BANDS if width else 0
+    compared: set[tuple[int, int]] = set()
+    for band in range(BANDS if rows else 0):
+        keys = np.zeros(count, np.uint64)
+        with np.errstate(over="ignore"):
+            for column in range(band * rows, (band + 1) * rows):
+                keys = keys * np.uint64(0x100000001B3) + signatures[:, column].astype(np.uint64)
+        members = np.flatnonzero(usable)
+        members = members[np.argsort(keys[members], kind="stable")]
+        sorted_keys = keys[members]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(members)]
+        for start, end in zip(starts, ends, strict=True):
+            if end - start < 2:
+                continue
+            bucket = np.sort(members[start:end])
+            for i, j in _pairs(bucket):
+                if (i, j) in compared:
+                    continue
+                compared.add((i, j))
+                if _same_story(signatures, days, i, j):
+                    a, b = root(i), root(j)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+    found: dict[int, list[str]] = {}
+    for i in range(count):
+        found.setdefault(root(i), []).append(str(ids[i]))
+    groups = [sorted(group) for group in found.values() if len(group) > 1]
+    groups.sort(key=lambda group: (-len(group), group[0]))
+    return groups
+
+
+def _same_story(signatures: np.ndarray, days: np.ndarray, i: int, j: int) -> bool:
+    import numpy as np
+
+    if days[i] != UNDATED and days[j] != UNDATED and abs(int(days[i]) - int(days[j])) > MAX_DAYS:
+        return False
+    return bool(np.count_nonzero(signatures[i] == signatures[j]) >= SIMILARITY * len(signatures[i]))
+
+
+def _pairs(bucket: np.ndarray) -> Iterable[tuple[int, int]]:
+    members = [int(i) for i in bucket]
+    if len(members) > ALL_PAIRS:
+        first = members[0]
+        return ((first, other) for other in members[1:])
+    return ((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
+
+
+def _signatures(stories: Iterable[Compared]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import numpy as np
+
+    from ..prepare.shingles import PERMUTATIONS, signature
+
+    ids: list[str] = []
+    days: list[int] = []
+    # Filled a block at a time: a list of one small array per article would take twice the room.
+    blocks = [np.empty((_BLOCK, PERMUTATIONS), np.uint32)]
+    for story in stories:
+        if len(ids) == _BLOCK * len(blocks):
+            blocks.append(np.empty((_BLOCK, PERMUTATIONS), np.uint32))
+        blocks[-1][len(ids) % _BLOCK] = signature(story.title, story.text)
+        ids.append(story.id)
+        days.append(_day(story.date))
+    signatures = np.concatenate(blocks)[: len(ids)]
+    return (
+        np.array(ids, dtype=str) if ids else np.zeros(0, "U1"),
+        signatures,
+        np.array(days, np.int32),
+    )
+
+
+def _day(date: str | None) -> int:
+    try:
+        return dt.date.fromisoformat(date).toordinal() if date else UNDATED
+    except ValueError:
+        return UNDATED
+
+
+def _reused(base: Path, drop: Collection[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The ids and signatures of generation ``base`` but ``drop``, or ``None`` when it has
+    none of this kind (or they are unreadable)."""
+    import numpy as np
+
+    from ..prepare.shingles import PERMUTATIONS
+
+    header = _header(base)
+    if header is None or not _same_kind(header):
+        return None
+    try:
+        ids = np.load(base / IDS, allow_pickle=False)
+        signatures = np.load(base / SIGNATURES, allow_pickle=False)
+        days = np.load(base / DAYS, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if (
+        signatures.shape != (len(ids), PERMUTATIONS)
+        or days.shape != ids.shape
+        or len(ids) != header.get("articles")
+    ):
+        return None
+    keep = ~np.isin(ids, np.array(sorted(drop), dtype=str)) if drop else np.ones(len(ids), bool)
+    return ids[keep], signatures[keep], days[keep]
+
+
+def _kind() -> dict[str, Any]:
+    from ..prepare.shingles import PERMUTATIONS, SHINGLE, VERSION
+
+    return {
+        "format": FORMAT,
+        "signature": VERSION,
+        "shingle": SHINGLE,
+        "permutations": PERMUTATIONS,
+        "bands": BANDS,
+        "similarity": SIMILARITY,
+        "max_days": MAX_DAYS,
+    }
+
+
+def _same_kind(header: Mapping[str, Any]) -> bool:
+    return all(header.get(key) == value for key, value in _kind().items())
+
+
+def _header(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / GROUPS).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

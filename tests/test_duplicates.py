@@ -1,0 +1,230 @@
+"""Near-duplicate stories: found at build time, kept in the index, collapsed in searches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import searchlib
+from searchlib.cli import cli, search_command
+from searchlib.prepare.shingles import signature
+from searchlib.store import duplicates
+
+from .conftest import ROOT
+
+WIRE = (
+    "The central bank of Norway raised its main lending rate by half a point to 7.5 pct on "
+    "Tuesday, saying that rising wages and a weaker crown threatened to push inflation above "
+    "its target for the second year running. Governor Hermod Skanland told reporters that the "
+    "bank would watch the currency markets closely and act again if needed. Economists in Oslo "
+    "had expected a smaller rise of a quarter point, and the crown firmed against the mark "
+    "after the announcement. The bank last changed its rate in November."
+)
+CORRECTED = WIRE.replace("Hermod Skanland", "Hermod Skaanland").replace("mark", "dollar")
+UPDATED = WIRE + (
+    " Later on Tuesday the finance ministry said it backed the decision and would present a "
+    "tighter budget for next year to parliament in October."
+)
+WEEKLY = (
+    "Exporters reported sales of {n} tonnes of wheat for delivery to the Soviet Union in the "
+    "week ended {day}, according to the Agriculture Department's latest export sales report. "
+    "The Soviet Union has purchased a total of 2.1 mln tonnes of wheat for delivery in the "
+    "fourth year of the grains agreement, which ends on September 30, the department said. "
+    "Total shipments in the third year of the agreement amounted to 9.2 mln tonnes."
+)
+OTHER = (
+    "Shares in Tokyo closed higher on Wednesday as buying by investment trusts lifted "
+    "electrical and shipbuilding issues, while the dollar eased against the yen in quiet "
+    "trading. Brokers said foreign investors stayed on the sidelines ahead of the Group of "
+    "Seven meeting in Paris at the weekend, where finance ministers are expected to discuss "
+    "exchange rates and the trade imbalance between Japan and the United States."
+)
+
+
+RATE, BACKED = "NORWAY RAISES LENDING RATE", "NORWAY RAISES RATE, MINISTRY BACKS IT"
+WHEAT = "WHEAT SALES TO USSR -- USDA"
+
+
+def articles() -> list[dict[str, str]]:
+    """Three versions of one wire story, a weekly report sent in two weeks, an unrelated one."""
+    return [
+        {"id": "n1", "title": RATE, "date": "1987-03-03", "text": WIRE},
+        {"id": "n2", "title": RATE, "date": "1987-03-03", "text": CORRECTED},
+        {"id": "n3", "title": BACKED, "date": "1987-03-04", "text": UPDATED},
+        {"id": "w1", "title": WHEAT, "date": "1987-03-05",
+         "text": WEEKLY.format(n="125,000", day="February 26")},
+        {"id": "w2", "title": WHEAT, "date": "1987-03-12",
+         "text": WEEKLY.format(n="125,000", day="March 5")},
+        {"id": "t1", "title": "TOKYO SHARES CLOSE HIGHER", "date": "1987-03-04", "text": OTHER},
+    ]  # fmt: skip
+
+
+def write_jsonl(path: Path, items: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), "utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def wire_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("wire")
+    source = write_jsonl(folder / "wire.jsonl", articles())
+    searchlib.build(folder / "ix", [source])
+    return folder / "ix"
+
+
+def test_a_signature_is_the_same_in_every_process():
+    # Python salts hash() per process; the signature must not depend on it.
+    script = (
+        "import sys; from searchlib.prepare.shingles import signature; "
+        "sys.stdout.write(signature(sys.argv[1], sys.argv[2]).tobytes().hex())"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script, "TITLE", WIRE],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert runs == {signature("TITLE", WIRE).tobytes().hex()}
+
+
+def test_signatures_agree_as_much_as_the_texts_do():
+    same = np.mean(signature("", WIRE) == signature("", CORRECTED))
+    other = np.mean(signature("", WIRE) == signature("", OTHER))
+    assert same > 0.5 > 0.1 > other
+
+
+def test_the_versions_of_a_story_are_one_group_and_a_weekly_report_is_not(wire_index):
+    with searchlib.open(wire_index) as ix:
+        stories = ix.duplicates()
+        assert [story.ids for story in stories] == [("n1", "n2", "n3")]
+        assert stories[0].dates == ("1987-03-03", "1987-03-03", "1987-03-04")
+        assert ix.get("n2").similar == ("n1", "n3")
+        assert ix.get("t1").similar == ()
+        assert ix.get("w1").similar == ()  # alike, but a week apart: another week's news
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "sidecar"])
+def test_collapse_shows_one_hit_per_story(wire_index, engine):
+    with searchlib.open(wire_index, engine=engine) as ix:
+        plain = ix.search("Norway bank rate crown")
+        folded = ix.search("Norway bank rate crown", collapse=True)
+    assert {hit.id for hit in plain} >= {"n1", "n2", "n3"}
+    ids = [hit.id for hit in folded]
+    assert len([i for i in ids if i.startswith("n")]) == 1
+    first = next(hit for hit in folded if hit.id.startswith("n"))
+    assert ids[0] == plain.hits[0].id and set(first.similar) == {"n1", "n2", "n3"} - {first.id}
+    assert folded.total == plain.total  # the total (and the facets) count articles
+    assert folded.facets == plain.facets
+    assert [hit.rank for hit in folded] == list(range(1, len(folded) + 1))
+
+
+def test_collapsed_pages_hold_stories(wire_index):
+    with searchlib.open(wire_index) as ix:
+        every = [hit.id for hit in ix.search("*", collapse=True, limit=20)]
+        paged = [ix.search("*", collapse=True, limit=1, page=p).hits[0].id for p in (1, 2, 3, 4)]
+    assert len(every) == 4  # one Norwegian story, two weekly reports, Tokyo
+    assert paged == every
+
+
+def test_incremental_builds_give_the_groups_of_a_full_build(tmp_path):
+    source = write_jsonl(tmp_path / "wire.jsonl", articles()[:4])
+    searchlib.build(tmp_path / "grown", [source])
+    changed = articles()
+    changed[0] = {**changed[0], "text": OTHER}  # n1 becomes a copy of the Tokyo story
+    del changed[2]  # n3 is gone
+    changed.append({"id": "n4", "title": "NORWAY RATE", "date": "1987-03-03", "text": UPDATED})
+    write_jsonl(source, changed)
+    report = searchlib.build(tmp_path / "grown", [source])
+    assert not report.full and report.deleted == 1 and report.unchanged  # (n2 unchanged)
+    fresh = tmp_path / "fresh.jsonl"
+    fresh.write_bytes(source.read_bytes())
+    searchlib.build(tmp_path / "full", [fresh])
+    with searchlib.open(tmp_path / "grown") as grown, searchlib.open(tmp_path / "full") as full:
+        groups = [story.ids for story in grown.duplicates()]
+        assert groups == [story.ids for story in full.duplicates()]
+        grown_folder = Path(grown.path) / grown.manifest["generation"]
+        full_folder = Path(full.path) / full.manifest["generation"]
+    assert groups == [("n1", "t1"), ("n2", "n4")]
+    for name in (duplicates.SIGNATURES, duplicates.IDS, duplicates.DAYS):
+        assert np.array_equal(
+            np.load(grown_folder / name, allow_pickle=False),
+            np.load(full_folder / name, allow_pickle=False),
+        )
+    # The files of the generation it grew from are untouched (they were linked, not written).
+    first = json.loads((Path(tmp_path / "grown") / "gen-000001" / duplicates.GROUPS).read_text())
+    assert first["groups"] == [["n1", "n2", "n3"]]
+
+
+def test_the_groups_are_checked_with_the_other_files(tmp_path):
+    source = write_jsonl(tmp_path / "wire.jsonl", articles())
+    searchlib.build(tmp_path / "ix", [source])
+    manifest = json.loads((tmp_path / "ix" / "searchlib.json").read_text())
+    for name in (duplicates.GROUPS, duplicates.SIGNATURES, duplicates.IDS, duplicates.DAYS):
+        assert name in manifest["files"]
+    groups = tmp_path / "ix" / manifest["generation"] / duplicates.GROUPS
+    groups.write_text(groups.read_text().replace('"n3"', '"t1"'))
+    report = searchlib.check(tmp_path / "ix")
+    assert any(duplicates.GROUPS in line for line in report.damaged)
+
+
+def test_cli_duplicates_lists_the_groups(wire_index):
+    runner = CliRunner()
+    done = runner.invoke(cli, ["duplicates", "--index", str(wire_index), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == [
+        {
+            "size": 3,
+            "articles": [
+                {"id": "n1", "title": RATE, "date": "1987-03-03"},
+                {"id": "n2", "title": RATE, "date": "1987-03-03"},
+                {"id": "n3", "title": BACKED, "date": "1987-03-04"},
+            ],
+        }
+    ]
+    done = runner.invoke(cli, ["duplicates", "--index", str(wire_index)])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("1 story held more than once (3 articles)")
+    assert "n3  1987-03-04  NORWAY RAISES RATE, MINISTRY BACKS IT" in done.output
+
+
+def test_cli_search_collapse_and_show_name_the_similar_articles(wire_index):
+    runner = CliRunner()
+    query = ["Norway", "bank", "rate", "--index", str(wire_index)]
+    done = runner.invoke(search_command, [*query, "--collapse", "--json"])
+    assert done.exit_code == 0, done.output
+    hits = json.loads(done.output)["hits"]
+    norwegian = [hit for hit in hits if hit["id"].startswith("n")]
+    assert len(norwegian) == 1 and len(norwegian[0]["similar"]) == 2
+    done = runner.invoke(search_command, [*query, "--collapse"])
+    assert "+2 similar: " in done.output
+    done = runner.invoke(cli, ["show", "n1", "--index", str(wire_index), "--json"])
+    assert json.loads(done.output)["similar"] == ["n2", "n3"]
+    done = runner.invoke(cli, ["show", "n1", "--index", str(wire_index)])
+    assert "similar: n2, n3" in done.output
+
+
+def test_a_story_sent_many_times_is_one_group_and_texts_without_words_are_none():
+    # More copies than duplicates.ALL_PAIRS: each is compared with the band's first only.
+    copies = duplicates.ALL_PAIRS + 6
+    stories = [duplicates.Compared(f"c{n:03d}", RATE, WIRE, "1987-03-03") for n in range(copies)]
+    stories += [duplicates.Compared(f"e{n}", "", "— … —", None) for n in range(3)]
+    stories.append(duplicates.Compared("t1", "", OTHER, None))
+    ids, signatures, days = duplicates._signatures(stories)
+    assert duplicates.find_groups(ids, signatures, days) == [[f"c{n:03d}" for n in range(copies)]]
+
+
+def test_notebook_hits_name_their_similar_articles(wire_index):
+    with searchlib.open(wire_index) as ix:
+        html = ix.search("Norway rate", collapse=True)[0]._repr_html_()
+    assert "+2 similar: <code>" in html
