@@ -593,11 +593,11 @@ def duplicates_command(index: str, limit: int | None, as_json: bool) -> None:
     """
     _show_library_log()
     with searchlib.open(index) as ix:
-        stories = ix.duplicates(limit=limit)
+        stories = ix.duplicates()
     if as_json:
-        _emit_json([story.to_dict() for story in stories])
+        _emit_json([story.to_dict() for story in stories[:limit]])
     else:
-        terminal().print_stories(stories)
+        terminal().print_stories(stories, limit)
 
 
 @cli.command("show")
