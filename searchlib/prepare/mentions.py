@@ -41,6 +41,19 @@ TITLES = _word_list("titles.txt")
 OFFICES = _word_list("offices.txt")
 #: Words that alone, or only with each other, name no one thing ("Bank", "Session").
 GENERIC = _word_list("generic.txt")
+
+
+def _first_names() -> frozenset[str]:
+    text = resources.files("searchlib").joinpath("data/ner_names.txt").read_text("utf-8")
+    return frozenset(line[6:].lower() for line in text.splitlines() if line.startswith("first\t"))
+
+
+#: Given names (the tagger's name list, from the census and gender-guesser packages).
+FIRST_NAMES = _first_names()
+#: Honorifics: a name that starts with one is a person's ("Mr Balls"); none ends with one.
+HONORIFICS = frozenset(
+    {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "rt", "hon"}
+)
 #: News agencies, which bylines and sign-offs name ("Reuter"): organisations, never people.
 AGENCIES = frozenset(key(name) for name in _word_list("agencies.txt"))
 # Words that may join the parts of a title ("Ambassador Extraordinary and Plenipotentiary of
@@ -51,6 +64,27 @@ _HONORIFIC_GLUE = TITLE_GLUE | {"your", "his", "her", "their"}
 _STATE_WORDS = frozenset(
     {"republic", "kingdom", "state", "states", "emirate", "sultanate", "principality"}
 )
+# Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
+_NUMBERED = frozenset({"radio", "channel", "formula"})
+_CONTRACTION = re.compile(r"^\w+'(?:m|ve|ll|re|d|t)$", re.IGNORECASE)
+# Words that head an institution's name, never a place's ("Center", not "City"): a place or
+# a "miscellaneous" name ending in one is an organisation ("Catholic Church").
+_HEAD_NOUNS = frozenset(
+    {
+        "bank", "church", "party", "council", "committee", "commission", "ministry",
+        "agency", "department", "office", "university", "institute", "foundation", "museum",
+        "center", "centre", "secretariat", "board", "bureau", "corporation", "company",
+        "association", "federation", "authority", "embassy", "court", "club",
+    }
+)  # fmt: skip
+# Words that head a document's or a day's name, not an organisation's ("Final Declaration",
+# "United Nations Plan of Action", "Day of Spiritual Harmony").
+_DOCUMENT_NOUNS = frozenset(
+    {
+        "declaration", "plan", "day", "charter", "treaty", "accord", "accords", "agreement",
+        "resolution", "report", "session", "strategy", "memorandum", "communique",
+    }
+)  # fmt: skip
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 _ORDINAL = re.compile(r"^(\d+(st|nd|rd|th)?|[MDCLXVI]+)$")
 # What carries an organisation's name on: " of Leaders", " for Interfaith", " and Traditional
@@ -70,24 +104,120 @@ class Named:
 def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
     """The names of one article's mentions, mended and without junk, in order."""
     mentions = list(mentions)
-    starts = {m.start for m in mentions}
+    starts = {m.start: m for m in mentions}
     # How often each word is written, as written: "session" against "Session".
     lower_words = Counter(re.findall(r"\b[A-Za-z][a-z-]+\b", text))
     named: list[Named] = []
+    consumed = 0  # where the last completed organisation's name ended
+    mentions = _shift_first_names(text, mentions)
+    starts = {m.start: m for m in mentions}
     for mention in mentions:
         kind = KIND_OF_TAG.get(mention.type)
+        if mention.type == "MISC" and mention.text.split()[-1].lower() in _HEAD_NOUNS:
+            kind = "org"  # "Catholic Church"
         if kind is None or _is_ticker(text, mention):
             continue
+        if mention.start < consumed and kind != "place":  # part of the name before
+            continue
+        kind = _kind_by_form(kind, mention.text, text, mention.end, starts)
         name = clean_name(kind, mention.text)
         if not name:
             continue
         if kind == "org":
-            name = _complete_org(text, name, mention.end, starts)
+            name, grown_end = _complete_org(text, name, mention.end, starts)
+            if grown_end > mention.end:
+                consumed = grown_end
         for part_kind, part in _split_run_on(kind, name, lower_words):
             part_kind = _true_kind(part_kind, part)
             if part:
                 named.append(Named(part_kind, part, mention.end))
+    named = _split_possessives(_drop_trailing_offices(named))
     return [n for n in _split_at_people(named) if not _is_junk(n.kind, n.name, lower_words)]
+
+
+def _kind_by_form(kind: str, mention: str, text: str, end: int, starts: dict[int, Mention]) -> str:
+    """What the words themselves say a name is, where the tagger said otherwise: "Mr Balls"
+    is a person; "International Center" (for ...), "Dicastery" for Interreligious Dialogue and
+    "Nazarbayev Center" are organisations."""
+    words = mention.replace("’", "'").split()
+    if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
+        return "person"
+    if kind == "org" or not words:
+        return kind
+    if (
+        kind == "place"
+        and _looks_like_person(words)
+        and words[0].lower() in FIRST_NAMES
+        and not find_place(mention)
+    ):
+        return "person"  # "Montaser Abu Zeid", "Serena Williams" tagged as places
+    if words[-1].lower() in _HEAD_NOUNS and not find_place(mention):
+        return "org"  # a place or person named after its head noun: "Nazarbayev Center"
+    link = re.compile(r"\s+for\s+(?:the\s+)?").match(text, end)
+    after = starts.get(link.end()) if link else None
+    if len(words) == 1 and after is not None and after.type == "ORG":
+        return "org"  # "Dicastery" + " for " + "Interreligious Dialogue"
+    return kind
+
+
+def _shift_first_names(text: str, mentions: list[Mention]) -> list[Mention]:
+    """A first name the tagger gave to the name before a person's ("Alliance of Civilizations
+    Miguel" + "Ángel Moratinos"): it begins the person's name."""
+    from .ner import Mention  # the tagger's type; imported here, as the model loads lazily
+
+    shifted = list(mentions)
+    for i, (a, b) in enumerate(zip(mentions, mentions[1:])):
+        words = a.text.split()
+        if (
+            a.type != "PER"
+            and b.type == "PER"
+            and len(words) > 1
+            and words[-1].lower() in FIRST_NAMES
+            and text[a.end : b.start] == " "
+        ):
+            cut = a.end - len(words[-1])
+            shifted[i] = Mention(a.type, text[a.start : cut].rstrip(), a.start, cut - 1)
+            shifted[i + 1] = Mention("PER", text[cut : b.end], cut, b.end)
+    return shifted
+
+
+def _drop_trailing_offices(named: list[Named]) -> list[Named]:
+    """An office or title after a name ("Salford MP", "Labour MP", "Canterbury Dr" of "the
+    Archbishop of Canterbury Dr Rowan Williams"): the name is what comes before it, if that is
+    a name of the article or a place the gazetteer knows; else no name at all."""
+    alone = {key(n.name) for n in named}
+    mended = []
+    for n in named:
+        words = n.name.split()
+        if n.kind == "person" or len(words) < 2:
+            mended.append(n)
+            continue
+        cut = len(words)
+        while cut > 0 and words[cut - 1].lower().strip(".,") in OFFICES | HONORIFICS:
+            cut -= 1
+        if cut == len(words):
+            mended.append(n)
+        elif cut and (find_place(" ".join(words[:cut])) or key(" ".join(words[:cut])) in alone):
+            mended.append(Named(n.kind, " ".join(words[:cut]), n.end))
+    return mended
+
+
+def _split_possessives(named: list[Named]) -> list[Named]:
+    """Two names joined by a possessive ("Bank of England's Monetary Policy Committee",
+    "Novartis' Sandoz"), where the owner is a name of the article or a known place: both
+    names."""
+    alone = {key(n.name) for n in named}
+    split = []
+    for n in named:
+        owner = re.match(r"(.+?)(?:'s|s')\s+([A-Z].*)$", n.name)
+        if n.kind != "person" and owner:
+            head = owner[1] + ("s" if owner[0][len(owner[1]) :].startswith("s'") else "")
+            if key(head) in alone or find_place(head):
+                split.append(Named(_true_kind(n.kind, head), head, n.end))
+                split.append(Named(n.kind, owner[2], n.end))
+                continue
+        split.append(n)
+    return split
 
 
 def _split_at_people(named: list[Named]) -> list[Named]:
@@ -97,7 +227,12 @@ def _split_at_people(named: list[Named]) -> list[Named]:
     Ashimbayev" beside "Ashimbayev"): the cut-off end is a person, and so are its other
     mentions, whatever the tagger took them for."""
     alone = {key(n.name) for n in named}
-    named = [part for n in named for part in _split_pair(n, alone)]
+    full_people = {key(n.name) for n in named if n.kind == "person" and " " in n.name}
+    named = [
+        Named("person", n.name, n.end) if key(n.name) in full_people else n  # one kind each
+        for n in named
+        for n in _split_pair(n, alone)
+    ]
     surnames = {key(n.name).split()[-1] for n in named if n.kind == "person"}
     people: set[str] = set()
     split: list[Named] = []
@@ -171,25 +306,51 @@ def _is_ticker(text: str, mention: Mention) -> bool:
     return (">" in inside or "<" in inside) and word.isupper() and " " not in word
 
 
-def _complete_org(text: str, name: str, end: int, starts: set[int]) -> str:
+def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) -> tuple[str, int]:
     """Carry an organisation's name on through the text where the tagger stopped short
-    ("Congress" + " of Leaders of World and Traditional Religions"), up to another name."""
+    ("Congress" + " of Leaders of World and Traditional Religions"), up to another name, or
+    through one that continues it: an organisation's after "for" ("Dicastery" + " for " +
+    "Interreligious Dialogue"), a place's after "of" ("Senate of the Parliament" + " of the
+    Republic of Kazakhstan", "Federal Reserve Bank" + " of New York"), which ends the name.
+    Returns the name and where it ends in the text."""
     grown, linked = name, " of " in name or " for " in name
+    number = re.compile(r" (\d{1,2})(?=['’,.;:)\s]|$)(?!\s*(?:%|per|pct|percent|[a-z]))")
+    if grown.split()[-1].lower() in _NUMBERED and (channel := number.match(text, end)):
+        return f"{grown} {channel[1]}", channel.end()  # "BBC Radio" 4, "Channel" 5
     while True:
         link = _NAME_LINK.match(text, end)
-        if not link or link.start(2) in starts or link.group(2).split()[0].lower() in OFFICES:
-            return grown
+        if not link or link.group(2).split()[0].lower() in OFFICES:
+            return grown, end
+        glue = f" {link[1]}{' the' if 'the' in link[0].split() else ''} "
+        if link.start(2) in starts:
+            other = starts[link.start(2)]
+            if other.type == "LOC" and link[1] == "of":
+                place, place_end = other.text, other.end
+                if place.split()[-1].lower() in _STATE_WORDS:
+                    # The tagger's "Republic" + " of " + "Kazakhstan"
+                    rest = re.compile(r"\s+of\s+(?:the\s+)?").match(text, place_end)
+                    after = starts.get(rest.end()) if rest else None
+                    if rest is None or after is None or after.type != "LOC":
+                        return grown, end
+                    place, place_end = text[other.start : after.end], after.end
+                if find_place(place):
+                    return grown + glue + place, place_end
+                return grown, end
+            if other.type in ("ORG", "MISC") and (link[1] == "for" or (linked and link[1] != "of")):
+                grown, end, linked = grown + glue + other.text, other.end, True
+                continue
+            return grown, end
         if link[1] in ("and", "&") and not linked:
-            return grown  # "Microsoft and Google": two names
+            return grown, end  # "Microsoft and Google": two names
         words = []
         for word in re.finditer(r"\S+", link[2]):
             if link.start(2) + word.start() in starts:
                 break  # another name begins: "... Religions Maulen Ashimbayev"
             words.append(word[0])
             end = link.start(2) + word.end()
-        grown += f" {link[1]}{' the' if 'the' in link[0].split() else ''} {' '.join(words)}"
+        grown += glue + " ".join(words)
         if len(words) < len(link[2].split()):
-            return grown
+            return grown, end
         linked = linked or link[1] in ("of", "for")
 
 
@@ -215,7 +376,12 @@ def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple
             tail = " ".join(words[i + 1 :])
             if word == "of" and is_country(tail):
                 return [("place", tail)]
-    if kind in ("place", "org") and words and words[-1].lower() in _STATE_WORDS:
+    if (
+        kind in ("place", "org")
+        and words
+        and words[-1].lower() in _STATE_WORDS
+        and not is_country(name)
+    ):
         return []  # "Islamic Republic" (of Afghanistan): a fragment of a state's name
     return [(kind, name)]
 
@@ -257,6 +423,24 @@ def _is_junk(kind: str, name: str, lower_words: Counter[str]) -> bool:
     words = name.split()
     if not words or all(_ROMAN.match(w) or w.isdigit() for w in words):
         return True  # "XXI"
+    head = re.split(r" (?:of|for) ", name)[0].split()[-1].lower()
+    if kind == "org" and head in _DOCUMENT_NOUNS:
+        return True  # "Final Declaration", "Astana Declaration of Peace"
+    if kind == "place" and len(words) > 1 and not find_place(name):
+        known = next(
+            (c for c in range(len(words) - 1, 0, -1) if find_place(" ".join(words[:c]))), 0
+        )
+        rest = words[known:]
+        if known and not all(w.isupper() for w in rest) and not find_place(" ".join(rest)):
+            return True  # "Sydney Marathon", "Vatican Dicastery": a place's thing, not a place
+    if any(_CONTRACTION.match(w) for w in words):
+        return True  # "I've", "I'm": a sentence's start, never a name
+    if (
+        kind != "person"
+        and all(w.lower().strip(".,") in HONORIFICS | TITLES | OFFICES for w in words)
+        and any(w.lower().strip(".,") in HONORIFICS for w in words)
+    ):
+        return True  # "Rt Rev Dr"
     if kind != "person" and words[-1].lower().strip(".,") in OFFICES:
         return True  # "Kazakh Senate Speaker", "UN Deputy"
     if re.fullmatch(r"[A-Z]\.?", words[-1]):
