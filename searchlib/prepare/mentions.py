@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from ..fields import KIND_OF_TAG
@@ -166,7 +167,7 @@ def _shift_first_names(text: str, mentions: list[Mention]) -> list[Mention]:
     from .ner import Mention  # the tagger's type; imported here, as the model loads lazily
 
     shifted = list(mentions)
-    for i, (a, b) in enumerate(zip(mentions, mentions[1:])):
+    for i, (a, b) in enumerate(pairwise(mentions)):
         words = a.text.split()
         if (
             a.type != "PER"
