@@ -40,6 +40,7 @@ _ORG_NOISE = frozenset({"the", "of", "and", "&", "for", "in", "on", "at", "a", "
 _COMPANY_SUFFIXES = frozenset(
     {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "limited", "ag", "sa", "nv", "bv"}
 )
+_STATES = frozenset({"republic", "kingdom", "state", "emirate", "sultanate", "principality"})
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
 
 
@@ -92,7 +93,15 @@ def article_entities(
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
     orgs = [defined.get(key(name), name) for name in _without_people(names["org"], full_names)]
-    orgs = _expand_short_orgs(orgs, aliases)
+    # "Congress" beside "VII Congress of the Leaders of World and Traditional Religions", which
+    # the tagger took for an event: the full name it is short for.
+    spelled_out = [
+        name
+        for m in mentions
+        if m.type == "MISC" and len((name := clean_name("org", m.text)).split()) > 2
+    ]
+    orgs = _expand_short_orgs(orgs, aliases, spelled_out)
+    orgs = _join_prefixed(orgs, aliases)
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     # Each distinct key once: a huge text names the same places thousands of times.
@@ -151,24 +160,46 @@ def _without_people(names: list[str], people: list[str]) -> list[str]:
     return kept
 
 
-def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
-    """A one-word organisation is the longer one of the same article that it starts or ends
-    ("Congress" of Congress of Leaders of World and Traditional Religions, "League" of Muslim
-    World League), if there is one such; a generic word that is not is left out."""
+def _expand_short_orgs(
+    orgs: list[str], aliases: list[tuple[str, str, str]], spelled_out: Iterable[str] = ()
+) -> list[str]:
+    """A one-word organisation is the longer one of the same article that it starts or else
+    ends ("Congress" of Congress of Leaders of World and Traditional Religions rather than of
+    Secretariat of the Congress, "League" of Muslim World League), if there is one such, or
+    the one such name the article spells out elsewhere; one that fits several, or a generic
+    word that fits none, is left out."""
     longer = [o for o in dict.fromkeys(orgs) if len(o.split()) > 1]
     expanded = []
     for name in orgs:
         if len(name.split()) == 1 and not name.isupper():
             word = key(name)
-            fits = {o for o in longer if word in (key(o).split()[0], key(o).split()[-1])}
+            fits = {o for o in longer if word == key(o).split()[0]} or {
+                o for o in longer if word == key(o).split()[-1]
+            }
+            if not fits:
+                fits = {_form("org", o): o for o in spelled_out if word == key(o).split()[0]}
+                fits = set(fits.values()) if len(fits) == 1 else set()
             if len(fits) == 1:
                 full = fits.pop()
                 aliases.append(("org", name, full))
                 name = full
-            elif word in GENERIC:
-                continue
+            elif len(fits) > 1 or word in GENERIC:
+                continue  # one of several names of the article, all listed; or nothing
         expanded.append(name)
     return expanded
+
+
+def _join_prefixed(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """An organisation named with its parent's acronym and without it ("UN Alliance of
+    Civilizations", "Alliance of Civilizations") is one: the longer name."""
+    keys = {key(o) for o in orgs}
+    full: dict[str, str] = {}
+    for name in orgs:
+        first, _, rest = name.partition(" ")
+        if first.isupper() and key(first) in keys and " " in rest and key(rest) in keys:
+            full[key(rest)] = name
+            aliases.append(("org", rest, name))
+    return [full.get(key(o), o) for o in orgs]
 
 
 def _is_acronym_of(acronym: str, name: str) -> bool:
@@ -377,6 +408,18 @@ def _join_short_forms(
     """Join what articles defined: an acronym ("MWL") always; a short form ("Congress",
     "United") only where it means one name across the archive and is no name of its own there
     ("United" is Manchester United in one article and Dundee United in another)."""
+    # An acronym stored as a name ("UN") is the one organisation of the archive whose
+    # initials it is ("United Nations"), if there is one such.
+    by_initials: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        words = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in _ORG_NOISE]
+        if len(words) > 1 and not name.isupper():
+            by_initials["".join(w[0] for w in words).upper()].add(name)
+    for name in counts:
+        if name.isupper() and name.isalpha() and 2 <= len(name) <= 6:
+            fits = {groups.find(n) for n in by_initials.get(name, ())}
+            if len(fits) == 1:
+                groups.union(name, next(iter(by_initials[name])))
     short: dict[str, set[str]] = defaultdict(set)
     for alias, name in pairs:
         if alias.isupper() or "." in alias:
@@ -400,7 +443,8 @@ def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int,
 def _form(kind: str, name: str) -> str:
     words = key(name).split()
     if kind == "org":
-        words = [w for w in words if w not in _ORG_NOISE]
+        # "Senate of the Parliament of the Republic of Kazakhstan" = "... of Kazakhstan"
+        words = [w for i, w in enumerate(words) if w not in _ORG_NOISE and not (i and w in _STATES)]
         while len(words) > 1 and words[-1] in _COMPANY_SUFFIXES:
             words.pop()  # "Texaco Inc" is Texaco
     return " ".join(words)

@@ -20,6 +20,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from ..fields import KIND_OF_TAG
+from ..text import stopwords
 from .places import find_place, is_country, key
 
 if TYPE_CHECKING:
@@ -86,6 +87,10 @@ _DOCUMENT_NOUNS = frozenset(
         "resolution", "report", "session", "strategy", "memorandum", "communique",
     }
 )  # fmt: skip
+# A line that lists people by surname, as a team's line-up does: "Subs Not Used: Francis,
+# Kabba, Shaw, Haystead." (four or more names, with substitutions in brackets).
+_LINE_NAME = r"[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?(?: \([^()\n]*\))?"
+_LINEUP = re.compile(rf"^(?:[A-Z][\w ]*: )?(?:{_LINE_NAME}, ){{3,}}{_LINE_NAME}\.?$", re.MULTILINE)
 _ROMAN = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 _ORDINAL = re.compile(r"^(\d+(st|nd|rd|th)?|[MDCLXVI]+)$")
 # What carries an organisation's name on: " of Leaders", " for Interfaith", " and Traditional
@@ -112,8 +117,15 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
     consumed = 0  # where the last completed organisation's name ended
     mentions = _shift_first_names(text, mentions)
     starts = {m.start: m for m in mentions}
+    lineups = [(m.start(), m.end()) for m in _LINEUP.finditer(text)]
     for mention in mentions:
         kind = KIND_OF_TAG.get(mention.type)
+        if (
+            kind
+            and any(a <= mention.start < b for a, b in lineups)
+            and not is_country(mention.text)
+        ):
+            kind = "person"  # a team's line-up: "Kenny, Geary, Morgan, Bromby, ..."
         if mention.type == "MISC" and mention.text.split()[-1].lower() in _HEAD_NOUNS:
             kind = "org"  # "Catholic Church"
         if kind is None or _is_ticker(text, mention):
@@ -124,7 +136,9 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
         name = clean_name(kind, mention.text)
         if not name:
             continue
-        if kind == "org":
+        words = name.split()
+        if kind == "org" and not (_looks_like_person(words) and words[0].lower() in FIRST_NAMES):
+            # (not "Sania Mirza" + " of India", a person the tagger took for an organisation)
             name, grown_end = _complete_org(text, name, mention.end, starts)
             if grown_end > mention.end:
                 consumed = grown_end
@@ -150,13 +164,14 @@ def _kind_by_form(kind: str, mention: str, text: str, end: int, starts: dict[int
         and _looks_like_person(words)
         and words[0].lower() in FIRST_NAMES
         and not find_place(mention)
+        and not find_place(words[0])  # "Sydney Marathon"
     ):
         return "person"  # "Montaser Abu Zeid", "Serena Williams" tagged as places
     if words[-1].lower() in _HEAD_NOUNS and not find_place(mention):
         return "org"  # a place or person named after its head noun: "Nazarbayev Center"
     link = re.compile(r"\s+for\s+(?:the\s+)?").match(text, end)
     after = starts.get(link.end()) if link else None
-    if len(words) == 1 and after is not None and after.type == "ORG":
+    if len(words) == 1 and after is not None and after.type == "ORG" and not find_place(mention):
         return "org"  # "Dicastery" + " for " + "Interreligious Dialogue"
     return kind
 
@@ -213,7 +228,8 @@ def _split_possessives(named: list[Named]) -> list[Named]:
         owner = re.match(r"(.+?)(?:'s|s')\s+([A-Z].*)$", n.name)
         if n.kind != "person" and owner:
             head = owner[1] + ("s" if owner[0][len(owner[1]) :].startswith("s'") else "")
-            if key(head) in alone or find_place(head):
+            place = find_place(head)
+            if key(head) in alone or (place and place[1] in "ASL") or _is_institution(head):
                 split.append(Named(_true_kind(n.kind, head), head, n.end))
                 split.append(Named(n.kind, owner[2], n.end))
                 continue
@@ -267,7 +283,9 @@ def clean_name(kind: str, text: str) -> str:
     name = re.sub(r"'s?$", "", name).strip(" ,.;:-–—\"'()")
     words = name.split()
     if kind == "person":
-        while words and (words[0].lower().strip(".,") in TITLES or words[0].lower() in TITLE_GLUE):
+        while words and (
+            words[0].lower().strip(".,") in TITLES | HONORIFICS or words[0].lower() in TITLE_GLUE
+        ):
             words.pop(0)
     else:
         # "the Senate", "VIII Congress", "Ambassador of the Kingdom": what a name does not
@@ -387,12 +405,17 @@ def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple
     return [(kind, name)]
 
 
+def _is_institution(name: str) -> bool:
+    """Whether a name is headed by an institution's word ("Bank of England")."""
+    return re.split(r" (?:of|for) ", name)[0].split()[-1].lower() in _HEAD_NOUNS
+
+
 def _split_pair(n: Named, alone: set[str]) -> list[Named]:
     """Two names the tagger took for one ("Microsoft and Sony", "Labour and the Tories"),
     where the article names each alone too; "Marks and Spencer" and "Ministry of Information
     and Social Development" stay whole."""
-    if n.kind == "person" or " of " in n.name or " for " in n.name:
-        return [n]
+    if n.kind == "person" or " of " in n.name or " for " in n.name or is_country(n.name):
+        return [n]  # "Serbia and Montenegro" is one country
     parts = [p.strip() for p in re.split(r",|\s+and\s+(?:the\s+)?|\s+&\s+", n.name)]
     if len(parts) > 1 and all(p and key(p) in alone for p in parts):
         return [Named(n.kind, p, n.end) for p in parts]
@@ -402,6 +425,7 @@ def _split_pair(n: Named, alone: set[str]) -> list[Named]:
 def _looks_like_person(words: list[str]) -> bool:
     return (
         2 <= len(words) <= 4
+        and not any(w.lower() in stopwords() for w in words)  # "Rolf On Art"
         and all(w[:1].isupper() and not w.isupper() for w in words)
         and words[-1].lower() not in GENERIC  # "Nazarbayev Center"
         and not any(w.lower() in OFFICES for w in words)  # "Senate Speaker"

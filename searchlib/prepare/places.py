@@ -39,6 +39,10 @@ COUNTRY_ALIASES = {
 }  # fmt: skip
 
 
+# Articles that begin place names in other languages ("La Serena", "El Paso", "Le Havre").
+_ARTICLES = frozenset({"la", "el", "le", "les", "los", "las", "il", "al", "el"})
+
+
 def key(name: str) -> str:
     """The form names are compared by: folded, lower case, letters and digits only."""
     # Dots go first, so that "U.S." and "US" compare equal.
@@ -62,6 +66,8 @@ def _places() -> dict[str, tuple[str, str]]:
     places = {}
     for line in gzip.decompress(data).decode("utf-8").splitlines():
         alias, canonical, feature = line.split("\t")
+        if feature == "P" and key(canonical).split()[0] in _ARTICLES and alias != key(canonical):
+            continue  # "Serena" of La Serena: a name without its article is a word or a name
         places[alias] = (canonical, feature)
     return places
 
