@@ -177,8 +177,8 @@ def _expand_short_orgs(
                 o for o in longer if word == key(o).split()[-1]
             }
             if not fits:
-                fits = {_form("org", o): o for o in spelled_out if word == key(o).split()[0]}
-                fits = set(fits.values()) if len(fits) == 1 else set()
+                by_form = {_form("org", o): o for o in spelled_out if word == key(o).split()[0]}
+                fits = set(by_form.values()) if len(by_form) == 1 else set()
             if len(fits) == 1:
                 full = fits.pop()
                 aliases.append(("org", name, full))

@@ -40,7 +40,7 @@ COUNTRY_ALIASES = {
 
 
 # Articles that begin place names in other languages ("La Serena", "El Paso", "Le Havre").
-_ARTICLES = frozenset({"la", "el", "le", "les", "los", "las", "il", "al", "el"})
+_ARTICLES = frozenset({"la", "el", "le", "les", "los", "las", "il", "al"})
 
 
 def key(name: str) -> str:
