@@ -173,12 +173,11 @@ def _expand_short_orgs(
     for name in orgs:
         if len(name.split()) == 1 and not name.isupper():
             word = key(name)
-            fits = {o for o in longer if word == key(o).split()[0]} or {
-                o for o in longer if word == key(o).split()[-1]
-            }
+            fits = {o for o in longer if word == key(o).split()[0]}
             if not fits:
                 by_form = {_form("org", o): o for o in spelled_out if word == key(o).split()[0]}
                 fits = set(by_form.values()) if len(by_form) == 1 else set()
+            fits = fits or {o for o in longer if word == key(o).split()[-1]}
             if len(fits) == 1:
                 full = fits.pop()
                 aliases.append(("org", name, full))
