@@ -63,8 +63,8 @@ def article_entities(
 ) -> ArticleEntities:
     """Canonical names for the mentions found in one article's ``text``.
 
-    ``dateline_place`` is the place a news header opened with ("NUR-SULTAN"): the article was
-    filed there, so it counts as a place of the article.
+    ``dateline_place`` is the dateline a news header opened with ("NUR-SULTAN (KAZINFORM)"):
+    the article was filed there, by that agency, so both count as its place and organisation.
     """
     mentions = list(mentions)
     names: dict[str, list[str]] = {kind: [] for kind in KINDS}
@@ -86,7 +86,12 @@ def article_entities(
             if mention.type != "ORG":
                 names["org"].append(name)
     if dateline_place:
-        names["place"].insert(0, clean_name("place", dateline_place))
+        place, _, agency = dateline_place.partition(" (")
+        names["place"].insert(0, clean_name("place", place))
+        agency = clean_name("org", agency.rstrip(")"))
+        if agency:
+            # "NUR-SULTAN (KAZINFORM)": the agency that filed it is one of its organisations.
+            names["org"].append(agency.title() if shouted(agency) else agency)
     _one_kind_each(names)
 
     people = _expand_surnames(names["person"], aliases)
@@ -102,6 +107,10 @@ def article_entities(
     ]
     orgs = _expand_short_orgs(orgs, aliases, spelled_out)
     orgs = _join_prefixed(orgs, aliases)
+    orgs = _without_parts(_expand_heads(orgs, aliases), aliases)
+    # "Dicastery" (a person to the tagger) beside the Dicastery for Interreligious Dialogue.
+    org_starts = {key(o).split()[0] for o in orgs if " " in o}
+    people = [p for p in people if " " in p or key(p) not in org_starts]
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     # Each distinct key once: a huge text names the same places thousands of times.
@@ -186,6 +195,44 @@ def _expand_short_orgs(
                 continue  # one of several names of the article, all listed; or nothing
         expanded.append(name)
     return expanded
+
+
+def _expand_heads(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """A name that heads the one longer name of the article ("Nazarbayev Center" of the N.
+    Nazarbayev Center for the Development of Interfaith ... Dialogue) is that name."""
+
+    def head_key(name: str) -> str:
+        words = key(name).split()
+        while len(words) > 1 and len(words[0]) == 1:
+            words.pop(0)  # "N." Nazarbayev
+        return " ".join(words)
+
+    longer = {head_key(o): o for o in orgs if len(o.split()) > 2}
+    full: dict[str, str] = {}
+    for name in dict.fromkeys(orgs):
+        wanted = head_key(name)
+        fits = [o for k, o in longer.items() if k.startswith((wanted + " for ", wanted + " of "))]
+        if " " in name and len(fits) == 1:
+            full[name] = fits[0]
+            aliases.append(("org", name, fits[0]))
+    return [full.get(o, o) for o in orgs]
+
+
+def _without_parts(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """Leave out a body named only by a generic word and an organisation of the article
+    ("Secretariat of the Congress", "Congress Secretariat" beside the Congress of Leaders of
+    ...): a part of it, not a name of its own."""
+    short = {key(alias) for kind, alias, _ in aliases if kind == "org"}
+    kept = []
+    for name in orgs:
+        words = [w for w in key(name).split() if w not in _ORG_NOISE]
+        if len(words) == 2 and (
+            (words[0] in GENERIC and words[1] in short)
+            or (words[1] in GENERIC and words[0] in short)
+        ):
+            continue
+        kept.append(name)
+    return kept
 
 
 def _join_prefixed(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
@@ -379,6 +426,9 @@ def _join(
         _join_people(counts, lone, groups)
     else:
         _join_short_forms(counts, pairs, groups)
+        if kind == "org":
+            _join_spellings(kind, counts, groups)
+            _join_of_place(counts, groups)
 
     members_of: dict[str, list[str]] = defaultdict(list)
     for name in list(groups.parent):
@@ -399,6 +449,40 @@ def _join(
     for canonical, listed in user.items():
         aliases.setdefault(canonical, sorted(set(listed)))
     return names, aliases
+
+
+def _join_of_place(counts: dict[str, int], groups: _Groups) -> None:
+    """A long organisation name with its country after it ("International Center for
+    Interfaith and Interreligious Dialogue of Kazakhstan") is the same name without it, if the
+    archive has that name and no other country's."""
+    with_place: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        head, of, place = name.rpartition(" of ")
+        if (
+            of
+            and find_place(place)
+            and len([w for w in key(head).split() if w not in _ORG_NOISE]) >= 3
+        ):
+            with_place[_form("org", head)].add(name)
+    bare: dict[str, str] = {_form("org", name): name for name in counts}
+    for form, names in with_place.items():
+        if form in bare and len({groups.find(n) for n in names}) == 1:
+            groups.union(next(iter(names)), bare[form])
+
+
+def _join_spellings(kind: str, counts: dict[str, int], groups: _Groups) -> None:
+    """One-word organisation names spelt two ways in transliteration ("Qazinform",
+    "Kazinform"): the same consonants once "q" is "k", and close letters."""
+    buckets: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(counts):
+        form = _form(kind, name)
+        if " " not in form and len(form) >= 6 and not name.isupper():
+            buckets[consonants(form.replace("q", "k"))].append(name)
+    for bucket in buckets.values():
+        for other in bucket[1:]:
+            a, b = _form(kind, bucket[0]).replace("q", "k"), _form(kind, other).replace("q", "k")
+            if SequenceMatcher(None, a, b).ratio() >= 0.85:
+                groups.union(other, bucket[0])
 
 
 def _join_short_forms(
@@ -446,6 +530,8 @@ def _form(kind: str, name: str) -> str:
         words = [w for i, w in enumerate(words) if w not in _ORG_NOISE and not (i and w in _STATES)]
         while len(words) > 1 and words[-1] in _COMPANY_SUFFIXES:
             words.pop()  # "Texaco Inc" is Texaco
+        if len(words) > 2 and words[-2:] == ["news", "agency"]:
+            words = words[:-2]  # "Qazinform News Agency" is Qazinform
     return " ".join(words)
 
 

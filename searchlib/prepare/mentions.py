@@ -66,6 +66,8 @@ _HONORIFIC_GLUE = TITLE_GLUE | {"your", "his", "her", "their"}
 _STATE_WORDS = frozenset(
     {"republic", "kingdom", "state", "states", "emirate", "sultanate", "principality"}
 )
+# Bodies of an institution, named after it ("Board of the ... Center").
+_BODIES = frozenset({"board", "secretariat", "presidium"})
 # Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
 _NUMBERED = frozenset({"radio", "channel", "formula"})
 _CONTRACTION = re.compile(r"^\w+'(?:m|ve|ll|re|d|t)$", re.IGNORECASE)
@@ -126,13 +128,15 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             and not is_country(mention.text)
         ):
             kind = "person"  # a team's line-up: "Kenny, Geary, Morgan, Bromby, ..."
-        if mention.type == "MISC" and mention.text.split()[-1].lower() in _HEAD_NOUNS:
-            kind = "org"  # "Catholic Church"
+        if mention.type == "MISC" and _is_institution(mention.text):
+            kind = "org"  # "Catholic Church", "International Center for Interfaith Dialogue"
         if kind is None or _is_ticker(text, mention):
             continue
         if mention.start < consumed and kind != "place":  # part of the name before
             continue
-        kind = _kind_by_form(kind, mention.text, text, mention.end, starts)
+        kind = _kind_by_form(kind, mention, text, starts)
+        if kind is None:
+            continue
         name = clean_name(kind, mention.text)
         if not name:
             continue
@@ -150,30 +154,57 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
     return [n for n in _split_at_people(named) if not _is_junk(n.kind, n.name, lower_words)]
 
 
-def _kind_by_form(kind: str, mention: str, text: str, end: int, starts: dict[int, Mention]) -> str:
-    """What the words themselves say a name is, where the tagger said otherwise: "Mr Balls"
-    is a person; "International Center" (for ...), "Dicastery" for Interreligious Dialogue and
-    "Nazarbayev Center" are organisations."""
-    words = mention.replace("’", "'").split()
+def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Mention]) -> str | None:
+    """What the words themselves and their neighbours say a name is, where the tagger said
+    otherwise: "Mr Balls" is a person; "International Center" (for ...), "Dicastery" for
+    Interreligious Dialogue and "Nazarbayev Center" are organisations; a person's name right
+    after a country's ("... to the Republic of Kazakhstan Montaser Abu Zeid") is a person.
+    None: no name at all ("Straw" of the album "Final Straw", the "Initiative on World Unity
+    for a Just Peace")."""
+    words = mention.text.replace("’", "'").split()
+    before = text[max(0, mention.start - 40) : mention.start]
+    if re.search(r"\b(?:Initiative|Call|Appeal) (?:on|for|of) (?:the |a )?$", before):
+        return None  # the rest of a call's or an initiative's name
     if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
         return "person"
+    if kind == "person" and len(words) == 1 and _in_title_case_run(text, mention):
+        return None
     if kind == "org" or not words:
         return kind
-    if (
-        kind == "place"
-        and _looks_like_person(words)
-        and words[0].lower() in FIRST_NAMES
-        and not find_place(mention)
-        and not find_place(words[0])  # "Sydney Marathon"
-    ):
-        return "person"  # "Montaser Abu Zeid", "Serena Williams" tagged as places
-    if words[-1].lower() in _HEAD_NOUNS and not find_place(mention):
+    if kind == "place" and _looks_like_person(words) and not find_place(mention.text):
+        last = re.search(r"((?:[A-Z][\w-]* ){1,3})$", before)
+        after_country = last is not None and is_country(last[1].strip())
+        if after_country or (words[0].lower() in FIRST_NAMES and not find_place(words[0])):
+            return "person"  # "Montaser Abu Zeid", "Serena Williams" (not "Sydney Marathon")
+    if words[-1].lower() in _HEAD_NOUNS and not find_place(mention.text):
         return "org"  # a place or person named after its head noun: "Nazarbayev Center"
-    link = re.compile(r"\s+for\s+(?:the\s+)?").match(text, end)
+    link = re.compile(r"\s+for\s+(?:the\s+)?").match(text, mention.end)
     after = starts.get(link.end()) if link else None
-    if len(words) == 1 and after is not None and after.type == "ORG" and not find_place(mention):
+    if (
+        len(words) == 1
+        and after is not None
+        and after.type == "ORG"
+        and not find_place(mention.text)
+    ):
         return "org"  # "Dicastery" + " for " + "Interreligious Dialogue"
     return kind
+
+
+def _in_title_case_run(text: str, mention: Mention) -> bool:
+    """Whether a one-word mention is the end of a run of capitalised words that is no name's
+    (the album "Final Straw", not "Mr Straw" or "Chancellor Brown"), inside a sentence."""
+    previous = re.search(r"(\S+) (\S+) $", text[max(0, mention.start - 60) : mention.start])
+    if previous is None:
+        return False
+    before, word = previous[1], previous[2]
+    return (
+        word[:1].isupper()
+        and word.isalpha()
+        and not word.isupper()
+        and word.lower() not in TITLES | HONORIFICS | OFFICES
+        and before[:1].islower()  # inside a sentence: "album Final Straw"
+        and before.lower() not in TITLE_GLUE
+    )
 
 
 def _shift_first_names(text: str, mentions: list[Mention]) -> list[Mention]:
@@ -296,6 +327,10 @@ def clean_name(kind: str, text: str) -> str:
             or _ORDINAL.match(words[0])
         ):
             words.pop(0)
+    if kind == "org" and len(words) > 3 and words[0].lower() in _BODIES and words[1] == "of":
+        rest = words[3:] if words[2].lower() == "the" else words[2:]
+        if _is_institution(" ".join(rest)):
+            words = rest  # "Board of N. Nazarbayev Center for ...": the Center's board
     name = " ".join(words)
     if shouted(name) and kind != "org":
         name = name.title()  # a headline's "NIGEL LAWSON"
@@ -357,6 +392,9 @@ def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) ->
                 return grown, end
             if other.type in ("ORG", "MISC") and (link[1] == "for" or (linked and link[1] != "of")):
                 grown, end, linked = grown + glue + other.text, other.end, True
+                # and the words the tagger left after it: "Inter-civilization" + " Dialogue"
+                while (more := re.match(r" ([A-Z][\w'’-]*)", text[end:])) and end + 1 not in starts:
+                    grown, end = f"{grown} {more[1]}", end + more.end()
                 continue
             return grown, end
         if link[1] in ("and", "&") and not linked:
