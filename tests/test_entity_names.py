@@ -496,3 +496,65 @@ def test_a_short_form_is_the_name_it_starts_and_an_acronym_its_one_expansion():
     # Two organisations with the same initials: the acronym joins neither.
     table = EntityTable.build({"org": {"BA": 3, "British Airways": 2, "Bank of America": 1}})
     assert table.names["org"]["BA"] == "BA"
+
+
+def test_works_in_a_list_are_no_names_and_firms_are_organisations():
+    text = (
+        "Users turned to free programs such as Ad-Aware and Spybot. The show featured songs "
+        "including Back Stabbers, Love Train and more. Research by technology firms Earthlink "
+        "and Webroot found it. Channel 4's Supernanny was nominated, and Tony Blair watched."
+    )
+    found = article_entities(
+        text,
+        _mentions(
+            text,
+            ("PER", "Ad-Aware"),
+            ("PER", "Spybot"),
+            ("PER", "Back Stabbers"),
+            ("ORG", "Love Train"),
+            ("ORG", "Earthlink"),
+            ("PER", "Webroot"),
+            ("PER", "Supernanny"),
+            ("PER", "Tony Blair"),
+        ),
+    )
+    assert found.person == ("Tony Blair",)
+    assert found.org == ("Earthlink", "Webroot")
+
+
+def test_a_capitalised_run_is_no_person_and_the_dateline_agency_is_an_organisation():
+    text = "The band made a breakthrough with the album Final Straw. Mr Straw was not there."
+    first, second = text.index("Straw"), text.index("Straw was")
+    found = article_entities(
+        text,
+        [Mention("PER", "Straw", first, first + 5), Mention("PER", "Straw", second, second + 5)],
+    )
+    assert found.person == ("Straw",)  # only "Mr Straw": one mention, one person
+    found = article_entities("Talks opened.", [], "NUR-SULTAN (KAZINFORM)")
+    assert found.place == ("Astana",) and found.org == ("Kazinform",)
+
+
+def test_a_surname_with_an_apostrophe_or_hyphen_joins_its_full_name():
+    table = EntityTable.build(
+        {
+            "person": {
+                "Brian O'Driscoll": 9,
+                "O'Driscoll": 4,
+                "Robert Kilroy-Silk": 5,
+                "Kilroy-Silk": 3,
+            }
+        }
+    )
+    assert table.names["person"]["O'Driscoll"] == "Brian O'Driscoll"
+    assert table.names["person"]["Kilroy-Silk"] == "Robert Kilroy-Silk"
+    assert table.canonical("person", "O'Driscoll") == "Brian O'Driscoll"
+    text = "Brian O'Driscoll scored. O'Driscoll was captain."
+    second = text.index("O'Driscoll was")
+    found = article_entities(
+        text,
+        [
+            Mention("PER", "Brian O'Driscoll", 0, 16),
+            Mention("PER", "O'Driscoll", second, second + 10),
+        ],
+    )
+    assert found.person == ("Brian O'Driscoll",)

@@ -269,9 +269,10 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
     by_last: dict[str, set[str]] = defaultdict(set)
     by_first: dict[str, set[str]] = defaultdict(set)
     for name in full_names:
-        words = key(name).split()
-        by_last[words[-1]].add(name)
-        by_first[words[0]].add(name)
+        # By whole words as written: "O'Driscoll" is the last word of Brian O'Driscoll.
+        words = name.split()
+        by_last[key(words[-1])].add(name)
+        by_first[key(words[0])].add(name)
     expanded = []
     for name in people:
         if len(name.split()) == 1:
@@ -319,7 +320,7 @@ class EntityTable:
                 return canonical
         if kind == "place" and key(canonical_place(name)) != wanted:
             return self.canonical(kind, canonical_place(name))  # another name of a place
-        if kind == "person" and len(wanted.split()) == 1:
+        if kind == "person" and len(name.split()) == 1:
             # A surname alone, or a spelling of it, that fits exactly one person of the index.
             fits = {
                 canonical
@@ -556,8 +557,9 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
     by_last: dict[str, list[str]] = defaultdict(list)
     by_first: dict[str, list[str]] = defaultdict(list)
     for name in full:
-        by_last[words[name][-1]].append(name)
-        by_first[words[name][0]].append(name)
+        # By whole words as written: "O'Driscoll", "Kilroy-Silk" are one word.
+        by_last[key(name.split()[-1])].append(name)
+        by_first[key(name.split()[0])].append(name)
     for name in sorted({*(n for n in names if len(n.split()) == 1), *lone}):
         wanted = key(name)
         fits = by_last.get(wanted) or by_first.get(wanted) or []

@@ -66,6 +66,22 @@ _HONORIFIC_GLUE = TITLE_GLUE | {"your", "his", "her", "their"}
 _STATE_WORDS = frozenset(
     {"republic", "kingdom", "state", "states", "emirate", "sultanate", "principality"}
 )
+# What introduces a work (a film, a show, a song, a program), or a firm, and the list it
+# is in: "box-office flops Alexander and Catwoman", "programs such as Ad-Aware and Spybot".
+_WORK_NOUNS = frozenset(
+    # (not verbs too: "plays", "hits", "shows", "books")
+    "film films movie movies show series sitcom sitcoms soap soaps drama dramas programme "
+    "programmes program programs song songs album albums singles track novel novels book "
+    "musical musicals opera operas software".split()
+)
+_FIRM_NOUNS = frozenset(
+    "firm firms company companies maker makers retailer retailers carrier carriers".split()
+)
+_LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "like", "called"})
+# A broadcaster's possessive: what follows is its programme ("BBC Two's The Catherine Tate Show").
+_CHANNEL_OWNS = re.compile(
+    r"\b(?:BBC|ITV|Channel|Sky|CNN|MTV|HBO)(?:\s?(?:\d|One|Two|Three|Four|Five|News))?['’]s\s+(?:The\s+)?$"
+)
 # Bodies of an institution, named after it ("Board of the ... Center").
 _BODIES = frozenset({"board", "secretariat", "presidium"})
 # Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
@@ -165,6 +181,11 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
     before = text[max(0, mention.start - 40) : mention.start]
     if re.search(r"\b(?:Initiative|Call|Appeal) (?:on|for|of) (?:the |a )?$", before):
         return None  # the rest of a call's or an initiative's name
+    cue = _list_cue(text[max(0, mention.start - 160) : mention.start])
+    if cue in _WORK_NOUNS or _CHANNEL_OWNS.search(before):
+        return None  # "songs including Back Stabbers, Love Train", "Channel 4's Supernanny"
+    if kind != "org" and cue in _FIRM_NOUNS:
+        return "org"  # "technology firms Earthlink and Webroot"
     if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
         return "person"
     if kind == "person" and len(words) == 1 and _in_title_case_run(text, mention):
@@ -188,6 +209,19 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
     ):
         return "org"  # "Dicastery" + " for " + "Interreligious Dialogue"
     return kind
+
+
+def _list_cue(before: str) -> str:
+    """The word that introduces the list a name ends ("programs" of "programs such as
+    Ad-Aware and "), going back over capitalised names, commas and "and"."""
+    tokens = re.findall(r"[\w'’.&-]+|,", before)
+    for token in reversed(tokens):
+        if token.endswith(".") and not re.fullmatch(r"(?:[A-Z]\.)+", token):
+            return ""  # the sentence before
+        if token[:1].isupper() or token.lower() in _LIST_WORDS:
+            continue
+        return token.lower()
+    return ""
 
 
 def _in_title_case_run(text: str, mention: Mention) -> bool:
@@ -275,6 +309,18 @@ def _split_at_people(named: list[Named]) -> list[Named]:
     Ashimbayev" beside "Ashimbayev"): the cut-off end is a person, and so are its other
     mentions, whatever the tagger took them for."""
     alone = {key(n.name) for n in named}
+    # "Jeremie Aliadiere" (ORG) beside "Aliadiere" (PER): a first name and the surname of a
+    # person of the article make a person.
+    lone = {key(n.name) for n in named if n.kind == "person" and " " not in n.name}
+    named = [
+        Named("person", n.name, n.end)
+        if n.kind != "person"
+        and _looks_like_person(n.name.split())
+        and n.name.split()[0].lower() in FIRST_NAMES
+        and key(n.name.split()[-1]) in lone
+        else n
+        for n in named
+    ]
     full_people = {key(n.name) for n in named if n.kind == "person" and " " in n.name}
     named = [
         Named("person", n.name, n.end) if key(n.name) in full_people else n  # one kind each
