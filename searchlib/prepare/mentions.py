@@ -70,10 +70,52 @@ _STATE_WORDS = frozenset(
 # is in: "box-office flops Alexander and Catwoman", "programs such as Ad-Aware and Spybot".
 _WORK_NOUNS = frozenset(
     # (not verbs too: "plays", "hits", "shows", "books")
-    ["film", "films", "movie", "movies", "show", "series", "sitcom", "sitcoms", "soap", "soaps", "drama", "dramas", "programme", "programmes", "program", "programs", "song", "songs", "album", "albums", "singles", "track", "novel", "novels", "book", "musical", "musicals", "opera", "operas", "software"]
+    [
+        "film",
+        "films",
+        "movie",
+        "movies",
+        "show",
+        "series",
+        "sitcom",
+        "sitcoms",
+        "soap",
+        "soaps",
+        "drama",
+        "dramas",
+        "programme",
+        "programmes",
+        "program",
+        "programs",
+        "song",
+        "songs",
+        "album",
+        "albums",
+        "singles",
+        "track",
+        "novel",
+        "novels",
+        "book",
+        "musical",
+        "musicals",
+        "opera",
+        "operas",
+        "software",
+    ]
 )
 _FIRM_NOUNS = frozenset(
-    ["firm", "firms", "company", "companies", "maker", "makers", "retailer", "retailers", "carrier", "carriers"]
+    [
+        "firm",
+        "firms",
+        "company",
+        "companies",
+        "maker",
+        "makers",
+        "retailer",
+        "retailers",
+        "carrier",
+        "carriers",
+    ]
 )
 _LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "like", "called"})
 # A broadcaster's possessive: what follows is its programme ("BBC Two's The Catherine Tate Show").
