@@ -558,3 +558,29 @@ def test_a_surname_with_an_apostrophe_or_hyphen_joins_its_full_name():
         ],
     )
     assert found.person == ("Brian O'Driscoll",)
+
+
+def test_wire_sign_offs_companies_and_old_countries_on_reuters_text():
+    text = (
+        "Drexel Burnham Lambert Inc said West Germany and Moody's Investors Service Inc agreed, "
+        "the chairman told Reuters.\n\n Reuter\n"
+    )
+    sign_off = text.rindex("Reuter")
+    found = article_entities(
+        text,
+        [
+            *_mentions(
+                text,
+                ("PER", "Drexel Burnham Lambert Inc"),
+                ("ORG", "West Germany"),
+                ("ORG", "Moody's Investors Service Inc"),
+                ("ORG", "Reuters"),
+            ),
+            Mention("PER", "Reuter", sign_off, sign_off + 6),
+        ],
+    )
+    assert found.person == ()
+    assert found.org == ("Drexel Burnham Lambert Inc", "Moody's Investors Service Inc", "Reuters")
+    assert found.place == ("West Germany",)
+    table = EntityTable.build({"org": {"Standard and Poor's Corp": 3, "Standard and Poor": 2}})
+    assert table.names["org"]["Standard and Poor"] == "Standard and Poor's Corp"

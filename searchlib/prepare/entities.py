@@ -25,7 +25,15 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from ..fields import ENTITY_FIELDS as KINDS
-from .mentions import GENERIC, clean_name, named_mentions, only_titles, shouted
+from .mentions import (
+    BODIES,
+    COMPANY_SUFFIXES,
+    GENERIC,
+    clean_name,
+    named_mentions,
+    only_titles,
+    shouted,
+)
 from .places import canonical_place, consonants, find_place, key
 
 if TYPE_CHECKING:
@@ -37,9 +45,7 @@ if TYPE_CHECKING:
 # the Leaders").
 _ORG_NOISE = frozenset({"the", "of", "and", "&", "for", "in", "on", "at", "a", "an"})
 # Words that end a company's name without telling companies apart ("Texaco Inc" = "Texaco").
-_COMPANY_SUFFIXES = frozenset(
-    {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "limited", "ag", "sa", "nv", "bv"}
-)
+_COMPANY_SUFFIXES = COMPANY_SUFFIXES
 _STATES = frozenset({"republic", "kingdom", "state", "emirate", "sultanate", "principality"})
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
 
@@ -219,7 +225,7 @@ def _expand_heads(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[
 
 
 def _without_parts(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
-    """Leave out a body named only by a generic word and an organisation of the article
+    """Leave out a body named only by its kind and an organisation of the article
     ("Secretariat of the Congress", "Congress Secretariat" beside the Congress of Leaders of
     ...): a part of it, not a name of its own."""
     short = {key(alias) for kind, alias, _ in aliases if kind == "org"}
@@ -227,8 +233,7 @@ def _without_parts(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list
     for name in orgs:
         words = [w for w in key(name).split() if w not in _ORG_NOISE]
         if len(words) == 2 and (
-            (words[0] in GENERIC and words[1] in short)
-            or (words[1] in GENERIC and words[0] in short)
+            (words[0] in BODIES and words[1] in short) or (words[1] in BODIES and words[0] in short)
         ):
             continue
         kept.append(name)
@@ -528,7 +533,12 @@ def _form(kind: str, name: str) -> str:
     words = key(name).split()
     if kind == "org":
         # "Senate of the Parliament of the Republic of Kazakhstan" = "... of Kazakhstan"
-        words = [w for i, w in enumerate(words) if w not in _ORG_NOISE and not (i and w in _STATES)]
+        # "Standard and Poor's Corp" = "Standard and Poor"
+        words = [
+            w
+            for i, w in enumerate(words)
+            if w not in _ORG_NOISE and not (i and w in _STATES) and not (i and w == "s")
+        ]
         while len(words) > 1 and words[-1] in _COMPANY_SUFFIXES:
             words.pop()  # "Texaco Inc" is Texaco
         if len(words) > 2 and words[-2:] == ["news", "agency"]:

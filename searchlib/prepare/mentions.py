@@ -52,6 +52,10 @@ def _first_names() -> frozenset[str]:
 
 #: Given names (the tagger's name list, from the census and gender-guesser packages).
 FIRST_NAMES = _first_names()
+#: Words that end a company's name ("Texaco Inc"): a "person" ending with one is a company.
+COMPANY_SUFFIXES = frozenset(
+    {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "limited", "ag", "sa", "nv", "bv"}
+)
 #: Honorifics: a name that starts with one is a person's ("Mr Balls"); none ends with one.
 HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "rt", "hon"}
@@ -123,7 +127,8 @@ _CHANNEL_OWNS = re.compile(
     r"\b(?:BBC|ITV|Channel|Sky|CNN|MTV|HBO)(?:\s?(?:\d|One|Two|Three|Four|Five|News))?['’]s\s+(?:The\s+)?$"
 )
 # Bodies of an institution, named after it ("Board of the ... Center").
-_BODIES = frozenset({"board", "secretariat", "presidium"})
+#: Bodies of an institution, named after it ("Board of the ... Center").
+BODIES = frozenset({"board", "secretariat", "presidium"})
 # Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
 _NUMBERED = frozenset({"radio", "channel", "formula"})
 _CONTRACTION = re.compile(r"^\w+'(?:m|ve|ll|re|d|t)$", re.IGNORECASE)
@@ -188,6 +193,12 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             kind = "org"  # "Catholic Church", "International Center for Interfaith Dialogue"
         if kind is None or _is_ticker(text, mention):
             continue
+        if (
+            key(mention.text) in AGENCIES
+            and not text[mention.end :].strip(" \n.-)(")
+            and text[: mention.start].rstrip(" ")[-1:] in ("\n", ".", "")
+        ):
+            continue  # the wire's sign-off ("... said. Reuter"), not a mention of it
         if mention.start < consumed and kind != "place":  # part of the name before
             continue
         kind = _kind_by_form(kind, mention, text, starts)
@@ -200,6 +211,7 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
         if kind == "org" and not (_looks_like_person(words) and words[0].lower() in FIRST_NAMES):
             # (not "Sania Mirza" + " of India", a person the tagger took for an organisation)
             name, grown_end = _complete_org(text, name, mention.end, starts)
+            name = " ".join(name.split())
             if grown_end > mention.end:
                 consumed = grown_end
         for part_kind, part in _split_run_on(kind, name, lower_words):
@@ -334,7 +346,17 @@ def _split_possessives(named: list[Named]) -> list[Named]:
         if n.kind != "person" and owner:
             head = owner[1] + ("s" if owner[0][len(owner[1]) :].startswith("s'") else "")
             place = find_place(head)
-            if key(head) in alone or (place and place[1] in "ASL") or _is_institution(head):
+            owned = owner[2].split()
+            known_owner = (
+                key(head) in alone or (place and place[1] in "ASL") or _is_institution(head)
+            )
+            known_part = (
+                key(owner[2]) in alone
+                or _is_institution(owner[2])
+                or (len(owned) == 1 and owned[0].lower() not in GENERIC)  # "Novartis' Sandoz"
+            )
+            # (but "Moody's Investors Service Inc" is one company)
+            if known_owner and known_part and owned[-1].lower().strip(".") not in COMPANY_SUFFIXES:
                 split.append(Named(_true_kind(n.kind, head), head, n.end))
                 split.append(Named(n.kind, owner[2], n.end))
                 continue
@@ -413,7 +435,7 @@ def clean_name(kind: str, text: str) -> str:
             or _ORDINAL.match(words[0])
         ):
             words.pop(0)
-    if kind == "org" and len(words) > 3 and words[0].lower() in _BODIES and words[1] == "of":
+    if kind == "org" and len(words) > 3 and words[0].lower() in BODIES and words[1] == "of":
         rest = words[3:] if words[2].lower() == "the" else words[2:]
         if _is_institution(" ".join(rest)):
             words = rest  # "Board of N. Nazarbayev Center for ...": the Center's board
@@ -562,8 +584,9 @@ def _true_kind(kind: str, name: str) -> str:
         return "place"
     if kind in ("person", "place") and key(name) in AGENCIES:
         return "org"
-    if kind == "person" and len(name.split()) > 1 and name.split()[-1].lower() in GENERIC:
-        return "org"  # "Nazarbayev Center"
+    last = name.split()[-1].lower().strip(".")
+    if kind == "person" and len(name.split()) > 1 and (last in GENERIC or last in COMPANY_SUFFIXES):
+        return "org"  # "Nazarbayev Center", "Drexel Burnham Lambert Inc"
     return kind
 
 

@@ -36,6 +36,9 @@ COUNTRY_ALIASES = {
     "Kyrgyz Republic": "Kyrgyzstan", "Slovak Republic": "Slovakia", "Palestine": "Palestine",
     "Palestinian Territory": "Palestine", "Republic of Korea": "South Korea",
     "UAE": "United Arab Emirates", "Emirates": "United Arab Emirates", "Holy See": "Vatican",
+    # Countries of the twentieth century's news, not in today's country table.
+    "West Germany": "West Germany", "East Germany": "East Germany", "USSR": "Soviet Union",
+    "Soviet Union": "Soviet Union", "Yugoslavia": "Yugoslavia", "Czechoslovakia": "Czechoslovakia",
 }  # fmt: skip
 
 
@@ -69,6 +72,8 @@ def _places() -> dict[str, tuple[str, str]]:
         if feature == "P" and key(canonical).split()[0] in _ARTICLES and alias != key(canonical):
             continue  # "Serena" of La Serena: a name without its article is a word or a name
         places[alias] = (canonical, feature)
+    for alias, country in COUNTRY_ALIASES.items():  # those added since the file was built
+        places.setdefault(key(alias), (country, "A"))
     return places
 
 
