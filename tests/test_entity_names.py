@@ -584,3 +584,22 @@ def test_wire_sign_offs_companies_and_old_countries_on_reuters_text():
     assert found.place == ("West Germany",)
     table = EntityTable.build({"org": {"Standard and Poor's Corp": 3, "Standard and Poor": 2}})
     assert table.names["org"]["Standard and Poor"] == "Standard and Poor's Corp"
+
+
+def test_a_place_the_gazetteer_does_not_know_is_one_written_as_a_place():
+    text = (
+        "Sacha Baron Cohen's creations Borat and Bruno won. The Cosmopolitan interview: he "
+        "spoke of the Holy Land. He flew to the Holy Land from London, then on to Cisco."
+    )
+    found = article_entities(
+        text,
+        _mentions(
+            text,
+            ("PER", "Sacha Baron Cohen"),
+            ("LOC", "Borat"),
+            ("LOC", "Cosmopolitan"),
+            ("LOC", "Holy Land"),
+            ("LOC", "London"),
+        ),
+    )
+    assert found.place == ("Holy Land", "London")

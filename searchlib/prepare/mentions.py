@@ -126,6 +126,11 @@ _LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "li
 _CHANNEL_OWNS = re.compile(
     r"\b(?:BBC|ITV|Channel|Sky|CNN|MTV|HBO)(?:\s?(?:\d|One|Two|Three|Four|Five|News))?['’]s\s+(?:The\s+)?$"
 )
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|from|to|near|across|into|outside|around|throughout|towards|via|within|between)"
+    r"\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # Bodies of an institution, named after it ("Board of the ... Center").
 #: Bodies of an institution, named after it ("Board of the ... Center").
 BODIES = frozenset({"board", "secretariat", "presidium"})
@@ -218,8 +223,41 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             part_kind = _true_kind(part_kind, part)
             if part:
                 named.append(Named(part_kind, part, mention.end))
-    named = _split_possessives(_drop_trailing_offices(named))
-    return [n for n in _split_at_people(named) if not _is_junk(n.kind, n.name, lower_words)]
+    before_offices = set(named)
+    named = _drop_trailing_offices(named)
+    # "Salford" of "Salford MP" is written as a place (an office's) too
+    office_ends = {n.end for n in named if n.kind == "place" and n not in before_offices}
+    named = _split_possessives(named)
+    # A place the gazetteer does not know is one where the article writes it as a place is
+    # written somewhere ("in Staffordshire", "to the Holy Land"), not "Borat and Bruno", "the
+    # Cosmopolitan interview", "a brave Blades cup campaign".
+    located = {key(n.name) for n in named if n.end in office_ends}
+    return [
+        n
+        for n in _split_at_people(named)
+        if not _is_junk(n.kind, n.name, lower_words)
+        and (
+            n.kind != "place"
+            or _well_known_place(n.name)
+            or key(n.name) in located
+            or _written_as_place(text, n.name)
+        )
+    ]
+
+
+def _written_as_place(text: str, name: str) -> bool:
+    """Whether the text writes ``name`` after a word that places it ("in", "to the")."""
+    return any(
+        _LOCATIVE.search(text[max(0, found.start() - 30) : found.start()])
+        for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)
+    )
+
+
+def _well_known_place(name: str) -> bool:
+    """A country, state or continent, or a town whose name the gazetteer knows and that is not
+    an ordinary capitalised word too ("Cisco", "Bono" are towns as well)."""
+    found = find_place(name)
+    return found is not None and (found[1] in "ASL" or " " in name.strip())
 
 
 def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Mention]) -> str | None:
