@@ -603,3 +603,12 @@ def test_a_place_the_gazetteer_does_not_know_is_one_written_as_a_place():
         ),
     )
     assert found.place == ("Holy Land", "London")
+
+
+def test_a_channel_number_completes_its_name_but_a_quantity_does_not():
+    text = "He told BBC Radio 4 and the paper. Channel 10 pct higher, said Channel 5."
+    found = article_entities(text, _mentions(text, ("ORG", "BBC Radio"), ("ORG", "Channel 5")))
+    first = text.index("Channel")
+    found_pct = article_entities(text, [Mention("ORG", "Channel", first, first + 7)])
+    assert found.org == ("BBC Radio 4", "Channel 5")
+    assert found_pct.org == ("Channel",)  # "10 pct" is no channel's number

@@ -514,7 +514,10 @@ def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) ->
     Republic of Kazakhstan", "Federal Reserve Bank" + " of New York"), which ends the name.
     Returns the name and where it ends in the text."""
     grown, linked = name, " of " in name or " for " in name
-    number = re.compile(r" (\d{1,2})(?=['’,.;:)\s]|$)(?!\s*(?:%|per|pct|percent|[a-z]))")
+    number = re.compile(
+        r" (\d{1,2})(?=['’,.;:)\s]|$)"
+        r"(?!\s*(?:%|per\b|pct\b|percent\b|points?\b|mln\b|million\b|billion\b))"
+    )
     if grown.split()[-1].lower() in _NUMBERED and (channel := number.match(text, end)):
         return f"{grown} {channel[1]}", channel.end()  # "BBC Radio" 4, "Channel" 5
     while True:
