@@ -612,3 +612,47 @@ def test_a_channel_number_completes_its_name_but_a_quantity_does_not():
     found_pct = article_entities(text, [Mention("ORG", "Channel", first, first + 7)])
     assert found.org == ("BBC Radio 4", "Channel 5")
     assert found_pct.org == ("Channel",)  # "10 pct" is no channel's number
+
+
+def test_long_organisation_names_their_heads_bodies_and_spellings_are_one():
+    text = (
+        "The Chairman of the Board of N. Nazarbayev Center for the Development of Interfaith "
+        "Dialogue spoke. The Nazarbayev Center hosted the Ambassador of the State of Kuwait "
+        "to the Republic of Kazakhstan Montaser Abu Zeid."
+    )
+    center = text.index("Nazarbayev Center hosted")
+    found = article_entities(
+        text,
+        sorted(
+            _mentions(
+                text,
+                ("ORG", "Board of N. Nazarbayev Center for the Development of Interfaith Dialogue"),
+                ("LOC", "State of Kuwait"),
+                ("LOC", "Republic of Kazakhstan"),
+                ("LOC", "Montaser Abu Zeid"),
+            )
+            + [Mention("LOC", "Nazarbayev Center", center, center + 17)],
+            key=lambda m: m.start,
+        ),
+    )
+    full = "N. Nazarbayev Center for the Development of Interfaith Dialogue"
+    assert found.org == (full,)
+    assert ("org", "Nazarbayev Center", full) in found.aliases
+    assert found.person == ("Montaser Abu Zeid",)
+    assert found.place == ("Kuwait", "Kazakhstan")
+    table = EntityTable.build(
+        {
+            "org": {
+                "Qazinform News Agency": 1,
+                "Kazinform": 1,
+                "International Center for Interfaith Dialogue of Kazakhstan": 1,
+                "International Center for Interfaith Dialogue": 1,
+            }
+        }
+    )
+    names = table.names["org"]
+    assert names["Kazinform"] == names["Qazinform News Agency"]
+    assert (
+        names["International Center for Interfaith Dialogue"]
+        == names["International Center for Interfaith Dialogue of Kazakhstan"]
+    )
