@@ -624,14 +624,19 @@ def test_long_organisation_names_their_heads_bodies_and_spellings_are_one():
     found = article_entities(
         text,
         sorted(
-            _mentions(
-                text,
-                ("ORG", "Board of N. Nazarbayev Center for the Development of Interfaith Dialogue"),
-                ("LOC", "State of Kuwait"),
-                ("LOC", "Republic of Kazakhstan"),
-                ("LOC", "Montaser Abu Zeid"),
-            )
-            + [Mention("LOC", "Nazarbayev Center", center, center + 17)],
+            [
+                *_mentions(
+                    text,
+                    (
+                        "ORG",
+                        "Board of N. Nazarbayev Center for the Development of Interfaith Dialogue",
+                    ),
+                    ("LOC", "State of Kuwait"),
+                    ("LOC", "Republic of Kazakhstan"),
+                    ("LOC", "Montaser Abu Zeid"),
+                ),
+                Mention("LOC", "Nazarbayev Center", center, center + 17),
+            ],
             key=lambda m: m.start,
         ),
     )
