@@ -661,3 +661,27 @@ def test_long_organisation_names_their_heads_bodies_and_spellings_are_one():
         names["International Center for Interfaith Dialogue"]
         == names["International Center for Interfaith Dialogue of Kazakhstan"]
     )
+
+
+def test_an_organisation_joins_across_word_order_adjectives_and_its_head_word():
+    senate = "Senate of the Parliament of the Republic of Kazakhstan"
+    table = EntityTable.build(
+        {
+            "org": {
+                senate: 2,
+                "Senate of the Kazakh Parliament": 1,
+                "Senate": 1,
+                "U.S. Department of Agriculture": 3,
+                "U.S. Agriculture Department": 2,
+            }
+        }
+    )
+    names = table.names["org"]
+    assert names["Senate of the Kazakh Parliament"] == names["Senate"] == names[senate]
+    assert names["U.S. Agriculture Department"] == names["U.S. Department of Agriculture"]
+    # A word that heads several names, or that only starts a committee's, joins none.
+    table = EntityTable.build(
+        {"org": {"Senate": 3, "Senate Finance Committee": 2, "Niger Delta Authority": 1}}
+    )
+    assert table.names["org"]["Senate"] == "Senate"
+    assert table.names["org"]["Senate Finance Committee"] == "Senate Finance Committee"

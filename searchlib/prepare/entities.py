@@ -34,7 +34,7 @@ from .mentions import (
     only_titles,
     shouted,
 )
-from .places import canonical_place, consonants, find_place, key
+from .places import canonical_place, consonants, country_of_adjective, find_place, key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -229,6 +229,7 @@ def _without_parts(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list
     ("Secretariat of the Congress", "Congress Secretariat" beside the Congress of Leaders of
     ...): a part of it, not a name of its own."""
     short = {key(alias) for kind, alias, _ in aliases if kind == "org"}
+    short |= {key(o).split()[0] for o in orgs if len(o.split()) > 2}  # "Congress" of ...
     kept = []
     for name in orgs:
         words = [w for w in key(name).split() if w not in _ORG_NOISE]
@@ -509,6 +510,19 @@ def _join_short_forms(
             fits = {groups.find(n) for n in by_initials.get(name, ())}
             if len(fits) == 1:
                 groups.union(name, next(iter(by_initials[name])))
+    # A one-word name that heads one name of the archive ("Senate" of the Senate of the
+    # Parliament of Kazakhstan, whatever its wordings; not of a "Senate Finance Committee",
+    # which a committee heads) is that name, if there is one such.
+    headed: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        words = name.split()
+        if len(words) > 2 and words[1].lower() in ("of", "for"):
+            headed[key(words[0])].add(name)
+    for name in counts:
+        if " " not in name and not name.isupper() and key(name) not in GENERIC:
+            fits = {groups.find(n) for n in headed.get(key(name), ())}
+            if len(fits) == 1:
+                groups.union(name, next(iter(headed[key(name)])))
     short: dict[str, set[str]] = defaultdict(set)
     for alias, name in pairs:
         if alias.isupper() or "." in alias:
@@ -543,6 +557,11 @@ def _form(kind: str, name: str) -> str:
             words.pop()  # "Texaco Inc" is Texaco
         if len(words) > 2 and words[-2:] == ["news", "agency"]:
             words = words[:-2]  # "Qazinform News Agency" is Qazinform
+        if len(words) > 1:
+            # Word order and a country's adjective do not tell names apart: "Senate of the
+            # Kazakh Parliament" = "Senate of the Parliament of Kazakhstan", "U.S. Agriculture
+            # Department" = "U.S. Department of Agriculture".
+            words = sorted(country_of_adjective(w) or w for w in words)
     return " ".join(words)
 
 

@@ -87,6 +87,28 @@ def find_place(name: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def country_of_adjective(word: str) -> str | None:
+    """The country a word names as an adjective ("kazakh" → "kazakhstan", "brazilian" →
+    "brazil"), folded; None if it names none or several."""
+    countries = _country_keys()
+    if len(word) < 5 or word in countries:
+        return None  # ("Niger" is a country, not Nigeria's adjective)
+    found = {c for c in countries if c.startswith(word) and c != word} or {
+        c for c in countries if word in (c + "n", c + "an", c + "ian")
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _country_keys() -> frozenset[str]:
+    return frozenset(
+        key(canonical)
+        for canonical, feature in _places().values()
+        if feature == "A" and " " not in canonical
+    )
+
+
 def canonical_place(name: str) -> str:
     """GeoNames' canonical name for a place name or any of its real other names."""
     found = find_place(name)
