@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..fields import KIND_OF_TAG
 from ..text import stopwords
-from .places import find_place, is_country, key
+from .places import find_place, is_country, key, known_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -126,6 +126,8 @@ _LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "li
 _CHANNEL_OWNS = re.compile(
     r"\b(?:BBC|ITV|Channel|Sky|CNN|MTV|HBO)(?:\s?(?:\d|One|Two|Three|Four|Five|News))?['’]s\s+(?:The\s+)?$"
 )
+# A town known by this many names is well known (London 49, Derby 7, Salford 4; Cisco 1).
+_WELL_KNOWN = 3
 _LOCATIVE = re.compile(
     r"\b(?:in|at|from|to|near|across|into|outside|around|throughout|towards|via|within|between)"
     r"\s+(?:the\s+)?$",
@@ -254,10 +256,12 @@ def _written_as_place(text: str, name: str) -> bool:
 
 
 def _well_known_place(name: str) -> bool:
-    """A country, state or continent, or a town whose name the gazetteer knows and that is not
-    an ordinary capitalised word too ("Cisco", "Bono" are towns as well)."""
+    """A country, state or continent, a place of several words, or a well-known town (not the
+    small towns "Cisco" and "Bono" that share a word's or a person's name)."""
     found = find_place(name)
-    return found is not None and (found[1] in "ASL" or " " in name.strip())
+    return found is not None and (
+        found[1] in "ASL" or " " in name.strip() or known_names(found[0]) >= _WELL_KNOWN
+    )
 
 
 def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Mention]) -> str | None:

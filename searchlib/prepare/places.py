@@ -109,6 +109,21 @@ def _country_keys() -> frozenset[str]:
     )
 
 
+def known_names(canonical: str) -> int:
+    """How many names the gazetteer knows a place by: a measure of how well known it is
+    (London 49, Chicago 17; Cisco, Texas, and Twickenham 1), since a major city is known by
+    its names in many languages."""
+    return _name_counts().get(canonical, 0)
+
+
+@lru_cache(maxsize=1)
+def _name_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for canonical, _ in _places().values():
+        counts[canonical] = counts.get(canonical, 0) + 1
+    return counts
+
+
 def canonical_place(name: str) -> str:
     """GeoNames' canonical name for a place name or any of its real other names."""
     found = find_place(name)
