@@ -685,3 +685,18 @@ def test_an_organisation_joins_across_word_order_adjectives_and_its_head_word():
     )
     assert table.names["org"]["Senate"] == "Senate"
     assert table.names["org"]["Senate Finance Committee"] == "Senate Finance Committee"
+
+
+def test_only_a_head_noun_carries_its_name_on_through_for():
+    text = "Shares of Plonk Corp for the Board of Trade rose; the Center for Things agreed."
+    found = article_entities(
+        text,
+        _mentions(
+            text,
+            ("ORG", "Plonk Corp"),
+            ("ORG", "Board of Trade"),
+            ("ORG", "Center"),
+            ("ORG", "Things"),
+        ),
+    )
+    assert found.org == ("Plonk Corp", "Board of Trade", "Center for Things")

@@ -128,12 +128,10 @@ _CHANNEL_OWNS = re.compile(
 )
 # A town known by this many names is well known (London 49, Derby 7, Salford 4; Cisco 1).
 _WELL_KNOWN = 3
-_LOCATIVE = re.compile(
-    r"\b(?:in|at|from|to|near|across|into|outside|around|throughout|towards|via|within|between)"
-    r"\s+(?:the\s+)?$",
-    re.IGNORECASE,
+_PLACED = re.compile(
+    r"\b(?i:in|at|from|to|near|across|into|outside|around|throughout|towards|via|within"
+    r"|between)\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s(?:of\s|de\s)?[A-Z][\w'’.-]*){0,4})"
 )
-# Bodies of an institution, named after it ("Board of the ... Center").
 #: Bodies of an institution, named after it ("Board of the ... Center").
 BODIES = frozenset({"board", "secretariat", "presidium"})
 # Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
@@ -234,25 +232,24 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
     # written somewhere ("in Staffordshire", "to the Holy Land"), not "Borat and Bruno", "the
     # Cosmopolitan interview", "a brave Blades cup campaign".
     located = {key(n.name) for n in named if n.end in office_ends}
+    if any(n.kind == "place" and not _well_known_place(n.name) for n in named):
+        located |= _written_as_places(text)
     return [
         n
         for n in _split_at_people(named)
         if not _is_junk(n.kind, n.name, lower_words)
-        and (
-            n.kind != "place"
-            or _well_known_place(n.name)
-            or key(n.name) in located
-            or _written_as_place(text, n.name)
-        )
+        and (n.kind != "place" or _well_known_place(n.name) or key(n.name) in located)
     ]
 
 
-def _written_as_place(text: str, name: str) -> bool:
-    """Whether the text writes ``name`` after a word that places it ("in", "to the")."""
-    return any(
-        _LOCATIVE.search(text[max(0, found.start() - 30) : found.start()])
-        for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)
-    )
+def _written_as_places(text: str) -> set[str]:
+    """The names (folded) that the text writes after a word that places them ("in London",
+    "to the Holy Land", "at Twickenham"), and each of their first words: one pass over it."""
+    found: set[str] = set()
+    for phrase in _PLACED.finditer(text):
+        words = phrase[1].split()
+        found.update(key(" ".join(words[:n])) for n in range(1, len(words) + 1))
+    return found
 
 
 def _well_known_place(name: str) -> bool:
@@ -543,7 +540,11 @@ def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) ->
                 if find_place(place):
                     return grown + glue + place, place_end
                 return grown, end
-            if other.type in ("ORG", "MISC") and (link[1] == "for" or (linked and link[1] != "of")):
+            # (a head noun's "for": "Dicastery for", "Center for"; not "Plonk Corp for the Board")
+            headed = " " not in grown or grown.split()[-1].lower() in _HEAD_NOUNS
+            if other.type in ("ORG", "MISC") and (
+                (link[1] == "for" and headed) or (linked and link[1] != "of")
+            ):
                 grown, end, linked = grown + glue + other.text, other.end, True
                 # and the words the tagger left after it: "Inter-civilization" + " Dialogue"
                 while (more := re.match(r" ([A-Z][\w'’-]*)", text[end:])) and end + 1 not in starts:

@@ -46,6 +46,7 @@ COUNTRY_ALIASES = {
 _ARTICLES = frozenset({"la", "el", "le", "les", "los", "las", "il", "al"})
 
 
+@lru_cache(maxsize=1 << 16)  # the same names come back in every article
 def key(name: str) -> str:
     """The form names are compared by: folded, lower case, letters and digits only."""
     # Dots go first, so that "U.S." and "US" compare equal.
@@ -77,6 +78,7 @@ def _places() -> dict[str, tuple[str, str]]:
     return places
 
 
+@lru_cache(maxsize=1 << 16)
 def find_place(name: str) -> tuple[str, str] | None:
     """The canonical name and feature of the place ``name`` names, if the gazetteer knows it."""
     places = _places()
