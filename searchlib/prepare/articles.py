@@ -75,7 +75,7 @@ def find_entities(text: str, dateline: str = "") -> ArticleEntities:
             Mention(m.type, m.text, m.start + start, m.end + start)
             for m in extract_mentions(text[start:end])
         )
-    return article_entities(text, mentions, dateline.split(" (")[0])
+    return article_entities(text, mentions, dateline)
 
 
 def chunks(text: str, size: int) -> Iterator[tuple[int, int]]:

@@ -25,8 +25,16 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from ..fields import ENTITY_FIELDS as KINDS
-from .mentions import GENERIC, clean_name, named_mentions, only_titles, shouted
-from .places import canonical_place, consonants, find_place, key
+from .mentions import (
+    BODIES,
+    COMPANY_SUFFIXES,
+    GENERIC,
+    clean_name,
+    named_mentions,
+    only_titles,
+    shouted,
+)
+from .places import canonical_place, consonants, country_of_adjective, find_place, key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -37,9 +45,8 @@ if TYPE_CHECKING:
 # the Leaders").
 _ORG_NOISE = frozenset({"the", "of", "and", "&", "for", "in", "on", "at", "a", "an"})
 # Words that end a company's name without telling companies apart ("Texaco Inc" = "Texaco").
-_COMPANY_SUFFIXES = frozenset(
-    {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "limited", "ag", "sa", "nv", "bv"}
-)
+_COMPANY_SUFFIXES = COMPANY_SUFFIXES
+_STATES = frozenset({"republic", "kingdom", "state", "emirate", "sultanate", "principality"})
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
 
 
@@ -62,8 +69,8 @@ def article_entities(
 ) -> ArticleEntities:
     """Canonical names for the mentions found in one article's ``text``.
 
-    ``dateline_place`` is the place a news header opened with ("NUR-SULTAN"): the article was
-    filed there, so it counts as a place of the article.
+    ``dateline_place`` is the dateline a news header opened with ("NUR-SULTAN (KAZINFORM)"):
+    the article was filed there, by that agency, so both count as its place and organisation.
     """
     mentions = list(mentions)
     names: dict[str, list[str]] = {kind: [] for kind in KINDS}
@@ -85,14 +92,31 @@ def article_entities(
             if mention.type != "ORG":
                 names["org"].append(name)
     if dateline_place:
-        names["place"].insert(0, clean_name("place", dateline_place))
+        place, _, agency = dateline_place.partition(" (")
+        names["place"].insert(0, clean_name("place", place))
+        agency = clean_name("org", agency.rstrip(")"))
+        if agency:
+            # "NUR-SULTAN (KAZINFORM)": the agency that filed it is one of its organisations.
+            names["org"].append(agency.title() if shouted(agency) else agency)
     _one_kind_each(names)
 
     people = _expand_surnames(names["person"], aliases)
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
     full_names = sorted({p for p in people if len(p.split()) > 1}, key=len, reverse=True)
     orgs = [defined.get(key(name), name) for name in _without_people(names["org"], full_names)]
-    orgs = _expand_short_orgs(orgs, aliases)
+    # "Congress" beside "VII Congress of the Leaders of World and Traditional Religions", which
+    # the tagger took for an event: the full name it is short for.
+    spelled_out = [
+        name
+        for m in mentions
+        if m.type == "MISC" and len((name := clean_name("org", m.text)).split()) > 2
+    ]
+    orgs = _expand_short_orgs(orgs, aliases, spelled_out)
+    orgs = _join_prefixed(orgs, aliases)
+    orgs = _without_parts(_expand_heads(orgs, aliases), aliases)
+    # "Dicastery" (a person to the tagger) beside the Dicastery for Interreligious Dialogue.
+    org_starts = {key(o).split()[0] for o in orgs if " " in o}
+    people = [p for p in people if " " in p or key(p) not in org_starts]
     places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     # Each distinct key once: a huge text names the same places thousands of times.
@@ -151,24 +175,83 @@ def _without_people(names: list[str], people: list[str]) -> list[str]:
     return kept
 
 
-def _expand_short_orgs(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
-    """A one-word organisation is the longer one of the same article that it starts or ends
-    ("Congress" of Congress of Leaders of World and Traditional Religions, "League" of Muslim
-    World League), if there is one such; a generic word that is not is left out."""
+def _expand_short_orgs(
+    orgs: list[str], aliases: list[tuple[str, str, str]], spelled_out: Iterable[str] = ()
+) -> list[str]:
+    """A one-word organisation is the longer one of the same article that it starts or else
+    ends ("Congress" of Congress of Leaders of World and Traditional Religions rather than of
+    Secretariat of the Congress, "League" of Muslim World League), if there is one such, or
+    the one such name the article spells out elsewhere; one that fits several, or a generic
+    word that fits none, is left out."""
     longer = [o for o in dict.fromkeys(orgs) if len(o.split()) > 1]
     expanded = []
     for name in orgs:
         if len(name.split()) == 1 and not name.isupper():
             word = key(name)
-            fits = {o for o in longer if word in (key(o).split()[0], key(o).split()[-1])}
+            fits = {o for o in longer if word == key(o).split()[0]}
+            if not fits:
+                by_form = {_form("org", o): o for o in spelled_out if word == key(o).split()[0]}
+                fits = set(by_form.values()) if len(by_form) == 1 else set()
+            fits = fits or {o for o in longer if word == key(o).split()[-1]}
             if len(fits) == 1:
                 full = fits.pop()
                 aliases.append(("org", name, full))
                 name = full
-            elif word in GENERIC:
-                continue
+            elif len(fits) > 1 or word in GENERIC:
+                continue  # one of several names of the article, all listed; or nothing
         expanded.append(name)
     return expanded
+
+
+def _expand_heads(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """A name that heads the one longer name of the article ("Nazarbayev Center" of the N.
+    Nazarbayev Center for the Development of Interfaith ... Dialogue) is that name."""
+
+    def head_key(name: str) -> str:
+        words = key(name).split()
+        while len(words) > 1 and len(words[0]) == 1:
+            words.pop(0)  # "N." Nazarbayev
+        return " ".join(words)
+
+    longer = {head_key(o): o for o in orgs if len(o.split()) > 2}
+    full: dict[str, str] = {}
+    for name in dict.fromkeys(orgs):
+        wanted = head_key(name)
+        fits = [o for k, o in longer.items() if k.startswith((wanted + " for ", wanted + " of "))]
+        if " " in name and len(fits) == 1:
+            full[name] = fits[0]
+            aliases.append(("org", name, fits[0]))
+    return [full.get(o, o) for o in orgs]
+
+
+def _without_parts(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """Leave out a body named only by its kind and an organisation of the article
+    ("Secretariat of the Congress", "Congress Secretariat" beside the Congress of Leaders of
+    ...): a part of it, not a name of its own."""
+    short = {key(alias) for kind, alias, _ in aliases if kind == "org"}
+    short |= {key(o).split()[0] for o in orgs if len(o.split()) > 2}  # "Congress" of ...
+    kept = []
+    for name in orgs:
+        words = [w for w in key(name).split() if w not in _ORG_NOISE]
+        if len(words) == 2 and (
+            (words[0] in BODIES and words[1] in short) or (words[1] in BODIES and words[0] in short)
+        ):
+            continue
+        kept.append(name)
+    return kept
+
+
+def _join_prefixed(orgs: list[str], aliases: list[tuple[str, str, str]]) -> list[str]:
+    """An organisation named with its parent's acronym and without it ("UN Alliance of
+    Civilizations", "Alliance of Civilizations") is one: the longer name."""
+    keys = {key(o) for o in orgs}
+    full: dict[str, str] = {}
+    for name in orgs:
+        first, _, rest = name.partition(" ")
+        if first.isupper() and key(first) in keys and " " in rest and key(rest) in keys:
+            full[key(rest)] = name
+            aliases.append(("org", rest, name))
+    return [full.get(key(o), o) for o in orgs]
 
 
 def _is_acronym_of(acronym: str, name: str) -> bool:
@@ -192,9 +275,10 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
     by_last: dict[str, set[str]] = defaultdict(set)
     by_first: dict[str, set[str]] = defaultdict(set)
     for name in full_names:
-        words = key(name).split()
-        by_last[words[-1]].add(name)
-        by_first[words[0]].add(name)
+        # By whole words as written: "O'Driscoll" is the last word of Brian O'Driscoll.
+        words = name.split()
+        by_last[key(words[-1])].add(name)
+        by_first[key(words[0])].add(name)
     expanded = []
     for name in people:
         if len(name.split()) == 1:
@@ -242,7 +326,7 @@ class EntityTable:
                 return canonical
         if kind == "place" and key(canonical_place(name)) != wanted:
             return self.canonical(kind, canonical_place(name))  # another name of a place
-        if kind == "person" and len(wanted.split()) == 1:
+        if kind == "person" and len(name.split()) == 1:
             # A surname alone, or a spelling of it, that fits exactly one person of the index.
             fits = {
                 canonical
@@ -349,6 +433,9 @@ def _join(
         _join_people(counts, lone, groups)
     else:
         _join_short_forms(counts, pairs, groups)
+        if kind == "org":
+            _join_spellings(kind, counts, groups)
+            _join_of_place(counts, groups)
 
     members_of: dict[str, list[str]] = defaultdict(list)
     for name in list(groups.parent):
@@ -371,12 +458,71 @@ def _join(
     return names, aliases
 
 
+def _join_of_place(counts: dict[str, int], groups: _Groups) -> None:
+    """A long organisation name with its country after it ("International Center for
+    Interfaith and Interreligious Dialogue of Kazakhstan") is the same name without it, if the
+    archive has that name and no other country's."""
+    with_place: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        head, of, place = name.rpartition(" of ")
+        if (
+            of
+            and find_place(place)
+            and len([w for w in key(head).split() if w not in _ORG_NOISE]) >= 3
+        ):
+            with_place[_form("org", head)].add(name)
+    bare: dict[str, str] = {_form("org", name): name for name in counts}
+    for form, names in with_place.items():
+        if form in bare and len({groups.find(n) for n in names}) == 1:
+            groups.union(next(iter(names)), bare[form])
+
+
+def _join_spellings(kind: str, counts: dict[str, int], groups: _Groups) -> None:
+    """One-word organisation names spelt two ways in transliteration ("Qazinform",
+    "Kazinform"): the same consonants once "q" is "k", and close letters."""
+    buckets: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(counts):
+        form = _form(kind, name)
+        if " " not in form and len(form) >= 6 and not name.isupper():
+            buckets[consonants(form.replace("q", "k"))].append(name)
+    for bucket in buckets.values():
+        for other in bucket[1:]:
+            a, b = _form(kind, bucket[0]).replace("q", "k"), _form(kind, other).replace("q", "k")
+            if SequenceMatcher(None, a, b).ratio() >= 0.85:
+                groups.union(other, bucket[0])
+
+
 def _join_short_forms(
     counts: dict[str, int], pairs: list[tuple[str, str]], groups: _Groups
 ) -> None:
     """Join what articles defined: an acronym ("MWL") always; a short form ("Congress",
     "United") only where it means one name across the archive and is no name of its own there
     ("United" is Manchester United in one article and Dundee United in another)."""
+    # An acronym stored as a name ("UN") is the one organisation of the archive whose
+    # initials it is ("United Nations"), if there is one such.
+    by_initials: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        words = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in _ORG_NOISE]
+        if len(words) > 1 and not name.isupper():
+            by_initials["".join(w[0] for w in words).upper()].add(name)
+    for name in counts:
+        if name.isupper() and name.isalpha() and 2 <= len(name) <= 6:
+            fits = {groups.find(n) for n in by_initials.get(name, ())}
+            if len(fits) == 1:
+                groups.union(name, next(iter(by_initials[name])))
+    # A one-word name that heads one name of the archive ("Senate" of the Senate of the
+    # Parliament of Kazakhstan, whatever its wordings; not of a "Senate Finance Committee",
+    # which a committee heads) is that name, if there is one such.
+    headed: dict[str, set[str]] = defaultdict(set)
+    for name in counts:
+        words = name.split()
+        if len(words) > 2 and words[1].lower() in ("of", "for"):
+            headed[key(words[0])].add(name)
+    for name in counts:
+        if " " not in name and not name.isupper() and key(name) not in GENERIC:
+            fits = {groups.find(n) for n in headed.get(key(name), ())}
+            if len(fits) == 1:
+                groups.union(name, next(iter(headed[key(name)])))
     short: dict[str, set[str]] = defaultdict(set)
     for alias, name in pairs:
         if alias.isupper() or "." in alias:
@@ -400,9 +546,22 @@ def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int,
 def _form(kind: str, name: str) -> str:
     words = key(name).split()
     if kind == "org":
-        words = [w for w in words if w not in _ORG_NOISE]
+        # "Senate of the Parliament of the Republic of Kazakhstan" = "... of Kazakhstan"
+        # "Standard and Poor's Corp" = "Standard and Poor"
+        words = [
+            w
+            for i, w in enumerate(words)
+            if w not in _ORG_NOISE and not (i and w in _STATES) and not (i and w == "s")
+        ]
         while len(words) > 1 and words[-1] in _COMPANY_SUFFIXES:
             words.pop()  # "Texaco Inc" is Texaco
+        if len(words) > 2 and words[-2:] == ["news", "agency"]:
+            words = words[:-2]  # "Qazinform News Agency" is Qazinform
+        if len(words) > 1:
+            # Word order and a country's adjective do not tell names apart: "Senate of the
+            # Kazakh Parliament" = "Senate of the Parliament of Kazakhstan", "U.S. Agriculture
+            # Department" = "U.S. Department of Agriculture".
+            words = sorted(country_of_adjective(w) or w for w in words)
     return " ".join(words)
 
 
@@ -427,8 +586,9 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
     by_last: dict[str, list[str]] = defaultdict(list)
     by_first: dict[str, list[str]] = defaultdict(list)
     for name in full:
-        by_last[words[name][-1]].append(name)
-        by_first[words[name][0]].append(name)
+        # By whole words as written: "O'Driscoll", "Kilroy-Silk" are one word.
+        by_last[key(name.split()[-1])].append(name)
+        by_first[key(name.split()[0])].append(name)
     for name in sorted({*(n for n in names if len(n.split()) == 1), *lone}):
         wanted = key(name)
         fits = by_last.get(wanted) or by_first.get(wanted) or []

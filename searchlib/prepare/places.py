@@ -36,9 +36,17 @@ COUNTRY_ALIASES = {
     "Kyrgyz Republic": "Kyrgyzstan", "Slovak Republic": "Slovakia", "Palestine": "Palestine",
     "Palestinian Territory": "Palestine", "Republic of Korea": "South Korea",
     "UAE": "United Arab Emirates", "Emirates": "United Arab Emirates", "Holy See": "Vatican",
+    # Countries of the twentieth century's news, not in today's country table.
+    "West Germany": "West Germany", "East Germany": "East Germany", "USSR": "Soviet Union",
+    "Soviet Union": "Soviet Union", "Yugoslavia": "Yugoslavia", "Czechoslovakia": "Czechoslovakia",
 }  # fmt: skip
 
 
+# Articles that begin place names in other languages ("La Serena", "El Paso", "Le Havre").
+_ARTICLES = frozenset({"la", "el", "le", "les", "los", "las", "il", "al"})
+
+
+@lru_cache(maxsize=1 << 16)  # the same names come back in every article
 def key(name: str) -> str:
     """The form names are compared by: folded, lower case, letters and digits only."""
     # Dots go first, so that "U.S." and "US" compare equal.
@@ -62,10 +70,15 @@ def _places() -> dict[str, tuple[str, str]]:
     places = {}
     for line in gzip.decompress(data).decode("utf-8").splitlines():
         alias, canonical, feature = line.split("\t")
+        if feature == "P" and key(canonical).split()[0] in _ARTICLES and alias != key(canonical):
+            continue  # "Serena" of La Serena: a name without its article is a word or a name
         places[alias] = (canonical, feature)
+    for alias, country in COUNTRY_ALIASES.items():  # those added since the file was built
+        places.setdefault(key(alias), (country, "A"))
     return places
 
 
+@lru_cache(maxsize=1 << 16)
 def find_place(name: str) -> tuple[str, str] | None:
     """The canonical name and feature of the place ``name`` names, if the gazetteer knows it."""
     places = _places()
@@ -74,6 +87,43 @@ def find_place(name: str) -> tuple[str, str] | None:
         if found:
             return found
     return None
+
+
+@lru_cache(maxsize=4096)
+def country_of_adjective(word: str) -> str | None:
+    """The country a word names as an adjective ("kazakh" → "kazakhstan", "brazilian" →
+    "brazil"), folded; None if it names none or several."""
+    countries = _country_keys()
+    if len(word) < 5 or word in countries:
+        return None  # ("Niger" is a country, not Nigeria's adjective)
+    found = {c for c in countries if c.startswith(word) and c != word} or {
+        c for c in countries if word in (c + "n", c + "an", c + "ian")
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _country_keys() -> frozenset[str]:
+    return frozenset(
+        key(canonical)
+        for canonical, feature in _places().values()
+        if feature == "A" and " " not in canonical
+    )
+
+
+def known_names(canonical: str) -> int:
+    """How many names the gazetteer knows a place by: a measure of how well known it is
+    (London 49, Chicago 17; Cisco, Texas, and Twickenham 1), since a major city is known by
+    its names in many languages."""
+    return _name_counts().get(canonical, 0)
+
+
+@lru_cache(maxsize=1)
+def _name_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for canonical, _ in _places().values():
+        counts[canonical] = counts.get(canonical, 0) + 1
+    return counts
 
 
 def canonical_place(name: str) -> str:
