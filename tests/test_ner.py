@@ -267,3 +267,31 @@ def test_no_mention_spans_an_en_dash() -> None:
     mentions = extract_mentions(text)
     assert ("LOC", "ASTANA") in {(m.type, m.text) for m in mentions}
     assert all("–" not in m.text for m in mentions)
+
+
+def test_gazetteer_cities_by_their_real_names_only() -> None:
+    """GeoNames lists "Google" among Topeka's other names: a stunt, not a city.  The tagger's
+    gazetteer takes a city's other names by the place resolver's rule, so a company or an
+    ordinary word is not a city, while real English names of big cities still are."""
+    gazetteer = ner._read_gazetteer(ner.DATA_DIR / ner.GAZETTEER_NAME)
+    assert ("google",) not in gazetteer
+    assert gazetteer[("munich",)] == "city"  # München's English name
+    assert gazetteer[("kyiv",)] == "city"
+    assert gazetteer[("acapulco",)] == "city"  # the start of "Acapulco de Juarez"
+    assert ("kazakh",) not in gazetteer  # a demonym GeoNames gives a town
+    assert gazetteer[("boston", "scientific")] == "company"
+
+
+def test_wikineural_tune_part_separates_held_out_from_training(tmp_path: Path) -> None:
+    """The held-out articles of wikineural-b are its first documents; the tune documents that
+    follow them keep every trained sentence away from them."""
+    rows = "".join(f"W{n} O\nsaid O\n\n" for n in range(6_200))
+    for name in ("wikineural-a.tsv", "wikineural-b.tsv", "uner-ewt-a.tsv", "uner-ewt-b.tsv"):
+        (tmp_path / name).write_text(rows, encoding="utf-8")
+    splits = ner_train.extra_splits(tmp_path)
+    first = {name: [doc[0][0][0] for doc in docs] for name, docs in splits["held_out"].items()}
+    assert first["wikineural"][0] == "W0" and len(first["wikineural"]) == 500
+    tune = splits["tune"]["wikineural"]
+    assert tune[0][0][0][0] == "W5000" and len(tune) == 100
+    trained_b = splits["train"]["wikineural"][620:]  # after wikineural-a's 620 documents
+    assert trained_b[0][0][0][0] == "W6000"

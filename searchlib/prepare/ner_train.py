@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pycrfsuite
 
+from ..text import stopwords
 from . import ner
 from .ner import (  # the tagger's own analysis, which training must reproduce exactly
     CLUSTERS_NAME,
@@ -40,6 +41,7 @@ from .ner import (  # the tagger's own analysis, which training must reproduce e
     _tokenize,
     extract_mentions,
 )
+from .places import key, real_name
 
 # --------------------------------------------------------------------------- training
 
@@ -110,30 +112,36 @@ def _read_conll(path: Path) -> list[_Document]:
 # part is never read by ``train``; it is the second number of benchmarks/ner.py.
 WIKINEURAL_SENTENCES_PER_DOCUMENT = 10
 HELD_OUT_WIKINEURAL_DOCUMENTS = 500  # the first 5,000 sentences of wikineural-b.tsv
+TUNE_WIKINEURAL_DOCUMENTS = 100  # the next 1,000: tune, and a gap before what trains
 
 
 def extra_splits(directory: Path) -> dict[str, dict[str, list[list[_Rows]]]]:
     """The extra data by split, then by source ("wikineural", "uner"), as row documents.
 
     - held_out: all of uner-ewt-b and the first 500 documents of wikineural-b;
-    - tune: the rest of wikineural-b and every fifth document of uner-ewt-a;
-    - train: all of wikineural-a and the other four fifths of uner-ewt-a.
+    - tune: the next 100 documents of wikineural-b and every fifth document of uner-ewt-a;
+    - train: all of wikineural-a, the rest of wikineural-b and the other four fifths of
+      uner-ewt-a.
 
-    No file is read by both held_out and train, so no Wikipedia article (its sentences run on
-    in order) is cut between them.
+    WikiNEuRal's sentences run on in article order, so the tune part (1,000 sentences) lies
+    between the held-out and the trained parts of wikineural-b: no Wikipedia article is cut
+    between held_out and train.
     """
     per_doc = WIKINEURAL_SENTENCES_PER_DOCUMENT
     wiki_a = _read_rows(directory / "wikineural-a.tsv", per_doc)
     wiki_b = _read_rows(directory / "wikineural-b.tsv", per_doc)
     uner_a = _read_rows(directory / "uner-ewt-a.tsv")
     uner_b = _read_rows(directory / "uner-ewt-b.tsv")
-    cut = HELD_OUT_WIKINEURAL_DOCUMENTS
+    cut, gap = (
+        HELD_OUT_WIKINEURAL_DOCUMENTS,
+        HELD_OUT_WIKINEURAL_DOCUMENTS + TUNE_WIKINEURAL_DOCUMENTS,
+    )
     return {
         "train": {
-            "wikineural": wiki_a,
+            "wikineural": wiki_a + wiki_b[gap:],
             "uner": [d for i, d in enumerate(uner_a) if i % 5 != 0],
         },
-        "tune": {"wikineural": wiki_b[cut:], "uner": uner_a[::5]},
+        "tune": {"wikineural": wiki_b[cut:gap], "uner": uner_a[::5]},
         "held_out": {"wikineural": wiki_b[:cut], "uner": uner_b},
     }
 
@@ -218,14 +226,28 @@ def _build_gazetteer(path: Path) -> None:
         names.setdefault(state["name"], "region")
     for continent in gc.get_continents().values():
         names.setdefault(continent["name"], "region")
-    for city in gc.get_cities().values():
-        if city["name"].isascii():
+    # A city by its real names only, by the place resolver's rule (places.real_name): a rare
+    # other name is too often an ordinary word or a company ("Google" for Topeka).
+    cities = sorted(gc.get_cities().values(), key=lambda c: (-c["population"], c["name"]))
+    for city in cities:
+        if city["name"].isascii() and key(city["name"]) not in stopwords():
             names.setdefault(city["name"], "city")
-        # Alternate spellings only for large cities: for small ones they are mostly noise.
-        if city["population"] >= 100_000:
-            for alt in city["alternatenames"]:
-                if simple_name.match(alt):
-                    names.setdefault(alt, "city")
+    for city in cities:
+        if city["population"] < 100_000:
+            continue  # other names of small towns are mostly noise to the tagger
+        own = key(city["name"])
+        for alt in city["alternatenames"]:
+            # The name a long official one starts with is real too ("Acapulco de Juarez").
+            if simple_name.match(alt) and (
+                real_name(alt, city["name"], city["population"]) or own.startswith(key(alt) + " ")
+            ):
+                names.setdefault(alt, "city")
+    # A demonym that GeoNames lists as a town ("Kazakh" for Qazax) is not a city.
+    countries = [key(c["name"]) for c in gc.get_countries().values()]
+    for name in [n for n, category in names.items() if category == "city"]:
+        k = key(name)
+        if any(c.startswith(k) and c[len(k) : len(k) + 1].isalpha() for c in countries):
+            del names[name]
     # Listed companies, with and without their legal form ("Siemens AG", "Siemens"), after the
     # places so that a city keeps its category; the longest match wins, so "Boston Scientific"
     # is a company where "Boston" alone is a city.
