@@ -246,6 +246,13 @@ def _is_caps_sentence(words: list[str]) -> bool:
     return len(alpha) >= 2 and upper >= 0.8 * len(alpha)
 
 
+def _is_lower_sentence(words: list[str]) -> bool:
+    """Web text is sometimes written all in lower case ("we flew to chicago"), which hides
+    names as capitals do."""
+    alpha = [w for w in words if any(ch.isalpha() for ch in w)]
+    return len(alpha) >= 3 and not any(ch.isupper() for w in alpha for ch in w)
+
+
 @dataclass
 class _Analysis:
     """A tokenized document with the stage-one features of each token, grouped by sentence."""
@@ -289,6 +296,7 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     sentences = _sentences(text, tokens)
     words = [w for _s, _e, w in tokens]
     caps = [_is_caps_sentence([words[i] for i in sent]) for sent in sentences]
+    lower = [_is_lower_sentence([words[i] for i in sent]) for sent in sentences]
     topic = _topic(words, sentences[0]) if sentences else ""
 
     # How the document itself spells each word where case carries information (mixed-case
@@ -298,8 +306,8 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     # Capitalised words seen inside a longer run of capitalised words elsewhere in the document
     # ("Salem Bitar" ... "Bitar"), which marks them as parts of names.
     run_position: dict[str, set[str]] = defaultdict(set)
-    for sent, is_caps in zip(sentences, caps, strict=True):
-        if is_caps:
+    for sent, is_caps, is_lower in zip(sentences, caps, lower, strict=True):
+        if is_caps or is_lower:
             continue
         for i in sent[1:]:
             w = words[i]
@@ -333,9 +341,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     token_features, kept = resources.token_features, resources.kept
     out: list[list[list[bytes]]] = []
     keys: list[list[str]] = []
-    for sent, is_caps in zip(sentences, caps, strict=True):
+    for sent, is_caps, is_lower in zip(sentences, caps, lower, strict=True):
         n = len(sent)
-        fwords = [feature_word(i, is_caps) for i in sent]
+        fwords = [feature_word(i, is_caps or is_lower) for i in sent]
         lows = [w.lower() for w in fwords]
         keys.append([low if w[:1].isupper() else "" for w, low in zip(fwords, lows, strict=True)])
         gaz = [""] * n

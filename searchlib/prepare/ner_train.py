@@ -50,6 +50,7 @@ from .places import key, real_name
 class _Document:
     text: str
     entities: list[tuple[str, int, int]]  # (type, start, end) character spans
+    weight: int = 1  # how many times its sentences are given to the trainer
 
 
 # A sentence as (word, IOB2 tag) rows, and a document as its sentences.
@@ -418,14 +419,17 @@ def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
 
 
 def _fit(
-    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]]]],
+    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]], int]],
     path: Path,
     params: dict[str, object],
 ) -> None:
+    """Train a CRF on (features, labels, weight) documents: crfsuite has no instance
+    weights, so a document of weight n is appended n times."""
     trainer = pycrfsuite.Trainer(verbose=False)
-    for features, labels in examples:
-        for sent_feats, sent_labels in zip(features, labels, strict=True):
-            trainer.append(sent_feats, sent_labels)
+    for features, labels, weight in examples:
+        for _ in range(weight):
+            for sent_feats, sent_labels in zip(features, labels, strict=True):
+                trainer.append(sent_feats, sent_labels)
     trainer.set_params(params)
     trainer.train(str(path))
 
@@ -438,15 +442,21 @@ def _fit_fold(job: tuple[int, int, Path]) -> int:
     fold, folds, path = job
     analyses: list[_Analysis] = _shared["analyses"]  # type: ignore[assignment]
     gold: list[list[list[str]]] = _shared["gold"]  # type: ignore[assignment]
-    examples = zip(analyses, gold, strict=True)
-    kept = ((a.features, g) for i, (a, g) in enumerate(examples) if i % folds != fold)
+    weights: list[int] = _shared["weights"]  # type: ignore[assignment]
+    examples = zip(analyses, gold, weights, strict=True)
+    kept = ((a.features, g, w) for i, (a, g, w) in enumerate(examples) if i % folds != fold)
     _fit(kept, path, _shared["params"])  # type: ignore[arg-type]
     return fold
 
 
+# UNER's web text is a twentieth of the training sentences but the only text of its kind
+# (reviews, e-mail, lower-case names): its documents count this many times.
+UNER_WEIGHT = 3
+
+
 def training_documents(data: Path, with_dev: bool, extra: Path | None) -> list[_Document]:
     """CoNLL-2003 train (+ dev), and with ``extra`` the train split of ner-extra: never its
-    tune or held-out parts (see ``extra_splits``)."""
+    tune or held-out parts (see ``extra_splits``); UNER's documents weigh ``UNER_WEIGHT``."""
     conll = _read_rows(data / "train.conll")
     if with_dev:
         conll += _read_rows(data / "dev.conll")
@@ -455,7 +465,9 @@ def training_documents(data: Path, with_dev: bool, extra: Path | None) -> list[_
         part = extra_splits(extra)["train"]
         misc, entity = _misc_words([*conll, *part["wikineural"]])
         documents += [_document(d) for d in part["wikineural"]]
-        documents += [_document(d) for d in _add_misc(part["uner"], misc, entity)]
+        for d in _add_misc(part["uner"], misc, entity):
+            documents.append(_document(d))
+            documents[-1].weight = UNER_WEIGHT
     return documents
 
 
@@ -506,7 +518,8 @@ def train(
         paths = [Path(tmp) / f"fold{fold}.crfsuite" for fold in range(folds)]
         jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
         jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
-        _shared.update(analyses=analyses, gold=gold, params=params)
+        weights = [doc.weight for doc in documents]
+        _shared.update(analyses=analyses, gold=gold, weights=weights, params=params)
         with multiprocessing.get_context("fork").Pool(min(processes, os.cpu_count() or 1)) as pool:
             for fold in pool.imap_unordered(_fit_fold, jobs):
                 log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
@@ -518,8 +531,8 @@ def train(
                 predicted[i] = [tagger.tag(f) for f in analyses[i].features]
             tagger.close()
     second = (
-        (_consistency(a, p, resources), g)
-        for a, p, g in zip(analyses, predicted, gold, strict=True)
+        (_consistency(a, p, resources), g, doc.weight)
+        for a, p, g, doc in zip(analyses, predicted, gold, documents, strict=True)
     )
     _fit(second, out, params)
     log(f"stage two -> {out}")
