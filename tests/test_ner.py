@@ -295,3 +295,21 @@ def test_wikineural_tune_part_separates_held_out_from_training(tmp_path: Path) -
     assert tune[0][0][0][0] == "W5000" and len(tune) == 100
     trained_b = splits["train"]["wikineural"][620:]  # after wikineural-a's 620 documents
     assert trained_b[0][0][0][0] == "W6000"
+
+
+def test_legal_form_after_a_comma_joins_the_organisation() -> None:
+    """Every training corpus counts ", Inc." as part of the name (CoNLL: "Foo , Inc.")."""
+    words = ["PHB", "Hagler", "Bailly", ",", "Inc.", "said", "Foo", "LLC"]
+    labels = ["B-ORG", "I-ORG", "I-ORG", "O", "O", "O", "B-ORG", "O"]
+    assert ner._with_legal_form(words, labels, "ORG", 2) == 4
+    assert ner._with_legal_form(words, labels, "PER", 2) == 2  # only organisations
+    assert ner._with_legal_form(words, labels, "ORG", 6) == 7  # no comma: "Foo LLC"
+    assert ner._with_legal_form(words, ["B-ORG", *["O"] * 3, "B-ORG", *["O"] * 3], "ORG", 0) == 0
+    assert found("He joined Apple, Inc. last year.") == {("ORG", "Apple, Inc.")}
+
+
+def test_lower_case_sentences_are_truecased_for_features() -> None:
+    assert ner._is_lower_sentence(["we", "flew", "to", "chicago"])
+    assert not ner._is_lower_sentence(["we", "flew", "to", "Chicago"])
+    assert not ner._is_lower_sentence(["ok", "."])  # too short to tell
+    assert ("LOC", "chicago") in found("we flew to chicago last week and loved it .")

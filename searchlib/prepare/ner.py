@@ -553,6 +553,23 @@ def _split_run_ons(
                 yield kind, a, b
 
 
+_LEGAL_FORMS = frozenset(
+    {"inc", "inc.", "corp", "corp.", "co.", "ltd", "ltd.", "llc", "llp", "plc", "l.p.", "pc"}
+)
+
+
+def _with_legal_form(words: list[str], labels: list[str], kind: str, last: int) -> int:
+    """The last token of an organisation with its legal form after a comma ("Enron Net Works,
+    LLC"), which every training corpus counts as part of the name but the CRF often leaves."""
+    if kind != "ORG":
+        return last
+    k = last + 1
+    if k + 1 < len(words) and words[k] == "," and labels[k] == "O":
+        k += 1
+    legal = k < len(words) and words[k].lower() in _LEGAL_FORMS and words[k][:1].isupper()
+    return k if legal and labels[k] == "O" else last
+
+
 _LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
 
 
@@ -565,13 +582,15 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
     mentions: list[Mention] = []
     for sent, labels in zip(analysis.sentences, recognizer.labels(analysis), strict=True):
         words = [analysis.tokens[i][2] for i in sent]
-        spans = _spans(_tag_acronyms(words, labels))
+        labels = _tag_acronyms(words, labels)
+        spans = _spans(labels)
         truecase = recognizer.resources.truecase
         for kind, first, last in _split_run_ons(text, analysis.tokens, sent, spans, truecase):
             # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
             # a name that begins with a word it saw inside names ("the Muslim World League").
             while first < last and analysis.tokens[sent[first]][2] in _LEADING_JUNK:
                 first += 1
+            last = _with_legal_form(words, labels, kind, last)
             start, end = analysis.tokens[sent[first]][0], analysis.tokens[sent[last]][1]
             mentions.append(Mention(kind, text[start:end], start, end))
     return mentions
