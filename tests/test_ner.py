@@ -242,11 +242,11 @@ def test_the_same_cities_as_places() -> None:
 @pytest.mark.slow
 def test_quality_on_the_held_out_extra_part() -> None:
     """Wikipedia and web text the shipped model never saw: far from Reuters, well above the
-    CoNLL-only model (0.65 micro-F1 here)."""
+    CoNLL-only model (0.65 micro-F1 here); 0.803 today."""
     held_out = ner_train.extra_splits(EXTRA)["held_out"]
     documents = [ner_train._document(d) for docs in held_out.values() for d in docs]
     scores = ner_train.evaluate(documents)
-    assert scores["micro_f1"] >= 0.78
+    assert scores["micro_f1"] >= 0.80  # issue 13's target
     for kind in ("PER", "ORG", "LOC"):
         assert scores[kind]["f1"] >= 0.65, (kind, scores[kind])
 
@@ -259,7 +259,13 @@ def test_person_after_an_organisation_is_split_off() -> None:
     )
     mentions = found(text)
     assert ("PER", "Maulen Ashimbayev") in mentions
-    assert ("ORG", "Congress of Leaders of World and Traditional Religions") in mentions
+    # The office is dropped; the Congress or its Secretariat (an organisation too) remains.
+    orgs = {text for kind, text in mentions if kind == "ORG"}
+    assert orgs & {
+        "Congress of Leaders of World and Traditional Religions",
+        "Secretariat of the Congress of Leaders of World and Traditional Religions",
+    }
+    assert not any(text.startswith("Head") for _kind, text in mentions)
 
 
 def test_no_mention_spans_an_en_dash() -> None:
@@ -313,3 +319,34 @@ def test_lower_case_sentences_are_truecased_for_features() -> None:
     assert not ner._is_lower_sentence(["we", "flew", "to", "Chicago"])
     assert not ner._is_lower_sentence(["ok", "."])  # too short to tell
     assert ("LOC", "chicago") in found("we flew to chicago last week and loved it .")
+
+
+def test_x_of_y_and_z_stays_one_name() -> None:
+    """In "X of Y and Z", a Z of ordinary words ends the name; a Z that is a name does not."""
+    words = [
+        "The",
+        "Congress",
+        "of",
+        "Leaders",
+        "of",
+        "World",
+        "and",
+        "Traditional",
+        "Religions",
+        "met",
+    ]
+    truecase = ner._recognizer().resources.truecase
+    spans = [("ORG", 1, 5), ("ORG", 7, 8)]
+    assert list(ner._join_coordinated(words, spans, truecase)) == [("ORG", 1, 8)]
+    words = ["The", "Bank", "of", "England", "and", "Barclays", "met"]
+    spans = [("ORG", 1, 3), ("ORG", 5, 5)]
+    assert list(ner._join_coordinated(words, spans, truecase)) == spans
+
+
+def test_office_in_front_is_dropped_and_x_of_y_bodies_are_organisations() -> None:
+    words = ["Head", "of", "the", "Secretariat", "of", "the", "Congress", "of", "Leaders"]
+    offices = ner._offices()
+    assert ner._office_and_head(words, "MISC", 0, 8, offices) == ("ORG", 3)
+    assert ner._office_and_head(words, "PER", 0, 8, offices) == ("PER", 0)
+    words = ["Battle", "of", "Britain"]
+    assert ner._office_and_head(words, "MISC", 0, 2, offices) == ("MISC", 0)
