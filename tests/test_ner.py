@@ -193,7 +193,7 @@ def test_held_out_part_is_never_trained_or_tuned_on() -> None:
             for sentence in doc
         ]
         shared = [line for line in lines if line in trained]
-        assert len(lines) > 2000
+        assert len(lines) > 1000
         assert len(shared) < 0.01 * len(lines), (split, shared[:5])
 
 
@@ -242,11 +242,11 @@ def test_the_same_cities_as_places() -> None:
 @pytest.mark.slow
 def test_quality_on_the_held_out_extra_part() -> None:
     """Wikipedia and web text the shipped model never saw: far from Reuters, well above the
-    CoNLL-only model (0.65 micro-F1 here)."""
+    CoNLL-only model (0.65 micro-F1 here); 0.803 today."""
     held_out = ner_train.extra_splits(EXTRA)["held_out"]
     documents = [ner_train._document(d) for docs in held_out.values() for d in docs]
     scores = ner_train.evaluate(documents)
-    assert scores["micro_f1"] >= 0.78
+    assert scores["micro_f1"] >= 0.80  # issue 13's target
     for kind in ("PER", "ORG", "LOC"):
         assert scores[kind]["f1"] >= 0.65, (kind, scores[kind])
 
@@ -259,7 +259,13 @@ def test_person_after_an_organisation_is_split_off() -> None:
     )
     mentions = found(text)
     assert ("PER", "Maulen Ashimbayev") in mentions
-    assert ("ORG", "Congress of Leaders of World and Traditional Religions") in mentions
+    # The office is dropped; the Congress or its Secretariat (an organisation too) remains.
+    orgs = {text for kind, text in mentions if kind == "ORG"}
+    assert orgs & {
+        "Congress of Leaders of World and Traditional Religions",
+        "Secretariat of the Congress of Leaders of World and Traditional Religions",
+    }
+    assert not any(text.startswith("Head") for _kind, text in mentions)
 
 
 def test_no_mention_spans_an_en_dash() -> None:
@@ -267,3 +273,80 @@ def test_no_mention_spans_an_en_dash() -> None:
     mentions = extract_mentions(text)
     assert ("LOC", "ASTANA") in {(m.type, m.text) for m in mentions}
     assert all("–" not in m.text for m in mentions)
+
+
+def test_gazetteer_cities_by_their_real_names_only() -> None:
+    """GeoNames lists "Google" among Topeka's other names: a stunt, not a city.  The tagger's
+    gazetteer takes a city's other names by the place resolver's rule, so a company or an
+    ordinary word is not a city, while real English names of big cities still are."""
+    gazetteer = ner._read_gazetteer(ner.DATA_DIR / ner.GAZETTEER_NAME)
+    assert ("google",) not in gazetteer
+    assert gazetteer[("munich",)] == "city"  # München's English name
+    assert gazetteer[("kyiv",)] == "city"
+    assert gazetteer[("acapulco",)] == "city"  # the start of "Acapulco de Juarez"
+    assert ("kazakh",) not in gazetteer  # a demonym GeoNames gives a town
+    assert gazetteer[("boston", "scientific")] == "company"
+
+
+def test_wikineural_tune_part_separates_held_out_from_training(tmp_path: Path) -> None:
+    """The held-out articles of wikineural-b are its first documents; the tune documents that
+    follow them keep every trained sentence away from them."""
+    rows = "".join(f"W{n} O\nsaid O\n\n" for n in range(6_200))
+    for name in ("wikineural-a.tsv", "wikineural-b.tsv", "uner-ewt-a.tsv", "uner-ewt-b.tsv"):
+        (tmp_path / name).write_text(rows, encoding="utf-8")
+    splits = ner_train.extra_splits(tmp_path)
+    first = {name: [doc[0][0][0] for doc in docs] for name, docs in splits["held_out"].items()}
+    assert first["wikineural"][0] == "W0" and len(first["wikineural"]) == 500
+    tune = splits["tune"]["wikineural"]
+    assert tune[0][0][0][0] == "W5000" and len(tune) == 100
+    trained_b = splits["train"]["wikineural"][620:]  # after wikineural-a's 620 documents
+    assert trained_b[0][0][0][0] == "W6000"
+
+
+def test_legal_form_after_a_comma_joins_the_organisation() -> None:
+    """Every training corpus counts ", Inc." as part of the name (CoNLL: "Foo , Inc.")."""
+    words = ["PHB", "Hagler", "Bailly", ",", "Inc.", "said", "Foo", "LLC"]
+    labels = ["B-ORG", "I-ORG", "I-ORG", "O", "O", "O", "B-ORG", "O"]
+    assert ner._with_legal_form(words, labels, "ORG", 2) == 4
+    assert ner._with_legal_form(words, labels, "PER", 2) == 2  # only organisations
+    assert ner._with_legal_form(words, labels, "ORG", 6) == 7  # no comma: "Foo LLC"
+    assert ner._with_legal_form(words, ["B-ORG", *["O"] * 3, "B-ORG", *["O"] * 3], "ORG", 0) == 0
+    assert found("He joined Apple, Inc. last year.") == {("ORG", "Apple, Inc.")}
+
+
+def test_lower_case_sentences_are_truecased_for_features() -> None:
+    assert ner._is_lower_sentence(["we", "flew", "to", "chicago"])
+    assert not ner._is_lower_sentence(["we", "flew", "to", "Chicago"])
+    assert not ner._is_lower_sentence(["ok", "."])  # too short to tell
+    assert ("LOC", "chicago") in found("we flew to chicago last week and loved it .")
+
+
+def test_x_of_y_and_z_stays_one_name() -> None:
+    """In "X of Y and Z", a Z of ordinary words ends the name; a Z that is a name does not."""
+    words = [
+        "The",
+        "Congress",
+        "of",
+        "Leaders",
+        "of",
+        "World",
+        "and",
+        "Traditional",
+        "Religions",
+        "met",
+    ]
+    truecase = ner._recognizer().resources.truecase
+    spans = [("ORG", 1, 5), ("ORG", 7, 8)]
+    assert list(ner._join_coordinated(words, spans, truecase)) == [("ORG", 1, 8)]
+    words = ["The", "Bank", "of", "England", "and", "Barclays", "met"]
+    spans = [("ORG", 1, 3), ("ORG", 5, 5)]
+    assert list(ner._join_coordinated(words, spans, truecase)) == spans
+
+
+def test_office_in_front_is_dropped_and_x_of_y_bodies_are_organisations() -> None:
+    words = ["Head", "of", "the", "Secretariat", "of", "the", "Congress", "of", "Leaders"]
+    offices = ner._offices()
+    assert ner._office_and_head(words, "MISC", 0, 8, offices) == ("ORG", 3)
+    assert ner._office_and_head(words, "PER", 0, 8, offices) == ("PER", 0)
+    words = ["Battle", "of", "Britain"]
+    assert ner._office_and_head(words, "MISC", 0, 2, offices) == ("MISC", 0)

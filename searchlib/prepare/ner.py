@@ -3,7 +3,8 @@
 Two linear-chain CRFs (python-crfsuite, the engine behind ``nltk.tag.CRFTagger``) over
 hand-built features; the second also sees how the first labelled the same words elsewhere in
 the document.  The shipped model was trained on CoNLL-2003 train + dev and the train split of
-ner-extra (Wikipedia and web text, see ``extra_splits``) with::
+ner-extra (Wikipedia and web text, see ``extra_splits``; UNER's web text weighs
+``UNER_WEIGHT``) with::
 
     nice -n 10 python -m searchlib.prepare.ner_train train \
         --data ../shared/data/conll2003 --with-dev --extra ../shared/data/ner-extra \
@@ -246,6 +247,13 @@ def _is_caps_sentence(words: list[str]) -> bool:
     return len(alpha) >= 2 and upper >= 0.8 * len(alpha)
 
 
+def _is_lower_sentence(words: list[str]) -> bool:
+    """Web text is sometimes written all in lower case ("we flew to chicago"), which hides
+    names as capitals do."""
+    alpha = [w for w in words if any(ch.isalpha() for ch in w)]
+    return len(alpha) >= 3 and not any(ch.isupper() for w in alpha for ch in w)
+
+
 @dataclass
 class _Analysis:
     """A tokenized document with the stage-one features of each token, grouped by sentence."""
@@ -289,6 +297,7 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     sentences = _sentences(text, tokens)
     words = [w for _s, _e, w in tokens]
     caps = [_is_caps_sentence([words[i] for i in sent]) for sent in sentences]
+    lower = [_is_lower_sentence([words[i] for i in sent]) for sent in sentences]
     topic = _topic(words, sentences[0]) if sentences else ""
 
     # How the document itself spells each word where case carries information (mixed-case
@@ -298,8 +307,8 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     # Capitalised words seen inside a longer run of capitalised words elsewhere in the document
     # ("Salem Bitar" ... "Bitar"), which marks them as parts of names.
     run_position: dict[str, set[str]] = defaultdict(set)
-    for sent, is_caps in zip(sentences, caps, strict=True):
-        if is_caps:
+    for sent, is_caps, is_lower in zip(sentences, caps, lower, strict=True):
+        if is_caps or is_lower:
             continue
         for i in sent[1:]:
             w = words[i]
@@ -333,9 +342,9 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
     token_features, kept = resources.token_features, resources.kept
     out: list[list[list[bytes]]] = []
     keys: list[list[str]] = []
-    for sent, is_caps in zip(sentences, caps, strict=True):
+    for sent, is_caps, is_lower in zip(sentences, caps, lower, strict=True):
         n = len(sent)
-        fwords = [feature_word(i, is_caps) for i in sent]
+        fwords = [feature_word(i, is_caps or is_lower) for i in sent]
         lows = [w.lower() for w in fwords]
         keys.append([low if w[:1].isupper() else "" for w, low in zip(fwords, lows, strict=True)])
         gaz = [""] * n
@@ -490,17 +499,50 @@ def _spans(labels: list[str]) -> Iterator[tuple[str, int, int]]:
 
 
 def _tag_acronyms(words: list[str], labels: list[str]) -> list[str]:
-    """Give "Muslim World League ( MWL )"'s untagged acronym the type of the name it abbreviates.
+    """Give "Muslim World League ( MWL )"'s acronym the type of the name it abbreviates.
 
-    The acronym is the same entity by definition, but alone it has no context the CRF can use.
+    The acronym is the same entity by definition, but alone it has no context the CRF can use:
+    untagged, or tagged on its own with another type, it takes the name's.
     """
     labels = list(labels)
     for kind, first, last in list(_spans(labels)):
         if last + 3 < len(words) and words[last + 1] == "(" and words[last + 3] == ")":
             initials = "".join(w[0] for w in words[first : last + 1] if w[:1].isupper())
-            if labels[last + 2] == "O" and len(initials) > 1 and words[last + 2] == initials:
+            alone = labels[last + 2][:2] in ("O", "B-") and labels[last + 3][:2] != "I-"
+            if alone and len(initials) > 1 and words[last + 2] == initials:
                 labels[last + 2] = "B-" + kind
     return labels
+
+
+def _join_coordinated(
+    words: list[str],
+    spans: Iterable[tuple[str, int, int]],
+    truecase: dict[str, tuple[str, str]],
+) -> Iterator[tuple[str, int, int]]:
+    """Join "Congress of Leaders of World" and "Traditional Religions" across their "and":
+    the second is made of ordinary words (written in lower case elsewhere), so it is the end
+    of an "X of Y and Z" name, not a name of its own ("Bank of England and Barclays")."""
+    pending: tuple[str, int, int] | None = None
+    for span in spans:
+        if pending:
+            kind, first, last = pending
+            ordinary = all(
+                truecase.get(w.lower(), ("", "3"))[1] in ("0", "1")
+                for w in words[span[1] : span[2] + 1]
+            )
+            if (
+                span[0] == kind != "PER"
+                and span[1] == last + 2
+                and words[last + 1] in ("and", "&")
+                and "of" in words[first:last]
+                and ordinary
+            ):
+                pending = (kind, first, span[2])
+                continue
+            yield pending
+        pending = span
+    if pending:
+        yield pending
 
 
 def _split_run_ons(
@@ -545,6 +587,74 @@ def _split_run_ons(
                 yield kind, a, b
 
 
+_LEGAL_FORMS = frozenset(
+    {"inc", "inc.", "corp", "corp.", "co.", "ltd", "ltd.", "llc", "llp", "plc", "l.p.", "pc"}
+)
+
+
+@lru_cache(maxsize=1)
+def _offices() -> frozenset[str]:
+    lines = (DATA_DIR / "offices.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _with_legal_form(words: list[str], labels: list[str], kind: str, last: int) -> int:
+    """The last token of an organisation with its legal form after a comma ("Enron Net Works,
+    LLC"), which every training corpus counts as part of the name but the CRF often leaves."""
+    if kind != "ORG":
+        return last
+    k = last + 1
+    if k + 1 < len(words) and words[k] == "," and labels[k] == "O":
+        k += 1
+    legal = k < len(words) and words[k].lower() in _LEGAL_FORMS and words[k][:1].isupper()
+    return k if legal and labels[k] == "O" else last
+
+
+# Heads of "X of Y" names that make them organisations ("Council of Europe", "Congress of
+# Leaders of ..."), whatever type the CRF gave the span; an office heading the span ("Head of
+# the Secretariat of ...") is not part of the name.
+_ORG_HEADS = frozenset(
+    [
+        "congress",
+        "council",
+        "secretariat",
+        "ministry",
+        "department",
+        "committee",
+        "commission",
+        "association",
+        "federation",
+        "university",
+        "institute",
+        "organization",
+        "organisation",
+        "agency",
+        "assembly",
+        "parliament",
+        "senate",
+        "foundation",
+        "academy",
+        "court",
+        "bank",
+    ]
+)
+
+
+def _office_and_head(
+    words: list[str], kind: str, first: int, last: int, offices: frozenset[str]
+) -> tuple[str, int]:
+    """Drop an office and its "of (the)" from the front of a span; type an "X of Y" span
+    headed by an organisation word as ORG."""
+    if kind == "PER":
+        return kind, first
+    k = first
+    while k + 2 <= last and words[k].lower() in offices and words[k + 1] == "of":
+        k += 3 if words[k + 2].lower() == "the" and k + 3 <= last else 2
+    if k + 2 <= last and words[k].lower() in _ORG_HEADS and words[k + 1] == "of":
+        kind = "ORG"
+    return kind, k
+
+
 _LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
 
 
@@ -557,13 +667,16 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
     mentions: list[Mention] = []
     for sent, labels in zip(analysis.sentences, recognizer.labels(analysis), strict=True):
         words = [analysis.tokens[i][2] for i in sent]
-        spans = _spans(_tag_acronyms(words, labels))
+        labels = _tag_acronyms(words, labels)
         truecase = recognizer.resources.truecase
+        spans = _join_coordinated(words, _spans(labels), truecase)
         for kind, first, last in _split_run_ons(text, analysis.tokens, sent, spans, truecase):
             # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
             # a name that begins with a word it saw inside names ("the Muslim World League").
             while first < last and analysis.tokens[sent[first]][2] in _LEADING_JUNK:
                 first += 1
+            kind, first = _office_and_head(words, kind, first, last, _offices())
+            last = _with_legal_form(words, labels, kind, last)
             start, end = analysis.tokens[sent[first]][0], analysis.tokens[sent[last]][1]
             mentions.append(Mention(kind, text[start:end], start, end))
     return mentions

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pycrfsuite
 
+from ..text import stopwords
 from . import ner
 from .ner import (  # the tagger's own analysis, which training must reproduce exactly
     CLUSTERS_NAME,
@@ -40,6 +41,7 @@ from .ner import (  # the tagger's own analysis, which training must reproduce e
     _tokenize,
     extract_mentions,
 )
+from .places import key, real_name
 
 # --------------------------------------------------------------------------- training
 
@@ -48,6 +50,7 @@ from .ner import (  # the tagger's own analysis, which training must reproduce e
 class _Document:
     text: str
     entities: list[tuple[str, int, int]]  # (type, start, end) character spans
+    weight: int = 1  # how many times its sentences are given to the trainer
 
 
 # A sentence as (word, IOB2 tag) rows, and a document as its sentences.
@@ -110,30 +113,36 @@ def _read_conll(path: Path) -> list[_Document]:
 # part is never read by ``train``; it is the second number of benchmarks/ner.py.
 WIKINEURAL_SENTENCES_PER_DOCUMENT = 10
 HELD_OUT_WIKINEURAL_DOCUMENTS = 500  # the first 5,000 sentences of wikineural-b.tsv
+TUNE_WIKINEURAL_DOCUMENTS = 100  # the next 1,000: tune, and a gap before what trains
 
 
 def extra_splits(directory: Path) -> dict[str, dict[str, list[list[_Rows]]]]:
     """The extra data by split, then by source ("wikineural", "uner"), as row documents.
 
     - held_out: all of uner-ewt-b and the first 500 documents of wikineural-b;
-    - tune: the rest of wikineural-b and every fifth document of uner-ewt-a;
-    - train: all of wikineural-a and the other four fifths of uner-ewt-a.
+    - tune: the next 100 documents of wikineural-b and every fifth document of uner-ewt-a;
+    - train: all of wikineural-a, the rest of wikineural-b and the other four fifths of
+      uner-ewt-a.
 
-    No file is read by both held_out and train, so no Wikipedia article (its sentences run on
-    in order) is cut between them.
+    WikiNEuRal's sentences run on in article order, so the tune part (1,000 sentences) lies
+    between the held-out and the trained parts of wikineural-b: no Wikipedia article is cut
+    between held_out and train.
     """
     per_doc = WIKINEURAL_SENTENCES_PER_DOCUMENT
     wiki_a = _read_rows(directory / "wikineural-a.tsv", per_doc)
     wiki_b = _read_rows(directory / "wikineural-b.tsv", per_doc)
     uner_a = _read_rows(directory / "uner-ewt-a.tsv")
     uner_b = _read_rows(directory / "uner-ewt-b.tsv")
-    cut = HELD_OUT_WIKINEURAL_DOCUMENTS
+    cut, gap = (
+        HELD_OUT_WIKINEURAL_DOCUMENTS,
+        HELD_OUT_WIKINEURAL_DOCUMENTS + TUNE_WIKINEURAL_DOCUMENTS,
+    )
     return {
         "train": {
-            "wikineural": wiki_a,
+            "wikineural": wiki_a + wiki_b[gap:],
             "uner": [d for i, d in enumerate(uner_a) if i % 5 != 0],
         },
-        "tune": {"wikineural": wiki_b[cut:], "uner": uner_a[::5]},
+        "tune": {"wikineural": wiki_b[cut:gap], "uner": uner_a[::5]},
         "held_out": {"wikineural": wiki_b[:cut], "uner": uner_b},
     }
 
@@ -218,14 +227,28 @@ def _build_gazetteer(path: Path) -> None:
         names.setdefault(state["name"], "region")
     for continent in gc.get_continents().values():
         names.setdefault(continent["name"], "region")
-    for city in gc.get_cities().values():
-        if city["name"].isascii():
+    # A city by its real names only, by the place resolver's rule (places.real_name): a rare
+    # other name is too often an ordinary word or a company ("Google" for Topeka).
+    cities = sorted(gc.get_cities().values(), key=lambda c: (-c["population"], c["name"]))
+    for city in cities:
+        if city["name"].isascii() and key(city["name"]) not in stopwords():
             names.setdefault(city["name"], "city")
-        # Alternate spellings only for large cities: for small ones they are mostly noise.
-        if city["population"] >= 100_000:
-            for alt in city["alternatenames"]:
-                if simple_name.match(alt):
-                    names.setdefault(alt, "city")
+    for city in cities:
+        if city["population"] < 100_000:
+            continue  # other names of small towns are mostly noise to the tagger
+        own = key(city["name"])
+        for alt in city["alternatenames"]:
+            # The name a long official one starts with is real too ("Acapulco de Juarez").
+            if simple_name.match(alt) and (
+                real_name(alt, city["name"], city["population"]) or own.startswith(key(alt) + " ")
+            ):
+                names.setdefault(alt, "city")
+    # A demonym that GeoNames lists as a town ("Kazakh" for Qazax) is not a city.
+    countries = [key(c["name"]) for c in gc.get_countries().values()]
+    for name in [n for n, category in names.items() if category == "city"]:
+        k = key(name)
+        if any(c.startswith(k) and c[len(k) : len(k) + 1].isalpha() for c in countries):
+            del names[name]
     # Listed companies, with and without their legal form ("Siemens AG", "Siemens"), after the
     # places so that a city keeps its category; the longest match wins, so "Boston Scientific"
     # is a company where "Boston" alone is a city.
@@ -396,14 +419,17 @@ def _gold_labels(doc: _Document, analysis: _Analysis) -> list[list[str]]:
 
 
 def _fit(
-    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]]]],
+    examples: Iterable[tuple[list[list[list[bytes]]], list[list[str]], int]],
     path: Path,
     params: dict[str, object],
 ) -> None:
+    """Train a CRF on (features, labels, weight) documents: crfsuite has no instance
+    weights, so a document of weight n is appended n times."""
     trainer = pycrfsuite.Trainer(verbose=False)
-    for features, labels in examples:
-        for sent_feats, sent_labels in zip(features, labels, strict=True):
-            trainer.append(sent_feats, sent_labels)
+    for features, labels, weight in examples:
+        for _ in range(weight):
+            for sent_feats, sent_labels in zip(features, labels, strict=True):
+                trainer.append(sent_feats, sent_labels)
     trainer.set_params(params)
     trainer.train(str(path))
 
@@ -416,15 +442,21 @@ def _fit_fold(job: tuple[int, int, Path]) -> int:
     fold, folds, path = job
     analyses: list[_Analysis] = _shared["analyses"]  # type: ignore[assignment]
     gold: list[list[list[str]]] = _shared["gold"]  # type: ignore[assignment]
-    examples = zip(analyses, gold, strict=True)
-    kept = ((a.features, g) for i, (a, g) in enumerate(examples) if i % folds != fold)
+    weights: list[int] = _shared["weights"]  # type: ignore[assignment]
+    examples = zip(analyses, gold, weights, strict=True)
+    kept = ((a.features, g, w) for i, (a, g, w) in enumerate(examples) if i % folds != fold)
     _fit(kept, path, _shared["params"])  # type: ignore[arg-type]
     return fold
 
 
+# UNER's web text is a twentieth of the training sentences but the only text of its kind
+# (reviews, e-mail, lower-case names): its documents count this many times.
+UNER_WEIGHT = 3
+
+
 def training_documents(data: Path, with_dev: bool, extra: Path | None) -> list[_Document]:
     """CoNLL-2003 train (+ dev), and with ``extra`` the train split of ner-extra: never its
-    tune or held-out parts (see ``extra_splits``)."""
+    tune or held-out parts (see ``extra_splits``); UNER's documents weigh ``UNER_WEIGHT``."""
     conll = _read_rows(data / "train.conll")
     if with_dev:
         conll += _read_rows(data / "dev.conll")
@@ -433,7 +465,9 @@ def training_documents(data: Path, with_dev: bool, extra: Path | None) -> list[_
         part = extra_splits(extra)["train"]
         misc, entity = _misc_words([*conll, *part["wikineural"]])
         documents += [_document(d) for d in part["wikineural"]]
-        documents += [_document(d) for d in _add_misc(part["uner"], misc, entity)]
+        for d in _add_misc(part["uner"], misc, entity):
+            documents.append(_document(d))
+            documents[-1].weight = UNER_WEIGHT
     return documents
 
 
@@ -484,7 +518,8 @@ def train(
         paths = [Path(tmp) / f"fold{fold}.crfsuite" for fold in range(folds)]
         jobs = [(-1, folds, out.with_name(STAGE1_NAME))]  # fold -1 keeps every document
         jobs += [(fold, folds, path) for fold, path in enumerate(paths)]
-        _shared.update(analyses=analyses, gold=gold, params=params)
+        weights = [doc.weight for doc in documents]
+        _shared.update(analyses=analyses, gold=gold, weights=weights, params=params)
         with multiprocessing.get_context("fork").Pool(min(processes, os.cpu_count() or 1)) as pool:
             for fold in pool.imap_unordered(_fit_fold, jobs):
                 log(f"stage one, {'all documents' if fold < 0 else f'fold {fold + 1}/{folds}'}")
@@ -496,8 +531,8 @@ def train(
                 predicted[i] = [tagger.tag(f) for f in analyses[i].features]
             tagger.close()
     second = (
-        (_consistency(a, p, resources), g)
-        for a, p, g in zip(analyses, predicted, gold, strict=True)
+        (_consistency(a, p, resources), g, doc.weight)
+        for a, p, g, doc in zip(analyses, predicted, gold, documents, strict=True)
     )
     _fit(second, out, params)
     log(f"stage two -> {out}")

