@@ -44,7 +44,7 @@ class Article:
     org: tuple[str, ...] = field(default=())
     place: tuple[str, ...] = field(default=())
     #: ``(kind, alias, name)`` triples the article defines, such as ("org", "MWL", "Muslim World
-    #: League"); joined across the index by :class:`searchlib.prepare.entities.EntityTable`.
+    #: League"); joined across the index by :class:`searchlib.prepare.canonical.EntityTable`.
     entity_aliases: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property

@@ -41,6 +41,16 @@ NEVER = (
     "searchlib.store.build",
     "searchlib.store.parallel",
     "searchlib.engine.whoosh.writer",
+    # Whoosh's import pulls these in for names a search never calls (engine/whoosh/imports.py),
+    # the entity rules are for building the entity table, not reading it, and numpy.ma comes
+    # with np.unique.
+    "urllib.request",
+    "asyncio",
+    "whoosh.lang.morph_en",
+    "searchlib.prepare.entities",
+    "searchlib.prepare.mentions",
+    "searchlib.prepare.places",
+    "numpy.ma",
 )
 
 
@@ -72,6 +82,28 @@ def test_a_search_imports_no_tagger_no_builder_and_not_nltks_package(seeds_index
     # The query's words are still stemmed by NLTK's Snowball stemmer, and searched by Whoosh
     # and the sidecar.
     assert {"nltk.stem.snowball", "whoosh", "numpy", "searchlib.engine.sidecar.scorer"} <= loaded
+    assert "searchlib.prepare.canonical" in loaded  # (the entity table, read)
+
+
+def test_whoosh_imported_lightly_still_has_what_it_stood_in_for(tmp_path):
+    script = (
+        "from searchlib.engine.whoosh.imports import import_whoosh\n"
+        "import_whoosh()\n"
+        "import sys\n"
+        "assert 'urllib.request' not in sys.modules and 'asyncio' not in sys.modules\n"
+        "from whoosh.query import terms\n"
+        "print(sorted(terms.variations('rendering')))\n"
+        "import urllib.request, cached_property\n"
+        "print(urllib.request.urlretrieve is not None, cached_property.__file__ is not None)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    variants, modules = done.stdout.strip().splitlines()
+    assert "'render'" in variants and "'renderings'" in variants  # the real one, on first use
+    assert modules == "True True"
 
 
 def test_help_imports_neither_the_engine_nor_the_stemmer(tmp_path):

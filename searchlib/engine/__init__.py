@@ -127,6 +127,9 @@ def open_engine(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    from .whoosh.imports import import_whoosh
+
+    import_whoosh()
     from .whoosh.searcher import WhooshEngine
 
     if engine == "whoosh":

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (without ``np.unique``'s hashing, and its
+    import of numpy.ma: a tenth of a cold search's time)."""
+    first = np.ones(len(values), bool)
+    first[1:] = values[1:] != values[:-1]
+    return values[first]
+
+
 @dataclass(frozen=True)
 class FacetColumns:
     """Each article's date and entities under canonical names, as arrays: facet counts and date
@@ -52,7 +60,9 @@ class FacetColumns:
             ids = np.array([number[name] for name in canonical], np.int64)
             # An article that names one entity two ways counts once.
             width = max(len(sorted_names), 1)
-            keys = np.unique(np.asarray(docs, np.int64) * width + ids[np.asarray(raw_ids, int)])
+            keys = distinct(
+                np.sort(np.asarray(docs, np.int64) * width + ids[np.asarray(raw_ids, int)])
+            )
             entities[kind] = (keys // width, keys % width, sorted_names)
         starts = {
             kind: np.searchsorted(docs, np.arange(docs_all + 1))

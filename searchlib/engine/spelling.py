@@ -22,6 +22,7 @@ import numpy as np
 
 from ..fields import SEARCH_FIELDS
 from ..text import stem
+from .facets import distinct
 from .sidecar import files as impacts
 
 if TYPE_CHECKING:
@@ -172,8 +173,8 @@ class Speller:
         keys = np.array(sorted({_key(d) for form in forms for d in _deletions(form)}), np.uint32)
         starts = np.searchsorted(self.keys, keys, "left")
         stops = np.searchsorted(self.keys, keys, "right")
-        numbers = np.unique(
-            np.concatenate([self.ids[lo:hi] for lo, hi in zip(starts, stops, strict=True)])
+        numbers = distinct(
+            np.sort(np.concatenate([self.ids[lo:hi] for lo, hi in zip(starts, stops, strict=True)]))
         )[:MAX_CANDIDATES]
         best: dict[str, Candidate] = {}
         for word, df in zip(self.words[numbers].tolist(), self.df[numbers].tolist(), strict=True):

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..engine import Engine, Ranked
-    from ..prepare.entities import EntityTable
+    from ..prepare.canonical import EntityTable
     from ..present.timeline import Timeline
 
 log = logging.getLogger("searchlib")

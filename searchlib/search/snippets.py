@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -109,6 +108,16 @@ HIGHLIGHTS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+# What html.escape does (quotes too), without importing html's table of every entity.
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def _escape_html(text: str) -> str:
+    return text.translate(_HTML_ESCAPES)
+
+
 def highlighter(
     highlight: str | tuple[str, str] = "markdown",
 ) -> Callable[[Iterable[tuple[str, bool]]], str]:
@@ -119,7 +128,7 @@ def highlighter(
         escape: Callable[[str], str] = str
     elif highlight in HIGHLIGHTS:
         before, after, escaped = HIGHLIGHTS[highlight]
-        escape = html.escape if escaped else str
+        escape = _escape_html if escaped else str
     else:
         raise ValueError(
             f"highlight must be one of {', '.join(HIGHLIGHTS)} or a (before, after) pair, "

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 from ..engine.documents import split_names
 from ..fields import ENTITY_FIELDS as KINDS
-from ..prepare.entities import EntityTable
+from ..prepare.canonical import EntityTable
 from .definitions import Location, aliases_path, read_toml
 from .manifest import damaged
 

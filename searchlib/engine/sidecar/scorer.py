@@ -11,11 +11,11 @@ from whoosh import query as wq
 
 from ...fields import ENTITY_FIELDS
 from .. import Ranked
-from ..facets import FacetColumns
+from ..facets import FacetColumns, distinct
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
-from .positions import PhraseScorer, distinct
+from .positions import PhraseScorer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

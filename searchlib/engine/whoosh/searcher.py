@@ -15,7 +15,7 @@ from whoosh.sorting import FieldFacet, QueryFacet, ScoreFacet
 from ...fields import SEARCH_FIELDS
 from ...model import Contribution
 from .. import spelling
-from ..facets import FacetColumns
+from ..facets import FacetColumns, distinct
 from ..sidecar.files import read_columns
 from . import patches, ranking
 from .query import (
@@ -205,7 +205,7 @@ class WhooshEngine:
             for name in SEARCH_FIELDS
             if (name, term) in reader
         ]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        return distinct(np.sort(np.concatenate(found))) if found else np.zeros(0, np.int64)
 
     # -- facets ------------------------------------------------------------------------------
 
