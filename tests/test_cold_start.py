@@ -130,3 +130,37 @@ def test_nltk_imported_after_the_stemmer_is_nltk_itself():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "run"
+
+
+def _arrays(columns):
+    entities = {
+        kind: (docs.tolist(), ids.tolist(), names)
+        for kind, (docs, ids, names) in columns.entities.items()
+    }
+    return entities, columns.years.tolist(), columns.days.tolist(), columns.day_of.tolist()
+
+
+def test_facet_columns_saved_with_a_generation_are_those_an_open_made(seeds_index):
+    from searchlib.engine.facets import HEADER, FacetColumns
+    from searchlib.engine.sidecar import files as impacts
+    from searchlib.engine.sidecar.matrix import read_columns
+    from searchlib.engine.whoosh.searcher import WhooshEngine
+    from searchlib.store.entity_table import load_entity_table
+    from searchlib.store.manifest import require_built
+
+    index = searchlib.open(seeds_index)
+    manifest = require_built(index.location)
+    folder = Path(index.path) / manifest["generation"]
+    names = load_entity_table(index.location, manifest).names
+    saved = FacetColumns.load(folder, manifest["generation"], len(index))
+    assert saved is not None and HEADER in manifest["files"]  # (so index check verifies it)
+    sidecar = impacts.load(folder, manifest["generation"], len(index))
+    from_sidecar = FacetColumns.build(sidecar.dates, sidecar.entities, names)
+    whoosh = WhooshEngine(folder, lambda: names, manifest["generation"])
+    read = read_columns(whoosh.searcher().reader(), whoosh.docs_all)
+    from_stored = FacetColumns.build(read.dates, read.entities(), names)
+    whoosh.close()
+    assert _arrays(saved) == _arrays(from_sidecar) == _arrays(from_stored)
+    assert any(names for _, _, names in saved.entities.values())
+    # Another generation's columns are not taken for this one's.
+    assert FacetColumns.load(folder, "gen-999999", len(index)) is None

@@ -118,9 +118,14 @@ class Engine(Protocol):
 
 
 def open_engine(
-    folder: Path, generation: str, names: Mapping[str, Mapping[str, str]], engine: str = "auto"
+    folder: Path,
+    generation: str,
+    names: Callable[[], Mapping[str, Mapping[str, str]]],
+    engine: str = "auto",
 ) -> Engine:
     """Open generation ``folder`` with the engine asked for (see the module's docstring).
+    ``names`` gives the entity table's names, called only for a generation whose facet
+    columns were not saved with it (see :func:`save_facet_columns`).
 
     Raises ``LookupError`` for ``engine="sidecar"`` when the generation has no current sidecar,
     and lets Whoosh's own errors through for a damaged index.
@@ -142,6 +147,23 @@ def open_engine(
         if engine == "sidecar":
             raise
     return WhooshEngine(folder, names, generation)
+
+
+def save_facet_columns(
+    folder: Path, generation: str, names: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Save the facet columns of a generation just written, with its entity table's
+    ``names``: opening it reads them instead of joining every article's names again."""
+    from .facets import PREFIX
+
+    for saved in folder.glob(f"{PREFIX}*"):
+        saved.unlink()  # (any of an earlier build of this folder)
+    opened = open_engine(folder, generation, lambda: names)
+    try:
+        columns = opened.facet_columns()  # type: ignore[attr-defined]
+        columns.save(folder, generation)
+    finally:
+        opened.close()
 
 
 def raised_inside(error: BaseException) -> bool:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fields import FACETS
+from ..fields import ENTITY_FIELDS, FACETS
 from ..model import FacetValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
+
+#: A generation's columns are saved beside it once its entity table is written (see
+#: :meth:`FacetColumns.save`): opening it then reads them instead of joining every article's
+#: names again. Plain ``.npy`` files (never pickled) and a JSON header with the names, last.
+PREFIX = "facets-"
+HEADER = f"{PREFIX}header.json"
+FORMAT = 1
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -51,7 +60,6 @@ class FacetColumns:
         """Columns from each article's date (yyyymmdd, 0: undated) and its raw entity names as
         (article, raw name id) pairs, mapped to canonical names by ``names`` (the entity
         table's)."""
-        docs_all = len(dates)
         entities = {}
         for kind, (docs, raw_ids, raw_names) in raw_entities.items():
             canonical = [names.get(kind, {}).get(raw, raw) for raw in raw_names]
@@ -64,6 +72,15 @@ class FacetColumns:
                 np.sort(np.asarray(docs, np.int64) * width + ids[np.asarray(raw_ids, int)])
             )
             entities[kind] = (keys // width, keys % width, sorted_names)
+        return cls.assemble(dates, entities)
+
+    @classmethod
+    def assemble(
+        cls, dates: np.ndarray, entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    ) -> FacetColumns:
+        """Columns from each article's date and its (article, canonical name id) pairs,
+        sorted and distinct (what :meth:`build` makes and :meth:`save` keeps)."""
+        docs_all = len(dates)
         starts = {
             kind: np.searchsorted(docs, np.arange(docs_all + 1))
             for kind, (docs, _, _) in entities.items()
@@ -73,6 +90,59 @@ class FacetColumns:
         for column in (years, days, day_of):
             column.flags.writeable = False
         return cls(docs_all, entities, starts, years, days, day_of)
+
+    def save(self, folder: Path, generation: str) -> None:
+        """Keep these columns in generation folder ``folder`` (read by :meth:`load`)."""
+        arrays = {"dates": self.days[self.day_of].astype(np.int32)}
+        for kind, (docs, ids, _) in self.entities.items():
+            arrays[f"{kind}_docs"] = docs.astype(np.int32)
+            arrays[f"{kind}_ids"] = ids.astype(np.int32)
+        for key, array in arrays.items():
+            # (A new file, never one linked from the last generation: see link_segments.)
+            tmp = folder / f".{PREFIX}{key}.npy"
+            with tmp.open("wb") as out:
+                np.save(out, array, allow_pickle=False)
+            tmp.replace(folder / f"{PREFIX}{key}.npy")
+        header = {
+            "format": FORMAT,
+            "generation": generation,
+            "docs": self.docs_all,
+            "names": {kind: names for kind, (_, _, names) in self.entities.items()},
+        }
+        tmp = folder / f".{HEADER}"
+        tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
+        tmp.replace(folder / HEADER)  # last: columns without a header are incomplete
+
+    @classmethod
+    def load(cls, folder: Path, generation: str, docs_all: int) -> FacetColumns | None:
+        """The columns :meth:`save` kept for this generation, or ``None`` when they are
+        missing, unreadable or not this generation's."""
+        try:
+            header = json.loads((folder / HEADER).read_text("utf-8"))
+            if (
+                header.get("format") != FORMAT
+                or header.get("generation") != generation
+                or header.get("docs") != docs_all
+            ):
+                return None
+
+            def array(key: str) -> np.ndarray:
+                return np.load(folder / f"{PREFIX}{key}.npy", allow_pickle=False)
+
+            dates = array("dates")
+            entities = {}
+            for kind, names in header["names"].items():
+                docs, ids = array(f"{kind}_docs"), array(f"{kind}_ids")
+                if len(docs) != len(ids) or (
+                    len(docs) and (docs.max() >= docs_all or ids.max() >= len(names))
+                ):
+                    return None
+                entities[kind] = (docs.astype(np.int64), ids.astype(np.int64), list(names))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if len(dates) != docs_all or set(entities) != set(ENTITY_FIELDS):
+            return None
+        return cls.assemble(dates, entities)
 
     def facets(self, found: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
         """The ``most`` commonest values of each facet among the articles ``found`` (none when

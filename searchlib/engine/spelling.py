@@ -60,17 +60,11 @@ def _key(text: str) -> int:
 
 def write(folder: Path, generation: str) -> None:
     """Write the spelling index of generation folder ``folder``: the words as articles write
-    them (Whoosh's spelling fields keep them unstemmed), each with the number of articles that
-    hold its stem (from the sidecar)."""
-    from whoosh import index as whoosh_index
-
-    with whoosh_index.open_dir(str(folder)).reader() as reader:
-        surfaces = {
-            word
-            for name in SEARCH_FIELDS
-            for text in reader.lexicon(f"spell_{name}")
-            if 2 <= len(word := text.decode("utf-8")) <= MAX_WORD and word.isalpha()
-        }
+    them (each segment's, saved beside it by :func:`save_segment_words`), each with the number
+    of articles that hold its stem (from the sidecar)."""
+    surfaces = {
+        word for word in _generation_words(folder) if 2 <= len(word) <= MAX_WORD and word.isalpha()
+    }
     terms = np.load(folder / f"{impacts.PREFIX}words.npy", allow_pickle=False)
     frequencies = np.diff(np.load(folder / f"{impacts.PREFIX}indptr.npy", allow_pickle=False))
     kept = []
@@ -101,6 +95,56 @@ def write(folder: Path, generation: str) -> None:
     tmp = folder / f".{HEADER}.tmp"
     tmp.write_text(json.dumps(header), "utf-8")
     tmp.rename(folder / HEADER)  # last: a spelling index without a header is incomplete
+
+
+#: Each segment's words as its articles write them (title and body, unstemmed, no stop
+#: words), sorted, one a line, zlib-compressed: ``segwords-SEGMENT.txt.z``.
+SEGMENT_WORDS = "segwords-"
+
+
+def save_segment_words(folder: Path, segment_id: str, words: Iterable[str]) -> None:
+    """Keep the words of a segment just written beside it (linked into later generations
+    with it, as its files are)."""
+    data = zlib.compress("\n".join(sorted(set(words))).encode("utf-8"), 6)
+    tmp = folder / f".{SEGMENT_WORDS}{segment_id}.tmp"
+    tmp.write_bytes(data)
+    tmp.rename(folder / f"{SEGMENT_WORDS}{segment_id}.txt.z")
+
+
+def _generation_words(folder: Path) -> set[str]:
+    """The words of every segment of a generation: from the files beside the segments, or
+    read back from a segment without one (an index written before them kept its words in
+    Whoosh's spelling fields; otherwise the stored text is analysed again)."""
+    from whoosh import index as whoosh_index
+    from whoosh.reading import SegmentReader
+
+    from .whoosh.schema import analyze_text
+
+    store = whoosh_index.open_dir(str(folder))
+    segments = store._segments()
+    live = {f"{SEGMENT_WORDS}{segment.segment_id()}.txt.z" for segment in segments}
+    for path in folder.glob(f"{SEGMENT_WORDS}*"):
+        if path.name not in live:
+            path.unlink()  # of a segment merged away (linked from the last generation)
+    words: set[str] = set()
+    for segment in segments:
+        path = folder / f"{SEGMENT_WORDS}{segment.segment_id()}.txt.z"
+        if path.is_file():
+            text = zlib.decompress(path.read_bytes()).decode("utf-8")
+            words.update(text.split("\n") if text else ())
+            continue
+        reader = SegmentReader(store.storage, store.schema, segment)
+        try:
+            for name in SEARCH_FIELDS:
+                if f"spell_{name}" in store.schema:
+                    words.update(t.decode("utf-8") for t in reader.lexicon(f"spell_{name}"))
+                else:
+                    for _, stored in reader.iter_docs():
+                        if stored.get(name):
+                            words.update(analyze_text(store.schema[name], stored[name]).spelling)
+        finally:
+            reader.close()
+    return words
 
 
 def _header(folder: Path) -> dict[str, object] | None:

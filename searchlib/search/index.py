@@ -123,7 +123,7 @@ class Index:
         table = load_entity_table(self.location, manifest)
         try:
             opened = engines.open_engine(
-                folder, manifest["generation"], table.names, self.engine_choice
+                folder, manifest["generation"], lambda: table.names, self.engine_choice
             )
         except LookupError as error:
             raise damaged(self.location, str(error)) from error
