@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from .fields import ENTITY_FIELDS
-from .present.timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import pandas as pd
+
+    from .present.timeline import Timeline
 
 
 def _short(text: str, most: int = 40) -> str:
@@ -247,6 +248,8 @@ class Results:
     def timeline(self, freq: str = "year") -> Timeline:
         """Count all matching articles per ``"year"``, ``"month"``, ``"week"`` (ISO weeks,
         ``2023-W41``) or ``"day"``; undated ones apart."""
+        from .present.timeline import Timeline  # (a search that draws none need not import it)
+
         return Timeline.count(self.dates, freq, query=self.query)
 
     def to_pandas(self) -> pd.DataFrame:

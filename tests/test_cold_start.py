@@ -42,8 +42,11 @@ NEVER = (
     "searchlib.store.parallel",
     "searchlib.engine.whoosh.writer",
     # Whoosh's import pulls these in for names a search never calls (engine/whoosh/imports.py),
-    # the entity rules are for building the entity table, not reading it, and numpy.ma comes
-    # with np.unique.
+    # the entity rules are for building the entity table, not reading it, numpy.ma comes with
+    # np.unique, zipfile with importlib.resources (and is read in builds only), and timelines
+    # are drawn by other commands.
+    "zipfile",
+    "searchlib.present.timeline",
     "urllib.request",
     "asyncio",
     "whoosh.lang.morph_en",

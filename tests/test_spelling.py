@@ -92,7 +92,7 @@ def test_the_build_writes_the_spelling_index_as_plain_arrays(wire_path):
     for name in ("words", "df", "keys", "ids"):
         np.load(folder / f"spelling-{name}.npy", allow_pickle=False)  # no pickle inside
     speller = spelling.Speller.load(folder, manifest["generation"])
-    assert speller is not None and "volcker" in speller.words.tolist()
+    assert speller is not None and b"volcker" in speller.words.tolist()
     assert speller.frequency("volcker") == 60 and speller.frequency("x" * 5000) == 0
 
 

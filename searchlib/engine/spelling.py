@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 SPELLING = "spelling-"
 HEADER = f"{SPELLING}header.json"
-FORMAT = 1
+FORMAT = 2  # 2: words as UTF-8 bytes, word numbers in the smallest type
 #: Deletions are made of each word's first letters only: enough to tell words apart, and
 #: a bounded number of them per word (at most 29).
 PREFIX = 7
@@ -82,10 +82,11 @@ def write(folder: Path, generation: str) -> None:
         ids.extend([number] * len(found))
     order = np.argsort(np.array(keys, np.uint32), kind="stable")
     arrays = {
-        "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
+        # UTF-8 bytes (sorted as the words are), not numpy's four bytes a character.
+        "words": np.array([w.encode("utf-8") for w in words], "S"),
         "df": np.array([df for _, df in kept], np.int32),
         "keys": np.array(keys, np.uint32)[order],
-        "ids": np.array(ids, np.int32)[order],
+        "ids": np.array(ids, np.min_scalar_type(max(len(words) - 1, 0)))[order],
     }
     for old in folder.glob(f"{SPELLING}*"):
         old.unlink()
@@ -204,8 +205,9 @@ class Speller:
         """How many articles hold the stem of ``word`` (0 for a word not in this index)."""
         if not 0 < len(word) <= MAX_WORD:  # (also keeps numpy from widening the words)
             return 0
-        at = int(np.searchsorted(self.words, word))
-        return int(self.df[at]) if at < len(self.words) and self.words[at] == word else 0
+        key = word.encode("utf-8")
+        at = int(np.searchsorted(self.words, key))
+        return int(self.df[at]) if at < len(self.words) and self.words[at] == key else 0
 
     def candidates(self, typed: Iterable[str], edits: int) -> list[Candidate]:
         """The indexed words within ``edits`` edits (Damerau-Levenshtein, adjacent swaps
@@ -221,7 +223,10 @@ class Speller:
             np.sort(np.concatenate([self.ids[lo:hi] for lo, hi in zip(starts, stops, strict=True)]))
         )[:MAX_CANDIDATES]
         best: dict[str, Candidate] = {}
-        for word, df in zip(self.words[numbers].tolist(), self.df[numbers].tolist(), strict=True):
+        for written, df in zip(
+            self.words[numbers].tolist(), self.df[numbers].tolist(), strict=True
+        ):
+            word = written.decode("utf-8")
             if word in forms:
                 continue
             edited = min(distance(form, word, edits) for form in forms)
