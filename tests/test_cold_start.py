@@ -140,7 +140,8 @@ def _arrays(columns):
         kind: (docs.tolist(), ids.tolist(), names)
         for kind, (docs, ids, names) in columns.entities.items()
     }
-    return entities, columns.years.tolist(), columns.days.tolist(), columns.day_of.tolist()
+    dates = columns.years.tolist(), columns.days.tolist(), columns.day_of.tolist()
+    return entities, dates, columns.raw_ids
 
 
 def test_facet_columns_saved_with_a_generation_are_those_an_open_made(seeds_index):
@@ -165,5 +166,12 @@ def test_facet_columns_saved_with_a_generation_are_those_an_open_made(seeds_inde
     whoosh.close()
     assert _arrays(saved) == _arrays(from_sidecar) == _arrays(from_stored)
     assert any(names for _, _, names in saved.entities.values())
+    # Hits take their canonical names from the columns: those of the entity table.
+    assert all(
+        saved.canonical(kind, raw) == canonical
+        for kind, table in names.items()
+        for raw, canonical in table.items()
+    )
+    assert sum(len(table) for table in names.values()) > 10
     # Another generation's columns are not taken for this one's.
     assert FacetColumns.load(folder, "gen-999999", len(index)) is None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..model import Contribution, FacetValue
+    from .facets import FacetColumns
     from .spelling import Candidate
 
 ENGINES = ("auto", "whoosh", "sidecar")
@@ -95,6 +96,9 @@ class Engine(Protocol):
     def counts(self, docnums: Any, most: int) -> tuple[dict[str, list[FacetValue]], Any]:
         """The facets of some articles and a function that counts their dates."""
 
+    def facet_columns(self) -> FacetColumns:
+        """The generation's facet columns (also the canonical name of each entity name)."""
+
     def stored(self, docnum: int) -> dict[str, Any]:
         """An article's stored fields by number."""
 
@@ -160,8 +164,7 @@ def save_facet_columns(
         saved.unlink()  # (any of an earlier build of this folder)
     opened = open_engine(folder, generation, lambda: names)
     try:
-        columns = opened.facet_columns()  # type: ignore[attr-defined]
-        columns.save(folder, generation)
+        opened.facet_columns().save(folder, generation)
     finally:
         opened.close()
 

@@ -49,6 +49,9 @@ class FacetColumns:
     #: The distinct dates (yyyymmdd, 0: undated) and each article's place among them.
     days: np.ndarray
     day_of: np.ndarray
+    #: Per entity kind: the id of the canonical name of each name the articles hold (what the
+    #: entity table maps it to), so that hits show canonical names without the table.
+    raw_ids: dict[str, dict[str, int]]
 
     @classmethod
     def build(
@@ -60,7 +63,7 @@ class FacetColumns:
         """Columns from each article's date (yyyymmdd, 0: undated) and its raw entity names as
         (article, raw name id) pairs, mapped to canonical names by ``names`` (the entity
         table's)."""
-        entities = {}
+        entities, raw_ids_of = {}, {}
         for kind, (docs, raw_ids, raw_names) in raw_entities.items():
             canonical = [names.get(kind, {}).get(raw, raw) for raw in raw_names]
             sorted_names = sorted(set(canonical))
@@ -72,14 +75,19 @@ class FacetColumns:
                 np.sort(np.asarray(docs, np.int64) * width + ids[np.asarray(raw_ids, int)])
             )
             entities[kind] = (keys // width, keys % width, sorted_names)
-        return cls.assemble(dates, entities)
+            raw_ids_of[kind] = dict(zip(raw_names, ids.tolist(), strict=True))
+        return cls.assemble(dates, entities, raw_ids_of)
 
     @classmethod
     def assemble(
-        cls, dates: np.ndarray, entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+        cls,
+        dates: np.ndarray,
+        entities: dict[str, tuple[np.ndarray, np.ndarray, list[str]]],
+        raw_ids: dict[str, dict[str, int]],
     ) -> FacetColumns:
-        """Columns from each article's date and its (article, canonical name id) pairs,
-        sorted and distinct (what :meth:`build` makes and :meth:`save` keeps)."""
+        """Columns from each article's date, its (article, canonical name id) pairs, sorted
+        and distinct, and the canonical name id of each name (what :meth:`build` makes and
+        :meth:`save` keeps)."""
         docs_all = len(dates)
         starts = {
             kind: np.searchsorted(docs, np.arange(docs_all + 1))
@@ -89,7 +97,12 @@ class FacetColumns:
         days, day_of = np.unique(dates, return_inverse=True)
         for column in (years, days, day_of):
             column.flags.writeable = False
-        return cls(docs_all, entities, starts, years, days, day_of)
+        return cls(docs_all, entities, starts, years, days, day_of, raw_ids)
+
+    def canonical(self, kind: str, name: str) -> str:
+        """The canonical name of a name an article holds (itself when the table has none)."""
+        found = self.raw_ids[kind].get(name)
+        return name if found is None else self.entities[kind][2][found]
 
     def save(self, folder: Path, generation: str) -> None:
         """Keep these columns in generation folder ``folder`` (read by :meth:`load`)."""
@@ -97,6 +110,7 @@ class FacetColumns:
         for kind, (docs, ids, _) in self.entities.items():
             arrays[f"{kind}_docs"] = docs.astype(np.int32)
             arrays[f"{kind}_ids"] = ids.astype(np.int32)
+            arrays[f"{kind}_raw_ids"] = np.array(list(self.raw_ids[kind].values()), np.int32)
         for key, array in arrays.items():
             # (A new file, never one linked from the last generation: see link_segments.)
             tmp = folder / f".{PREFIX}{key}.npy"
@@ -108,6 +122,7 @@ class FacetColumns:
             "generation": generation,
             "docs": self.docs_all,
             "names": {kind: names for kind, (_, _, names) in self.entities.items()},
+            "raw": {kind: list(raw) for kind, raw in self.raw_ids.items()},
         }
         tmp = folder / f".{HEADER}"
         tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
@@ -130,19 +145,24 @@ class FacetColumns:
                 return np.load(folder / f"{PREFIX}{key}.npy", allow_pickle=False)
 
             dates = array("dates")
-            entities = {}
+            entities, raw_ids = {}, {}
             for kind, names in header["names"].items():
                 docs, ids = array(f"{kind}_docs"), array(f"{kind}_ids")
-                if len(docs) != len(ids) or (
-                    len(docs) and (docs.max() >= docs_all or ids.max() >= len(names))
+                raw, to = list(header["raw"][kind]), array(f"{kind}_raw_ids")
+                if (
+                    len(docs) != len(ids)
+                    or len(raw) != len(to)
+                    or any(len(a) and (a.min() < 0 or a.max() >= len(names)) for a in (ids, to))
+                    or (len(docs) and (docs.min() < 0 or docs.max() >= docs_all))
                 ):
                     return None
                 entities[kind] = (docs.astype(np.int64), ids.astype(np.int64), list(names))
+                raw_ids[kind] = dict(zip(raw, to.tolist(), strict=True))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if len(dates) != docs_all or set(entities) != set(ENTITY_FIELDS):
             return None
-        return cls.assemble(dates, entities)
+        return cls.assemble(dates, entities, raw_ids)
 
     def facets(self, found: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
         """The ``most`` commonest values of each facet among the articles ``found`` (none when
