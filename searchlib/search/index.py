@@ -351,7 +351,9 @@ class Index:
     def _entities(self, stored: dict[str, Any]) -> dict[str, list[str]]:
         """An article's entities under their canonical names (from the facet columns: the
         table's names of every name the articles hold)."""
-        columns = self._current().facet_columns()
+        # (The current engine as it is: switching here would close the reader a search in
+        # this thread is still reading its hits from.)
+        columns = self._engine.facet_columns()
         return {
             kind: list(dict.fromkeys(columns.canonical(kind, raw) for raw in raws))
             for kind, raws in stored_entities(stored).items()
