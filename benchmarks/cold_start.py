@@ -9,6 +9,11 @@ these machines are noisy). Indexes are built once into a cache folder outside th
 and reused. Rows: ``searchlib --help``; ``search QUERY -i INDEX`` (the installed command);
 ``sqlite-utils search`` on an FTS5 table of the same articles; a Python script that opens a
 tantivy-py index and searches it. A peer that is not installed is skipped with a note.
+
+The commands may keep compiled bytecode (``__pycache__``), as every installed package has it:
+the untimed run writes it, as a user's first run does. Under ``PYTHONDONTWRITEBYTECODE=1`` (set
+in some sandboxes) each process of a checkout would compile searchlib's modules from source
+again, which is not what a user waits for, so the commands run without it.
 """
 
 from __future__ import annotations
@@ -111,14 +116,19 @@ def commands(built: dict[str, Path], query: str) -> dict[str, list[str] | None]:
     }
 
 
-def time_runs(command: list[str], runs: int) -> list[float]:
+def environment() -> dict[str, str]:
+    """The commands' environment: this one, letting Python keep bytecode."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def time_runs(command: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
     """Wall seconds of ``runs`` fresh processes of ``command`` (after one untimed run, so the
-    files are in the page cache for every row alike)."""
-    subprocess.run(command, check=True, capture_output=True)
+    files are in the page cache, and the bytecode written, for every row alike)."""
+    subprocess.run(command, check=True, capture_output=True, env=env)
     walls = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, env=env)
         walls.append(time.perf_counter() - started)
     return walls
 
@@ -132,7 +142,7 @@ def measure(corpus_name: str, runs: int, query: str) -> dict[str, object]:
         if command is None:
             rows[name] = {"median_s": None, "min_s": None}
             continue
-        walls = time_runs(command, runs)
+        walls = time_runs(command, runs, environment())
         rows[name] = {"median_s": statistics.median(walls), "min_s": min(walls)}
     baseline = rows.get("sqlite-utils search", {}).get("median_s")
     for row in rows.values():
@@ -173,9 +183,9 @@ def section(report: dict[str, object]) -> str:
         f"{SECTION}\n\n"
         f"`python benchmarks/cold_start.py --corpus {report['corpus']} --runs {report['runs']}`: "
         f'one search for "{report["query"]}" in a fresh process, {report["runs"]} runs each '
-        f"after one untimed run. Machine: {machine['nproc']} cores, {machine['cpu']}, "
-        f"{machine['ram']}, Python {machine['python']}, {machine['date']}, load average "
-        f"{report['load']:.1f} at the end.\n\n{table(report)}\n"
+        f"after one untimed run (which writes the bytecode). Machine: {machine['nproc']} cores, "
+        f"{machine['cpu']}, {machine['ram']}, Python {machine['python']}, {machine['date']}, "
+        f"load average {report['load']:.1f} at the end.\n\n{table(report)}\n"
     )
 
 

@@ -8,7 +8,8 @@ fields, postings and term dictionaries (each split by field in proportion to wha
 postings hold: the body's and title's word positions, read from their postings, are counted
 apart from the rest of their postings), and the small columns. Beside them: the sidecar's
 arrays (``impacts-*``: the tf~ matrix, the fields' postings and positions, columns), the kept
-segment parts, the entity table and the sources' state. Prints a markdown table of MB and share
+segment parts, the spelling index and each segment's spelling words, the saved facet columns,
+the entity table and the sources' state. Prints a markdown table of MB and share
 of the total, and the total over the source's size.
 """
 
@@ -117,6 +118,12 @@ def sidecar_parts(folder: Path) -> Counter[str]:
                 out["sidecar: columns, feedback terms, header"] += size
         elif name.startswith("sidecar-part-"):
             out["sidecar segment parts (for incremental builds)"] += size
+        elif name.startswith("segwords-"):
+            out["segments' spelling words (segwords-*)"] += size
+        elif name.startswith("spelling-"):
+            out["spelling index (spelling-*)"] += size
+        elif name.startswith("facets-"):
+            out["facet columns (facets-*)"] += size
         elif not name.endswith((".seg", ".toc")):
             out[f"{name}"] += size
     return out

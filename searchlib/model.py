@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from .fields import ENTITY_FIELDS
-from .present.timeline import Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import pandas as pd
+
+    from .present.timeline import Timeline
 
 
 def _short(text: str, most: int = 40) -> str:
@@ -44,7 +45,7 @@ class Article:
     org: tuple[str, ...] = field(default=())
     place: tuple[str, ...] = field(default=())
     #: ``(kind, alias, name)`` triples the article defines, such as ("org", "MWL", "Muslim World
-    #: League"); joined across the index by :class:`searchlib.prepare.entities.EntityTable`.
+    #: League"); joined across the index by :class:`searchlib.prepare.canonical.EntityTable`.
     entity_aliases: tuple[tuple[str, str, str], ...] = field(default=())
     #: The ids of the other articles of its story (near-duplicates found at build time).
     similar: tuple[str, ...] = field(default=())
@@ -275,6 +276,8 @@ class Results:
     def timeline(self, freq: str = "year") -> Timeline:
         """Count all matching articles per ``"year"``, ``"month"``, ``"week"`` (ISO weeks,
         ``2023-W41``) or ``"day"``; undated ones apart."""
+        from .present.timeline import Timeline  # (a search that draws none need not import it)
+
         return Timeline.count(self.dates, freq, query=self.query)
 
     def to_pandas(self) -> pd.DataFrame:

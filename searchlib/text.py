@@ -7,6 +7,7 @@ the index."""
 from __future__ import annotations
 
 import importlib.util
+import pkgutil
 import re
 import sys
 import threading
@@ -14,7 +15,6 @@ import types
 import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from importlib import resources
 
 import regex
 
@@ -52,7 +52,11 @@ _TOKENS = regex.compile(_WORD_PATTERN)
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """The stop list kept in the project (``searchlib/data/stopwords.txt``)."""
-    text = resources.files("searchlib").joinpath("data/stopwords.txt").read_text("utf-8")
+    # (pkgutil: importlib.resources imports zipfile and more, which a search needs nowhere else.)
+    data = pkgutil.get_data("searchlib", "data/stopwords.txt")
+    if data is None:
+        raise FileNotFoundError("searchlib/data/stopwords.txt")
+    text = data.decode("utf-8")
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.prepare.entities import EntityTable, canonical_place, clean_name, key
+from searchlib.prepare.canonical import EntityTable
+from searchlib.prepare.entities import canonical_place, clean_name, key
 from searchlib.store.entity_table import load_user_aliases
 
 

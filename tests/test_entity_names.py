@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import cli
-from searchlib.prepare.entities import EntityTable, article_entities, canonical_place, clean_name
+from searchlib.prepare.canonical import EntityTable
+from searchlib.prepare.entities import article_entities, canonical_place, clean_name
 from searchlib.prepare.ner import Mention
 
 # Real-looking articles in which people share a surname, read by the real tagger.

@@ -11,7 +11,7 @@ import searchlib.engine.whoosh.query
 from searchlib.search.query import date_bound
 from searchlib.search.snippets import make_snippet, markdown_snippet
 
-from .conftest import SEED_IDS
+from .conftest import SEED_IDS, SEEDS
 
 DECLARATION = "000_0802c507da2f2354"
 
@@ -98,6 +98,21 @@ def test_snippet_highlights_the_articles_own_words():
     assert markdown_snippet(pieces).startswith("The **desecration** of sacred texts. **Ángel**")
 
 
+def test_stems_keep_the_first_letter_so_snippets_may_skip_other_words():
+    # make_snippet stems only words that start as a query term does: true of Snowball's
+    # own exceptions, of irregular forms and of every word of the seed articles.
+    from nltk.stem.snowball import EnglishStemmer
+
+    from searchlib.text import stem, word_spans
+
+    special = EnglishStemmer._EnglishStemmer__special_words  # type: ignore[attr-defined]
+    words = {*special, "yearly", "ylang", "yying", "ies", "sses", "eed", "ing", "ying", "x-ray"}
+    for path in sorted(SEEDS.glob("*")):
+        words |= {w for w, _, _ in word_spans(path.read_text("utf-8", errors="replace"))}
+    assert len(words) > 800
+    assert {w for w in words if stem(w)[:1] != w[:1]} == set()
+
+
 def test_snippet_of_a_long_text_starts_near_the_match(ix):
     hit = ix.search("Museum of Peace and Reconciliation").hits[0]
     assert hit.id == "004_776b0de49483b812"
@@ -168,8 +183,6 @@ def test_index_is_safe_to_share_between_threads(ix):
 
 
 def test_open_index_sees_a_rebuild(tmp_path):
-    from .conftest import SEEDS
-
     path = tmp_path / "ix"
     searchlib.build(path, [SEEDS / f"{SEED_IDS[0]}.txt"])
     opened = searchlib.open(path)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..model import Contribution, FacetValue
+    from .facets import FacetColumns
     from .spelling import Candidate
 
 ENGINES = ("auto", "whoosh", "sidecar")
@@ -95,6 +96,9 @@ class Engine(Protocol):
     def counts(self, docnums: Any, most: int) -> tuple[dict[str, list[FacetValue]], Any]:
         """The facets of some articles and a function that counts their dates."""
 
+    def facet_columns(self) -> FacetColumns:
+        """The generation's facet columns (also the canonical name of each entity name)."""
+
     def stored(self, docnum: int) -> dict[str, Any]:
         """An article's stored fields by number."""
 
@@ -118,15 +122,23 @@ class Engine(Protocol):
 
 
 def open_engine(
-    folder: Path, generation: str, names: Mapping[str, Mapping[str, str]], engine: str = "auto"
+    folder: Path,
+    generation: str,
+    names: Callable[[], Mapping[str, Mapping[str, str]]],
+    engine: str = "auto",
 ) -> Engine:
     """Open generation ``folder`` with the engine asked for (see the module's docstring).
+    ``names`` gives the entity table's names, called only for a generation whose facet
+    columns were not saved with it (see :func:`save_facet_columns`).
 
     Raises ``LookupError`` for ``engine="sidecar"`` when the generation has no current sidecar,
     and lets Whoosh's own errors through for a damaged index.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    from .whoosh.imports import import_whoosh
+
+    import_whoosh()
     from .whoosh.searcher import WhooshEngine
 
     if engine == "whoosh":
@@ -139,6 +151,22 @@ def open_engine(
         if engine == "sidecar":
             raise
     return WhooshEngine(folder, names, generation)
+
+
+def save_facet_columns(
+    folder: Path, generation: str, names: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Save the facet columns of a generation just written, with its entity table's
+    ``names``: opening it reads them instead of joining every article's names again."""
+    from .facets import PREFIX
+
+    for saved in folder.glob(f"{PREFIX}*"):
+        saved.unlink()  # (any of an earlier build of this folder)
+    opened = open_engine(folder, generation, lambda: names)
+    try:
+        opened.facet_columns().save(folder, generation)
+    finally:
+        opened.close()
 
 
 def raised_inside(error: BaseException) -> bool:

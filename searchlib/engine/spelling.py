@@ -22,6 +22,7 @@ import numpy as np
 
 from ..fields import SEARCH_FIELDS
 from ..text import stem
+from .facets import distinct
 from .sidecar import files as impacts
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 SPELLING = "spelling-"
 HEADER = f"{SPELLING}header.json"
-FORMAT = 1
+FORMAT = 2  # 2: words as UTF-8 bytes, word numbers in the smallest type
 #: Deletions are made of each word's first letters only: enough to tell words apart, and
 #: a bounded number of them per word (at most 29).
 PREFIX = 7
@@ -59,17 +60,11 @@ def _key(text: str) -> int:
 
 def write(folder: Path, generation: str) -> None:
     """Write the spelling index of generation folder ``folder``: the words as articles write
-    them (Whoosh's spelling fields keep them unstemmed), each with the number of articles that
-    hold its stem (from the sidecar)."""
-    from whoosh import index as whoosh_index
-
-    with whoosh_index.open_dir(str(folder)).reader() as reader:
-        surfaces = {
-            word
-            for name in SEARCH_FIELDS
-            for text in reader.lexicon(f"spell_{name}")
-            if 2 <= len(word := text.decode("utf-8")) <= MAX_WORD and word.isalpha()
-        }
+    them (each segment's, saved beside it by :func:`save_segment_words`), each with the number
+    of articles that hold its stem (from the sidecar)."""
+    surfaces = {
+        word for word in _generation_words(folder) if 2 <= len(word) <= MAX_WORD and word.isalpha()
+    }
     terms = np.load(folder / f"{impacts.PREFIX}words.npy", allow_pickle=False)
     frequencies = np.diff(np.load(folder / f"{impacts.PREFIX}indptr.npy", allow_pickle=False))
     kept = []
@@ -87,10 +82,11 @@ def write(folder: Path, generation: str) -> None:
         ids.extend([number] * len(found))
     order = np.argsort(np.array(keys, np.uint32), kind="stable")
     arrays = {
-        "words": np.array(words, dtype=str) if words else np.zeros(0, "U1"),
+        # UTF-8 bytes (sorted as the words are), not numpy's four bytes a character.
+        "words": np.array([w.encode("utf-8") for w in words], "S"),
         "df": np.array([df for _, df in kept], np.int32),
         "keys": np.array(keys, np.uint32)[order],
-        "ids": np.array(ids, np.int32)[order],
+        "ids": np.array(ids, np.min_scalar_type(max(len(words) - 1, 0)))[order],
     }
     for old in folder.glob(f"{SPELLING}*"):
         old.unlink()
@@ -100,6 +96,56 @@ def write(folder: Path, generation: str) -> None:
     tmp = folder / f".{HEADER}.tmp"
     tmp.write_text(json.dumps(header), "utf-8")
     tmp.rename(folder / HEADER)  # last: a spelling index without a header is incomplete
+
+
+#: Each segment's words as its articles write them (title and body, unstemmed, no stop
+#: words), sorted, one a line, zlib-compressed: ``segwords-SEGMENT.txt.z``.
+SEGMENT_WORDS = "segwords-"
+
+
+def save_segment_words(folder: Path, segment_id: str, words: Iterable[str]) -> None:
+    """Keep the words of a segment just written beside it (linked into later generations
+    with it, as its files are)."""
+    data = zlib.compress("\n".join(sorted(set(words))).encode("utf-8"), 6)
+    tmp = folder / f".{SEGMENT_WORDS}{segment_id}.tmp"
+    tmp.write_bytes(data)
+    tmp.rename(folder / f"{SEGMENT_WORDS}{segment_id}.txt.z")
+
+
+def _generation_words(folder: Path) -> set[str]:
+    """The words of every segment of a generation: from the files beside the segments, or
+    read back from a segment without one (an index written before them kept its words in
+    Whoosh's spelling fields; otherwise the stored text is analysed again)."""
+    from whoosh import index as whoosh_index
+    from whoosh.reading import SegmentReader
+
+    from .whoosh.schema import analyze_text
+
+    store = whoosh_index.open_dir(str(folder))
+    segments = store._segments()
+    live = {f"{SEGMENT_WORDS}{segment.segment_id()}.txt.z" for segment in segments}
+    for path in folder.glob(f"{SEGMENT_WORDS}*"):
+        if path.name not in live:
+            path.unlink()  # of a segment merged away (linked from the last generation)
+    words: set[str] = set()
+    for segment in segments:
+        path = folder / f"{SEGMENT_WORDS}{segment.segment_id()}.txt.z"
+        if path.is_file():
+            text = zlib.decompress(path.read_bytes()).decode("utf-8")
+            words.update(text.split("\n") if text else ())
+            continue
+        reader = SegmentReader(store.storage, store.schema, segment)
+        try:
+            for name in SEARCH_FIELDS:
+                if f"spell_{name}" in store.schema:
+                    words.update(t.decode("utf-8") for t in reader.lexicon(f"spell_{name}"))
+                else:
+                    for _, stored in reader.iter_docs():
+                        if stored.get(name):
+                            words.update(analyze_text(store.schema[name], stored[name]).spelling)
+        finally:
+            reader.close()
+    return words
 
 
 def _header(folder: Path) -> dict[str, object] | None:
@@ -159,8 +205,9 @@ class Speller:
         """How many articles hold the stem of ``word`` (0 for a word not in this index)."""
         if not 0 < len(word) <= MAX_WORD:  # (also keeps numpy from widening the words)
             return 0
-        at = int(np.searchsorted(self.words, word))
-        return int(self.df[at]) if at < len(self.words) and self.words[at] == word else 0
+        key = word.encode("utf-8")
+        at = int(np.searchsorted(self.words, key))
+        return int(self.df[at]) if at < len(self.words) and self.words[at] == key else 0
 
     def candidates(self, typed: Iterable[str], edits: int) -> list[Candidate]:
         """The indexed words within ``edits`` edits (Damerau-Levenshtein, adjacent swaps
@@ -172,11 +219,14 @@ class Speller:
         keys = np.array(sorted({_key(d) for form in forms for d in _deletions(form)}), np.uint32)
         starts = np.searchsorted(self.keys, keys, "left")
         stops = np.searchsorted(self.keys, keys, "right")
-        numbers = np.unique(
-            np.concatenate([self.ids[lo:hi] for lo, hi in zip(starts, stops, strict=True)])
+        numbers = distinct(
+            np.sort(np.concatenate([self.ids[lo:hi] for lo, hi in zip(starts, stops, strict=True)]))
         )[:MAX_CANDIDATES]
         best: dict[str, Candidate] = {}
-        for word, df in zip(self.words[numbers].tolist(), self.df[numbers].tolist(), strict=True):
+        for written, df in zip(
+            self.words[numbers].tolist(), self.df[numbers].tolist(), strict=True
+        ):
+            word = written.decode("utf-8")
             if word in forms:
                 continue
             edited = min(distance(form, word, edits) for form in forms)

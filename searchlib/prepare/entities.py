@@ -7,7 +7,8 @@ Two stages, both pure so that they can run in worker processes and be rebuilt at
   Tokayev"), a surname alone is the full name it abbreviates in the same article, an acronym
   defined as "Muslim World League (MWL)" is the League, and places take GeoNames' canonical name
   through its alternate names ("NUR-SULTAN" → "Astana"). It also returns the aliases it saw.
-* :class:`EntityTable` joins the names of a whole index: spelling variants ("Ashimbaev",
+* :func:`join_names` joins the names of a whole index into its entity table
+  (:class:`~searchlib.prepare.canonical.EntityTable`): spelling variants ("Ashimbaev",
   "Ashimbayev") and wording variants ("Congress of the Leaders of World & Traditional Religions")
   become one value, the most frequent form; aliases seen in one article serve all; and the user's
   own aliases (``indexes/NAME.aliases.toml``) come first. The table is saved as JSON beside the
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..fields import ENTITY_FIELDS as KINDS
 from .mentions import (
@@ -304,77 +305,6 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
 # A whole index
 
 
-@dataclass
-class EntityTable:
-    """Canonical names across an index: every name seen maps to one canonical name.
-
-    ``names[kind][raw] = canonical``; ``aliases[kind][canonical]`` lists the other names and
-    aliases it answers to.
-    """
-
-    names: dict[str, dict[str, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
-    aliases: dict[str, dict[str, list[str]]] = field(default_factory=lambda: {k: {} for k in KINDS})
-
-    def canonical(self, kind: str, name: str) -> str | None:
-        """The canonical name that ``name`` (a canonical name or any alias, any case) means."""
-        wanted = key(name)
-        for raw, canonical in self.names[kind].items():
-            if key(raw) == wanted:
-                return canonical
-        for canonical, others in self.aliases[kind].items():
-            if wanted == key(canonical) or any(key(o) == wanted for o in others):
-                return canonical
-        if kind == "place" and key(canonical_place(name)) != wanted:
-            return self.canonical(kind, canonical_place(name))  # another name of a place
-        if kind == "person" and len(name.split()) == 1:
-            # A surname alone, or a spelling of it, that fits exactly one person of the index.
-            fits = {
-                canonical
-                for raw, canonical in self.names[kind].items()
-                if _spelling_variants(raw.split()[-1], name) or key(raw.split()[-1]) == wanted
-            }
-            if len(fits) == 1:
-                return fits.pop()
-        return None
-
-    def variants(self, kind: str, canonical: str) -> list[str]:
-        """Every raw name stored in articles that means ``canonical``."""
-        return sorted(raw for raw, c in self.names[kind].items() if c == canonical)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form (saved beside the index)."""
-        return {"names": self.names, "aliases": self.aliases}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> EntityTable:
-        """Read the form :meth:`to_json` wrote."""
-        return cls(
-            names={k: dict(data["names"].get(k, {})) for k in KINDS},
-            aliases={k: {c: list(a) for c, a in data["aliases"].get(k, {}).items()} for k in KINDS},
-        )
-
-    @classmethod
-    def build(
-        cls,
-        counts: Mapping[str, Mapping[str, int]],
-        seen_aliases: Iterable[tuple[str, str, str]] = (),
-        user_aliases: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
-    ) -> EntityTable:
-        """Join the names of an index.
-
-        ``counts[kind][name]`` is how many articles store ``name``; ``seen_aliases`` are the
-        ``(kind, alias, name)`` pairs articles defined; ``user_aliases[kind][canonical]`` lists
-        names the user says mean ``canonical``.
-        """
-        table = cls()
-        for kind in KINDS:
-            kind_counts = dict(counts.get(kind, {}))
-            user = {c: list(a) for c, a in (user_aliases or {}).get(kind, {}).items()}
-            pairs = [(alias, name) for k, alias, name in seen_aliases if k == kind]
-            table.names[kind], table.aliases[kind] = _join(kind, kind_counts, pairs, user)
-        return table
-
-
 class _Groups:
     """Union-find over names, where a name the user listed belongs to that user's entry only:
     a join that would put two entries' names together is refused (that is how an aliases file
@@ -408,9 +338,10 @@ class _Groups:
         return True
 
 
-def _join(
+def join_names(
     kind: str, counts: dict[str, int], pairs: list[tuple[str, str]], user: dict[str, list[str]]
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """One kind's names joined: ``(raw name -> canonical, canonical -> other names)``."""
     user_keys = {key(a): canonical for canonical, others in user.items() for a in others}
     user_keys.update({key(canonical): canonical for canonical in user})
     groups = _Groups(counts, user_keys)
@@ -597,7 +528,8 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
             groups.union(name, fits[0])
 
 
-def _spelling_variants(a: str, b: str) -> bool:
+def spelling_variants(a: str, b: str) -> bool:
+    """Whether two names are spellings of one ("Ashimbaev", "Ashimbayev")."""
     return _variant_words(key(a).split(), key(b).split())
 
 

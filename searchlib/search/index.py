@@ -21,7 +21,7 @@ from ..errors import ArticleNotFoundError, SearchlibError
 from ..fields import ENTITY_FIELDS, SNIPPET_CHARS, SORTS
 from ..model import Article, Entity, Hit, Results, Story
 from ..store import definitions, duplicates
-from ..store.entity_table import load_entity_table
+from ..store.entity_table import load_entity_table, require_entity_table
 from ..store.manifest import MANIFEST, damaged, require_built
 from .collapse import collapsed, story_numbers
 from .query import field_warnings
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..engine import Engine, Ranked
-    from ..prepare.entities import EntityTable
+    from ..prepare.canonical import EntityTable
     from ..present.timeline import Timeline
 
 log = logging.getLogger("searchlib")
@@ -121,17 +121,18 @@ class Index:
     def _open_generation(self) -> None:
         manifest = require_built(self.location)
         folder = self.location.path / manifest["generation"]
-        table = load_entity_table(self.location, manifest)
+        require_entity_table(self.location, manifest)
+        table = _TableOnDemand(self.location, manifest)
         try:
             opened = engines.open_engine(
-                folder, manifest["generation"], table.names, self.engine_choice
+                folder, manifest["generation"], lambda: table.get().names, self.engine_choice
             )
         except LookupError as error:
             raise damaged(self.location, str(error)) from error
         except Exception as error:  # the engine's libraries raise many types
             raise damaged(self.location, f"{type(error).__name__}: {error}") from error
         self.manifest: dict[str, Any] = manifest
-        self._table: EntityTable = table
+        self._tables = table
         self._groups = duplicates.load(folder)
         self._stories: tuple[Engine, dict[int, int]] | None = None  # (on the first collapse)
         self._engine: Engine = opened
@@ -361,11 +362,18 @@ class Index:
 
     # -- entities ----------------------------------------------------------------------------
 
+    @property
+    def _table(self) -> EntityTable:
+        return self._tables.get()
+
     def _entities(self, stored: dict[str, Any]) -> dict[str, list[str]]:
-        """An article's entities under their canonical names."""
-        names = self._table.names
+        """An article's entities under their canonical names (from the facet columns: the
+        table's names of every name the articles hold)."""
+        # (The current engine as it is: switching here would close the reader a search in
+        # this thread is still reading its hits from.)
+        columns = self._engine.facet_columns()
         return {
-            kind: list(dict.fromkeys(names[kind].get(raw, raw) for raw in raws))
+            kind: list(dict.fromkeys(columns.canonical(kind, raw) for raw in raws))
             for kind, raws in stored_entities(stored).items()
         }
 
@@ -482,6 +490,24 @@ def _names(names: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if not names:
         return []
     return [names] if isinstance(names, str) else [name for name in names if name]
+
+
+class _TableOnDemand:
+    """A generation's entity table, read when first needed (entity filters and lists, the
+    aliases of an entity): a plain search shows canonical names from the facet columns."""
+
+    def __init__(self, location: definitions.Location, manifest: dict[str, Any]) -> None:
+        self._location, self._manifest = location, manifest
+        self._lock = threading.Lock()
+        self._table: EntityTable | None = None
+
+    def get(self) -> EntityTable:
+        """The table, read on the first call."""
+        if self._table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = load_entity_table(self._location, self._manifest)
+        return self._table
 
 
 def open_index(

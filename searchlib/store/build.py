@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..engine import spelling
+from ..engine import save_facet_columns, spelling
 from ..engine.documents import document, hash_document
 from ..engine.sidecar import files as impacts
 from ..engine.whoosh import schema, storage, writer
@@ -456,7 +456,8 @@ def _write_new_generation(
             names = EntityNames()
             for kept in stored:
                 names.add(kept)
-        write_entity_table(location, target, names)
+        table = write_entity_table(location, target, names)
+        save_facet_columns(target, generation, table.names)
         if written is not None:
             written.close()
             written = None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 from ..engine.documents import split_names
 from ..fields import ENTITY_FIELDS as KINDS
-from ..prepare.entities import EntityTable
+from ..prepare.canonical import EntityTable
 from .definitions import Location, aliases_path, read_toml
 from .manifest import damaged
 
@@ -38,12 +38,19 @@ def load_user_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
     return aliases
 
 
+def require_entity_table(location: Location, manifest: dict[str, Any]) -> None:
+    """Raise :class:`IndexDamagedError` when the current generation's build wrote an entity
+    table that is gone (checked when an index is opened; the table is read when needed)."""
+    path = location.path / manifest["generation"] / ENTITY_TABLE
+    if ENTITY_TABLE in (manifest.get("files") or {}) and not path.is_file():
+        raise damaged(location, f"its {ENTITY_TABLE} is missing")
+
+
 def load_entity_table(location: Location, manifest: dict[str, Any]) -> EntityTable:
     """The entity table saved with the current generation (empty for an index without one)."""
     path = location.path / manifest["generation"] / ENTITY_TABLE
     if not path.is_file():
-        if ENTITY_TABLE in (manifest.get("files") or {}):  # its build wrote one
-            raise damaged(location, f"its {ENTITY_TABLE} is missing")
+        require_entity_table(location, manifest)
         return EntityTable()
     try:
         return EntityTable.from_json(json.loads(path.read_text("utf-8")))

@@ -17,7 +17,6 @@ import hashlib
 import io
 import itertools
 import json
-import zipfile
 from array import array as typed_array
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +99,8 @@ def load_part(folder: Path, segment: Any) -> SegmentPart | None:
     """The part kept beside ``segment`` in ``folder``, or ``None`` when there is none or it does
     not match the segment (another id or article count, deletions, arrays not those described,
     inconsistent arrays)."""
+    import zipfile  # (builds only: a search does not import it)
+
     if segment.has_deletions():
         return None
     segment_id = segment.segment_id()

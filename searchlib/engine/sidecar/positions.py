@@ -29,6 +29,7 @@ from whoosh import query as wq
 from whoosh.formats import Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from ..facets import distinct
 from ..whoosh import ranking
 
 if TYPE_CHECKING:
@@ -299,13 +300,6 @@ class PhraseScorer:
         k1, b = params.k1, params.b
         norm = 1 - b + b * length / field.avgfl
         return idf * weight * (k1 + 1) / (weight + k1 * norm)
-
-
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array (without ``np.unique``'s hashing)."""
-    first = np.ones(len(values), bool)
-    first[1:] = values[1:] != values[:-1]
-    return values[first]
 
 
 def _common(lists: Iterable[np.ndarray]) -> np.ndarray:

@@ -11,14 +11,14 @@ from whoosh import query as wq
 
 from ...fields import ENTITY_FIELDS
 from .. import Ranked
-from ..facets import FacetColumns
+from ..facets import FacetColumns, distinct
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
-from .positions import PhraseScorer, distinct
+from .positions import PhraseScorer
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from whoosh.searching import Searcher
@@ -322,7 +322,7 @@ class SidecarEngine(WhooshEngine):
     name = "sidecar"
 
     def __init__(
-        self, folder: Path, names: Mapping[str, Mapping[str, str]], generation: str
+        self, folder: Path, names: Callable[[], Mapping[str, Mapping[str, str]]], generation: str
     ) -> None:
         super().__init__(folder, names, generation)
         sidecar = impacts.load(folder, generation, self.docs_all)
@@ -330,7 +330,9 @@ class SidecarEngine(WhooshEngine):
         if sidecar is None or not sidecar.exact_dates:
             raise LookupError(f"{folder} has no current impact sidecar")
         self.accel = _Accelerator.build(sidecar)
-        self._columns = FacetColumns.build(sidecar.dates, sidecar.entities, names)
+        self._columns = FacetColumns.load(folder, generation, self.docs_all) or (
+            FacetColumns.build(sidecar.dates, sidecar.entities, names())
+        )
 
     def frequency(self, term: str) -> int:
         """How many articles hold the analysed word ``term`` (from the sidecar at once)."""

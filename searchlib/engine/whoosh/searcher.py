@@ -15,7 +15,7 @@ from whoosh.sorting import FieldFacet, QueryFacet, ScoreFacet
 from ...fields import SEARCH_FIELDS
 from ...model import Contribution
 from .. import spelling
-from ..facets import FacetColumns
+from ..facets import FacetColumns, distinct
 from ..sidecar.files import read_columns
 from . import patches, ranking
 from .query import (
@@ -62,13 +62,19 @@ class WhooshEngine:
     name = "whoosh"
 
     def __init__(
-        self, folder: Path, names: Mapping[str, Mapping[str, str]], generation: str | None = None
+        self,
+        folder: Path,
+        names: Callable[[], Mapping[str, Mapping[str, str]]],
+        generation: str | None = None,
     ) -> None:
+        """Open generation ``folder``; ``names`` gives the entity table's names (raw name to
+        canonical, per kind) when the facet columns are not saved with the generation."""
         patches.apply()
         allow_open_files(sum(1 for _ in folder.glob("*.seg")))
         from whoosh import index as whoosh_index
 
         self.folder = folder
+        self.generation = generation or folder.name
         self.names = names
         self._store = whoosh_index.open_dir(str(folder))
         # Opening a reader opens every segment file now, so a truncated or missing segment is
@@ -78,7 +84,7 @@ class WhooshEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._columns: FacetColumns | None = None
-        self.speller = spelling.Speller.load(folder, generation or folder.name)
+        self.speller = spelling.Speller.load(folder, self.generation)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -205,7 +211,7 @@ class WhooshEngine:
             for name in SEARCH_FIELDS
             if (name, term) in reader
         ]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        return distinct(np.sort(np.concatenate(found))) if found else np.zeros(0, np.int64)
 
     # -- facets ------------------------------------------------------------------------------
 
@@ -216,12 +222,16 @@ class WhooshEngine:
         return columns.facets(found, most), lambda: columns.dates(found)
 
     def facet_columns(self) -> FacetColumns:
-        """The facet columns of this generation, read from the stored fields once."""
+        """The facet columns of this generation: those saved with it, else made from the
+        stored fields once."""
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    read = read_columns(self.searcher().reader(), self.docs_all)
-                    self._columns = FacetColumns.build(read.dates, read.entities(), self.names)
+                    saved = FacetColumns.load(self.folder, self.generation, self.docs_all)
+                    if saved is None:
+                        read = read_columns(self.searcher().reader(), self.docs_all)
+                        saved = FacetColumns.build(read.dates, read.entities(), self.names())
+                    self._columns = saved
         return self._columns
 
     # -- stored articles ---------------------------------------------------------------------

@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 from whoosh import index as whoosh_index
 
 from ...errors import IndexDamagedError
+from ...fields import SEARCH_FIELDS
+from .. import spelling
 from ..sidecar import files as impacts
 from . import patches
-from .schema import analysed_postings, analyze_document, kept_fields, make_schema
+from .schema import (
+    Analyzed,
+    analysed_postings,
+    analyze_document,
+    analyze_text,
+    kept_fields,
+    make_schema,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,6 +68,7 @@ def write_segment(
     digests = []
     writer: SegmentWriter | None = None
     collected = impacts.SegmentPostings()
+    words: set[str] = set()
     try:
         # Each document is written as soon as it is analysed: a segment's analysed documents
         # would take several times its size in memory.
@@ -69,6 +79,7 @@ def write_segment(
                     writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
                 writer.add_document(**doc)
                 collected.add(kept_fields(doc), analysed_postings(doc) or {})
+                add_words(words, doc, writer.schema)
         if writer is None:
             return SegmentWritten(digests)
         segment = writer._finalize_segment()
@@ -79,7 +90,19 @@ def write_segment(
     part = collected.finish()
     # Kept beside the segment, so that incremental builds need not read it back.
     impacts.save_part(Path(folder), segment.segment_id(), part)
+    spelling.save_segment_words(Path(folder), segment.segment_id(), words)
     return SegmentWritten(digests, segment, part)
+
+
+def add_words(words: set[str], doc: Mapping[str, Any], schema: Any) -> None:
+    """Add a document's words for spelling (see :func:`spelling.save_segment_words`): taken
+    when it was analysed ahead, else analysed now."""
+    for name in SEARCH_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, Analyzed):
+            words.update(value.spelling)
+        elif value:
+            words.update(analyze_text(schema[name], value).spelling)
 
 
 def verify_generation(folder: Path, expected: int) -> None:
@@ -186,12 +209,14 @@ def _add_segments(
         progress(0, total)  # the total, before the first article is analysed
     for writer, docs in segments:
         part = impacts.SegmentPostings() if parts is not None else None
+        words: set[str] = set()
         try:
             for article_id in deletions or ():
                 writer.delete_by_term("id", article_id)
             deletions = None
             for doc in docs:
                 writer.add_document(**doc)
+                add_words(words, doc, writer.schema)
                 if written is not None:
                     written.add(doc)
                 if part is not None:
@@ -208,9 +233,11 @@ def _add_segments(
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=functools.partial(_purge_deletions, part=part))
+        writer.commit(mergetype=functools.partial(_purge_deletions, part=part, words=words))
         newsegment = getattr(writer, "newsegment", None)
         segment_id = newsegment.segment_id() if newsegment is not None else None
+        if segment_id is not None:
+            spelling.save_segment_words(Path(writer.storage.folder), segment_id, words)
         if written is not None:
             written.end_segment(segment_id)
         if parts is not None and part is not None and segment_id is not None:
@@ -240,7 +267,10 @@ def link_segments(source: Path, target: Path, keep_out: Iterable[str] = ()) -> N
 
 
 def _purge_deletions(
-    writer: Any, segments: list[Any], part: impacts.SegmentPostings | None = None
+    writer: Any,
+    segments: list[Any],
+    part: impacts.SegmentPostings | None = None,
+    words: set[str] | None = None,
 ) -> list[Any]:
     """Whoosh merge policy: write again every segment that has deleted documents, and the
     small segments once there are too many of them.
@@ -249,7 +279,7 @@ def _purge_deletions(
     merged with Whoosh's ``add_reader``, which copies field lengths rounded to one byte: the
     collection statistics, and so the scores, then stay exactly those of a fresh build. With
     ``part`` (gathering the sidecar part of the writer's segment) they are analysed ahead, as
-    new documents are, and added to it too.
+    new documents are, and added to it too. ``words`` gathers their words for spelling.
     """
     from whoosh.reading import SegmentReader
 
@@ -265,10 +295,13 @@ def _purge_deletions(
             for _, stored in reader.iter_docs():  # live documents only
                 if part is None:
                     writer.add_document(**stored)
+                    doc = stored
                 else:
                     doc = analyze_document(dict(stored))
                     writer.add_document(**doc)
                     part.add(kept_fields(doc), analysed_postings(doc) or {})
+                if words is not None:
+                    add_words(words, doc, writer.schema)
         finally:
             reader.close()
     return kept
