@@ -1,4 +1,4 @@
-"""Options: the command line's shared options and filters, and what search and timeline take."""
+"""Options: the command line's shared options and filters, and its commands' help texts."""
 
 from __future__ import annotations
 
@@ -181,4 +181,60 @@ Examples:
   searchlib timeline Congress
   searchlib timeline '*' --freq month --from 2023
   searchlib timeline interfaith --json
+"""
+
+
+BUILD_HELP = """Bring an index up to date with its sources.
+
+Without SOURCES, builds the index named by NAME or --index from its definition
+(indexes/NAME.toml). With --index PATH and SOURCES (files, folders or glob patterns), builds an
+ad-hoc index in the folder PATH. Sources: .txt, .md, .html, .jsonl, .json (an array of
+objects), .csv, and RSS or Atom feeds (.rss, .atom, .xml).
+
+Builds are incremental: unchanged files are not read again, and only the articles that were
+added, changed or removed are indexed; --rebuild reads and indexes everything afresh. The new
+index replaces the old one only once it is complete: a failed or interrupted build leaves the
+previous index as it was. Files and records that cannot be read are reported with their line
+and skipped; the exit code is then 1. With --strict the build stops at the first one and the
+index is left unchanged.
+
+\b
+Examples:
+  searchlib index build                      # the seeds index
+  searchlib index build seeds --rebuild
+  searchlib index build --index /tmp/news ~/articles/ feeds/*.jsonl
+  searchlib index build --index /tmp/csv news.csv --field id=doc_id --field text=body
+  searchlib index build --index /tmp/big big.jsonl --workers auto
+  searchlib index build --index /tmp/big big.jsonl --scheduler tcp://10.0.0.5:8786
+"""
+
+
+LIST_HELP = """List the indexes a name finds from this folder, and where they live.
+
+An index name is looked up in indexes/NAME.toml here and in each parent folder, then in your
+home of indexes: $SEARCHLIB_HOME (default ~/.local/share/searchlib), which holds definitions
+(indexes/NAME.toml) and built index folders (NAME/). An index built there is found from any
+folder, so `search Astana` works anywhere.
+
+\b
+Examples:
+  searchlib index list
+  searchlib index build --index ~/.local/share/searchlib/seeds seeds/
+  searchlib index list --json
+"""
+
+
+CHECK_HELP = """Check that an index matches its sources, without changing anything.
+
+Exits with 0 when the index is up to date, and with 1 listing what is stale: files added,
+changed or removed since the last build, and the articles a build would add, update or delete.
+Each file of the index is checked against the size and SHA-256 its build recorded (the content
+of files up to 4 MB); with --deep every file is read, every segment opened and the sidecar's
+ids checked. A damaged index is listed file by file (exit 1); a build repairs it.
+
+\b
+Examples:
+  searchlib index check                      # the seeds index
+  searchlib index check seeds --json
+  searchlib index check --index /tmp/news --deep
 """
