@@ -701,3 +701,48 @@ def test_only_a_head_noun_carries_its_name_on_through_for():
         ),
     )
     assert found.org == ("Plonk Corp", "Board of Trade", "Center for Things")
+
+
+def test_a_head_nouns_for_carries_on_whatever_type_the_tagger_gave_the_rest():
+    text = "The International Center for Interfaith and Interreligious Dialogue of Kazakhstan met."
+    found = article_entities(
+        text,
+        _mentions(
+            text,
+            ("LOC", "International Center"),
+            ("LOC", "Interfaith"),
+            ("ORG", "Interreligious Dialogue"),
+            ("LOC", "Kazakhstan"),
+        ),
+    )
+    assert found.org == (
+        "International Center for Interfaith and Interreligious Dialogue of Kazakhstan",
+    )
+
+
+def test_a_code_is_a_document_and_a_secretariat_of_a_congress_is_the_congress():
+    text = (
+        "They drafted an Ethical Code. The Secretariat of the Congress of Leaders of World and "
+        "Traditional Religions met."
+    )
+    found = article_entities(
+        text,
+        _mentions(
+            text,
+            ("ORG", "Ethical Code"),
+            ("ORG", "Secretariat of the Congress of Leaders of World and Traditional Religions"),
+        ),
+    )
+    assert found.org == ("Congress of Leaders of World and Traditional Religions",)
+
+
+def test_the_tagger_keeps_a_body_and_its_institution_one_name():
+    from searchlib.prepare.ner import extract_mentions
+
+    text = (
+        "Maulen Ashimbayev, Chairman of the Senate of the Parliament of the Republic of "
+        "Kazakhstan, opened the session."
+    )
+    orgs = [m.text for m in extract_mentions(text) if m.type == "ORG"]
+    assert "Senate of the Parliament of the Republic of Kazakhstan" in orgs
+    assert "Senate" not in orgs

@@ -144,7 +144,8 @@ _HEAD_NOUNS = frozenset(
         "bank", "church", "party", "council", "committee", "commission", "ministry",
         "agency", "department", "office", "university", "institute", "foundation", "museum",
         "center", "centre", "secretariat", "board", "bureau", "corporation", "company",
-        "association", "federation", "authority", "embassy", "court", "club",
+        "association", "federation", "authority", "embassy", "court", "club", "congress",
+        "senate", "parliament", "assembly", "league", "organisation", "organization", "academy",
     }
 )  # fmt: skip
 # Words that head a document's or a day's name, not an organisation's ("Final Declaration",
@@ -152,7 +153,7 @@ _HEAD_NOUNS = frozenset(
 _DOCUMENT_NOUNS = frozenset(
     {
         "declaration", "plan", "day", "charter", "treaty", "accord", "accords", "agreement",
-        "resolution", "report", "session", "strategy", "memorandum", "communique",
+        "resolution", "report", "session", "strategy", "memorandum", "communique", "code",
     }
 )  # fmt: skip
 # A line that lists people by surname, as a team's line-up does: "Subs Not Used: Francis,
@@ -542,8 +543,10 @@ def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) ->
                 return grown, end
             # (a head noun's "for": "Dicastery for", "Center for"; not "Plonk Corp for the Board")
             headed = " " not in grown or grown.split()[-1].lower() in _HEAD_NOUNS
-            if other.type in ("ORG", "MISC") and (
-                (link[1] == "for" and headed) or (linked and link[1] != "of")
+            # (after a head noun's "for" the tagger's type says little: "Center for" +
+            # "Interfaith", which it took for a place)
+            if (link[1] == "for" and headed and other.type != "PER") or (
+                other.type in ("ORG", "MISC") and linked and link[1] != "of"
             ):
                 grown, end, linked = grown + glue + other.text, other.end, True
                 # and the words the tagger left after it: "Inter-civilization" + " Dialogue"

@@ -655,6 +655,31 @@ def _office_and_head(
     return kind, k
 
 
+def _join_bodies(
+    words: list[str], spans: Iterable[tuple[str, int, int]]
+) -> Iterator[tuple[str, int, int]]:
+    """Join a body and the institution it belongs to across their "of (the)" ("Senate" "of
+    the" "Parliament of the Republic of Kazakhstan"): a name ending in an organisation's head
+    word, then "of", names one organisation with what follows, which the CRF often cuts."""
+    pending: tuple[str, int, int] | None = None
+    for span in spans:
+        if pending:
+            kind, first, last = pending
+            gap = words[last + 1 : span[1]]
+            if (
+                kind != "PER"
+                and span[0] in ("ORG", "LOC")
+                and words[last].lower() in _ORG_HEADS
+                and gap in (["of"], ["of", "the"])
+            ):
+                pending = ("ORG", first, span[2])
+                continue
+            yield pending
+        pending = span
+    if pending:
+        yield pending
+
+
 _LEADING_JUNK = frozenset({"the", "a", "an", "of", "and", "in", "on", "at", "for", "to", "by"})
 
 
@@ -669,7 +694,7 @@ def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mentio
         words = [analysis.tokens[i][2] for i in sent]
         labels = _tag_acronyms(words, labels)
         truecase = recognizer.resources.truecase
-        spans = _join_coordinated(words, _spans(labels), truecase)
+        spans = _join_bodies(words, _join_coordinated(words, _spans(labels), truecase))
         for kind, first, last in _split_run_ons(text, analysis.tokens, sent, spans, truecase):
             # Entities cannot start with I-, so the CRF sometimes pulls a preceding "the" into
             # a name that begins with a word it saw inside names ("the Muslim World League").
