@@ -86,7 +86,14 @@ def start_build(path: Path, *args: str, pause: str | None = None) -> subprocess.
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # and Ctrl-C delivered as there, even when these tests run as a background job (whose
+        # shell ignores SIGINT, which Python would then never turn into KeyboardInterrupt)
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_pause(process: subprocess.Popen, point: str, timeout: float = 300) -> None:

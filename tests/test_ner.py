@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib.prepare import ner, ner_train
+from searchlib.prepare import ner, ner_train, spans
 from searchlib.prepare.ner import Mention, extract_mentions
 
 CONLL = Path(__file__).resolve().parents[2] / "shared" / "data" / "conll2003"
@@ -307,10 +307,10 @@ def test_legal_form_after_a_comma_joins_the_organisation() -> None:
     """Every training corpus counts ", Inc." as part of the name (CoNLL: "Foo , Inc.")."""
     words = ["PHB", "Hagler", "Bailly", ",", "Inc.", "said", "Foo", "LLC"]
     labels = ["B-ORG", "I-ORG", "I-ORG", "O", "O", "O", "B-ORG", "O"]
-    assert ner._with_legal_form(words, labels, "ORG", 2) == 4
-    assert ner._with_legal_form(words, labels, "PER", 2) == 2  # only organisations
-    assert ner._with_legal_form(words, labels, "ORG", 6) == 7  # no comma: "Foo LLC"
-    assert ner._with_legal_form(words, ["B-ORG", *["O"] * 3, "B-ORG", *["O"] * 3], "ORG", 0) == 0
+    assert spans.with_legal_form(words, labels, "ORG", 2) == 4
+    assert spans.with_legal_form(words, labels, "PER", 2) == 2  # only organisations
+    assert spans.with_legal_form(words, labels, "ORG", 6) == 7  # no comma: "Foo LLC"
+    assert spans.with_legal_form(words, ["B-ORG", *["O"] * 3, "B-ORG", *["O"] * 3], "ORG", 0) == 0
     assert found("He joined Apple, Inc. last year.") == {("ORG", "Apple, Inc.")}
 
 
@@ -336,17 +336,17 @@ def test_x_of_y_and_z_stays_one_name() -> None:
         "met",
     ]
     truecase = ner._recognizer().resources.truecase
-    spans = [("ORG", 1, 5), ("ORG", 7, 8)]
-    assert list(ner._join_coordinated(words, spans, truecase)) == [("ORG", 1, 8)]
+    found = [("ORG", 1, 5), ("ORG", 7, 8)]
+    assert list(spans.join_coordinated(words, found, truecase)) == [("ORG", 1, 8)]
     words = ["The", "Bank", "of", "England", "and", "Barclays", "met"]
-    spans = [("ORG", 1, 3), ("ORG", 5, 5)]
-    assert list(ner._join_coordinated(words, spans, truecase)) == spans
+    found = [("ORG", 1, 3), ("ORG", 5, 5)]
+    assert list(spans.join_coordinated(words, found, truecase)) == found
 
 
 def test_office_in_front_is_dropped_and_x_of_y_bodies_are_organisations() -> None:
     words = ["Head", "of", "the", "Secretariat", "of", "the", "Congress", "of", "Leaders"]
-    offices = ner._offices()
-    assert ner._office_and_head(words, "MISC", 0, 8, offices) == ("ORG", 3)
-    assert ner._office_and_head(words, "PER", 0, 8, offices) == ("PER", 0)
+    offices = spans.offices()
+    assert spans.office_and_head(words, "MISC", 0, 8, offices) == ("ORG", 3)
+    assert spans.office_and_head(words, "PER", 0, 8, offices) == ("PER", 0)
     words = ["Battle", "of", "Britain"]
-    assert ner._office_and_head(words, "MISC", 0, 2, offices) == ("MISC", 0)
+    assert spans.office_and_head(words, "MISC", 0, 2, offices) == ("MISC", 0)
