@@ -20,7 +20,7 @@ SEEDS = ROOT / "seeds"
 SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578" / "docs.jsonl"
 #: The Reuters articles of the identity tests: enough for thousands of distinct words.
-REUTERS_HEAD = 3000
+REUTERS_HEAD = 2000
 
 #: Entities found per (text, dateline), kept for the session by :func:`entities_remembered`.
 _FOUND: dict[tuple[str, str], searchlib.prepare.entities.ArticleEntities] = {}
