@@ -95,7 +95,7 @@ def observe(path: Path) -> dict:
 
 @pytest.mark.slow
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
