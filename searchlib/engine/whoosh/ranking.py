@@ -42,7 +42,7 @@ from ... import text as analysis
 from ...fields import FIELD_WEIGHTS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from whoosh.searching import Searcher
 
@@ -283,16 +283,7 @@ class _InQueryOrder:
         if self.intersect:
             common = set.intersection(*(set(t) for t in tables)) if tables else set()
             tables = [{d: s for d, s in t.items() if d in common} for t in tables]
-        total: dict[int, float] = {}
-        for table in tables:
-            for docnum, score in table.items():
-                total[docnum] = total.get(docnum, 0.0) + score
-        if not total:
-            return NullMatcher()
-        ids = sorted(total)
-        if weighting is None:  # matching only, no scores wanted
-            return ListMatcher(ids)
-        return ListMatcher(ids, [total[d] for d in ids])
+        return _summed(tables, weighting)
 
 
 class SumOr(_InQueryOrder, wq.Or):
@@ -319,17 +310,8 @@ def expansion_matcher(
     the whole index's (:class:`BM25`), and a word the segment lacks adds nothing.
     """
     weighting = context.weighting if context is not None else searcher.weighting
-    total: dict[int, float] = {}
-    for word in words:
-        matcher = wq.Term(fieldname, word).matcher(searcher, context)
-        for docnum, score in _scored(matcher).items():
-            total[docnum] = total.get(docnum, 0.0) + score
-    if not total:
-        return NullMatcher()
-    ids = sorted(total)
-    if weighting is None:  # matching only, no scores wanted
-        return ListMatcher(ids)
-    return ListMatcher(ids, [boost * total[d] for d in ids])
+    tables = (_scored(wq.Term(fieldname, word).matcher(searcher, context)) for word in words)
+    return _summed(tables, weighting, boost)
 
 
 def _scored(matcher: Any) -> dict[int, float]:
@@ -479,3 +461,19 @@ def query_weight(query: wq.Query) -> float:
     if query.is_leaf():
         return 1.0
     return getattr(query, "boost", 1.0) * sum(query_weight(q) for q in query.children())
+
+
+def _summed(tables: Iterable[dict[int, float]], weighting: Any, boost: float = 1.0) -> Any:
+    """A matcher of the articles of ``tables`` (docnum → score), each scored ``boost`` times
+    its scores added in the tables' order (no scores when ``weighting`` is None: matching
+    only)."""
+    total: dict[int, float] = {}
+    for table in tables:
+        for docnum, score in table.items():
+            total[docnum] = total.get(docnum, 0.0) + score
+    if not total:
+        return NullMatcher()
+    ids = sorted(total)
+    if weighting is None:
+        return ListMatcher(ids)
+    return ListMatcher(ids, [boost * total[d] for d in ids])
