@@ -246,18 +246,6 @@ def test_synthetic_queries_give_the_whoosh_results(
 
 
 @pytest.mark.slow
-def test_reuters_queries_give_the_whoosh_results(
-    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spy = Spy(monkeypatch)
-    compared = run_identity(reuters_ix, spy, plain=120, filtered=120, seed=2)
-    assert compared == 240
-    # Misspelt queries run twice (the second time corrected); the sidecar answered every one.
-    print(f"reuters: {spy.fast} of {spy.calls} searches answered by the sidecar")
-    assert spy.calls >= compared and spy.fast == spy.calls
-
-
-@pytest.mark.slow
 def test_copies_in_other_segments_tie_as_in_whoosh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -562,48 +550,6 @@ def test_parts_of_merged_segments_are_written_as_they_are_merged(
         )
     assert read_back == []
     assert max(counts) == 10 and counts[-1] < 10  # merges happened
-
-
-@pytest.mark.slow
-def test_sidecar_keeps_the_feedback_candidates_of_each_article(reuters_ix: Index) -> None:
-    from searchlib.engine.whoosh import ranking
-
-    searcher = reuters_ix._current().searcher()
-    sidecar = reuters_ix._engine.accel.sidecar
-    most = ranking.PARAMS.feedback_max_df * searcher.doc_count_all()
-    cut = 0
-    for docnum in range(searcher.doc_count_all()):
-        analysed = [
-            (term, count)
-            for term, count in ranking.article_terms(searcher.stored_fields(docnum))
-            if max(searcher.doc_frequency(f, term) for f in ranking.FIELD_WEIGHTS) <= most
-        ]
-        kept, complete = sidecar.article_terms(docnum)
-        assert kept == analysed[: impacts.ARTICLE_TERMS], docnum
-        assert complete == (len(analysed) < impacts.ARTICLE_TERMS)
-        cut += not complete
-    assert cut > 100  # many articles have more candidates than are kept
-
-
-@pytest.mark.slow
-def test_feedback_from_kept_terms_is_feedback_from_the_text(reuters_ix: Index) -> None:
-    from whoosh import query as wq
-
-    from searchlib.engine.whoosh import ranking
-
-    searcher = reuters_ix._current().searcher()
-    sidecar = reuters_ix._engine.accel.sidecar
-    query = wq.Or([wq.Term("body", "oil"), wq.Term("body", "price")])
-    top = [(int(d), 10.0 - i) for i, d in enumerate(searcher.docs_for_query(query))][:3]
-    analysed = ranking.with_feedback(searcher, query, top)
-    kept = ranking.with_feedback(searcher, query, top, terms_of=sidecar.article_terms)
-    assert kept == analysed and len(list(analysed.leaves())) > 20
-    # Too few kept terms, and not all of them: the articles are analysed after all.
-    short = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], False))
-    assert short == analysed
-    # All of them, however few: nothing else is looked for.
-    none = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], True))
-    assert none == query
 
 
 def test_build_replaces_a_sidecar_written_by_another_version(tmp_path: Path) -> None:

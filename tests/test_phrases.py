@@ -104,16 +104,6 @@ def test_synthetic_phrases_give_the_whoosh_results(
     assert calls.count == 0  # and Whoosh matched none of them
 
 
-@pytest.mark.slow
-def test_reuters_phrases_give_the_whoosh_results(
-    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = WhooshCalls(monkeypatch)
-    matched = run_phrases(reuters_ix, 240, seed=32)
-    assert matched > 100  # (title-only phrases and words taken apart match less here)
-    assert calls.count == 0
-
-
 def test_phrase_shapes_give_the_whoosh_results(
     synthetic_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,9 +4,7 @@ at once and on one built by several builds that each added a file (whose segment
 
 from __future__ import annotations
 
-import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,6 @@ import searchlib
 from searchlib import Index
 from searchlib.errors import QuerySyntaxError
 
-from .conftest import entities_remembered, reuters_head
 from .test_impacts import (
     WORDS,
     Spy,
@@ -172,24 +169,4 @@ def test_synthetic_prefix_fuzzy_and_title_queries_rank_alike(
     records, entities = synthetic(400, seed=31)
     paths = Paths(*build_both_ways(tmp_path, records, entities))
     queries = with_options(paths.whoosh, random_queries(WORDS, 240, seed=32), seed=33)
-    assert_one_ranking(paths, queries, monkeypatch)
-
-
-@pytest.mark.slow
-def test_reuters_prefix_fuzzy_and_title_queries_rank_alike(
-    reuters_ix: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The full build is the shared one of the same articles; the entities found for it are
-    # remembered, so the incremental builds tag nothing again.
-    records = [json.loads(line) for line in reuters_head()]
-    with entities_remembered():
-        paths = Paths(reuters_ix.path, build_incrementally(tmp_path, records, {}))
-    words = sorted(
-        {
-            word.lower()
-            for article in list(paths.whoosh.articles())[:400]
-            for word in re.findall(r"[A-Za-z]{4,}", f"{article.title} {article.body}")
-        }
-    )
-    queries = with_options(paths.whoosh, random_queries(words, 240, seed=34), seed=35)
     assert_one_ranking(paths, queries, monkeypatch)

@@ -1,0 +1,112 @@
+"""The identity tests on real text: the shared index of the first Reuters articles, read
+by the sidecar and by Whoosh, gives the same results on both paths.
+
+They sit in one module so that a test process (pytest-xdist hands out whole modules) builds
+the shared index once, and the incremental builds reuse the entities found for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from searchlib import Index
+from searchlib.engine.sidecar import files as impacts
+
+from .conftest import entities_remembered, reuters_head
+from .test_impacts import Spy, run_identity
+from .test_phrases import WhooshCalls, run_phrases
+from .test_ranking_paths import (
+    Paths,
+    assert_one_ranking,
+    build_incrementally,
+    random_queries,
+    with_options,
+)
+
+
+@pytest.mark.slow
+def test_reuters_queries_give_the_whoosh_results(
+    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = Spy(monkeypatch)
+    compared = run_identity(reuters_ix, spy, plain=120, filtered=120, seed=2)
+    assert compared == 240
+    # Misspelt queries run twice (the second time corrected); the sidecar answered every one.
+    print(f"reuters: {spy.fast} of {spy.calls} searches answered by the sidecar")
+    assert spy.calls >= compared and spy.fast == spy.calls
+
+
+@pytest.mark.slow
+def test_sidecar_keeps_the_feedback_candidates_of_each_article(reuters_ix: Index) -> None:
+    from searchlib.engine.whoosh import ranking
+
+    searcher = reuters_ix._current().searcher()
+    sidecar = reuters_ix._engine.accel.sidecar
+    most = ranking.PARAMS.feedback_max_df * searcher.doc_count_all()
+    cut = 0
+    for docnum in range(searcher.doc_count_all()):
+        analysed = [
+            (term, count)
+            for term, count in ranking.article_terms(searcher.stored_fields(docnum))
+            if max(searcher.doc_frequency(f, term) for f in ranking.FIELD_WEIGHTS) <= most
+        ]
+        kept, complete = sidecar.article_terms(docnum)
+        assert kept == analysed[: impacts.ARTICLE_TERMS], docnum
+        assert complete == (len(analysed) < impacts.ARTICLE_TERMS)
+        cut += not complete
+    assert cut > 100  # many articles have more candidates than are kept
+
+
+@pytest.mark.slow
+def test_feedback_from_kept_terms_is_feedback_from_the_text(reuters_ix: Index) -> None:
+    from whoosh import query as wq
+
+    from searchlib.engine.whoosh import ranking
+
+    searcher = reuters_ix._current().searcher()
+    sidecar = reuters_ix._engine.accel.sidecar
+    query = wq.Or([wq.Term("body", "oil"), wq.Term("body", "price")])
+    top = [(int(d), 10.0 - i) for i, d in enumerate(searcher.docs_for_query(query))][:3]
+    analysed = ranking.with_feedback(searcher, query, top)
+    kept = ranking.with_feedback(searcher, query, top, terms_of=sidecar.article_terms)
+    assert kept == analysed and len(list(analysed.leaves())) > 20
+    # Too few kept terms, and not all of them: the articles are analysed after all.
+    short = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], False))
+    assert short == analysed
+    # All of them, however few: nothing else is looked for.
+    none = ranking.with_feedback(searcher, query, top, terms_of=lambda d: ([], True))
+    assert none == query
+
+
+@pytest.mark.slow
+def test_reuters_phrases_give_the_whoosh_results(
+    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = WhooshCalls(monkeypatch)
+    matched = run_phrases(reuters_ix, 240, seed=32)
+    assert matched > 100  # (title-only phrases and words taken apart match less here)
+    assert calls.count == 0
+
+
+@pytest.mark.slow
+def test_reuters_prefix_fuzzy_and_title_queries_rank_alike(
+    reuters_ix: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The full build is the shared one of the same articles; the entities found for it are
+    # remembered, so the incremental builds tag nothing again.
+    records = [json.loads(line) for line in reuters_head()]
+    with entities_remembered():
+        paths = Paths(reuters_ix.path, build_incrementally(tmp_path, records, {}))
+    words = sorted(
+        {
+            word.lower()
+            for article in list(paths.whoosh.articles())[:400]
+            for word in re.findall(r"[A-Za-z]{4,}", f"{article.title} {article.body}")
+        }
+    )
+    queries = with_options(paths.whoosh, random_queries(words, 240, seed=34), seed=35)
+    assert_one_ranking(paths, queries, monkeypatch)
