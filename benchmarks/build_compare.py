@@ -1,4 +1,4 @@
-"""Benchmark: full builds of this checkout against a baseline checkout, same run, and an identity check.
+"""Benchmark: full builds of this checkout beside a baseline checkout's, and an identity check.
 
     python benchmarks/build_compare.py --baseline DIR [--articles N] [--runs 2] [--workers 2]
                                         [--check 400] [--data DIR]
@@ -197,10 +197,11 @@ def main() -> None:
     print(
         f"Machine: {os.cpu_count()} cores ({cpu_model()}), shared; Python "
         f"{platform.python_version()}, {dt.date.today().isoformat()}. {articles:,} articles of "
-        f"reuters21578, entities on; median of {args.runs} builds each, the checkouts alternating.\n"
+        f"reuters21578, entities on; median of {args.runs} builds each, checkouts alternating.\n"
     )
     print(
-        "| build | baseline articles/s | branch articles/s | ratio | baseline CPU s | branch CPU s |"
+        "| build | baseline articles/s | branch articles/s | ratio "
+        "| baseline CPU s | branch CPU s |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for workers in (1, args.workers):

@@ -108,7 +108,9 @@ def is_news_field(text_field: object) -> bool:
         type(getattr(text_field, "format", None)) is Positions
         and analyzer is not None
         and analyzer == _NEWS_ANALYZER
-        and all(type(a) is type(b) for a, b in zip(analyzer.items, _NEWS_ANALYZER.items))
+        and all(
+            type(a) is type(b) for a, b in zip(analyzer.items, _NEWS_ANALYZER.items, strict=True)
+        )
     )
 
 
