@@ -152,7 +152,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="a checkout to compare with")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--articles", type=int, default=None, help="first N articles (all)")
-    parser.add_argument("--runs", type=int, default=2, help="builds of each checkout per setup")
+    parser.add_argument(
+        "--runs", type=int, default=2, help="builds of each per setup (0: check only)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes for the parallel build")
     parser.add_argument("--check", type=int, default=400, help="articles to compare (0: none)")
     args = parser.parse_args()
@@ -174,6 +176,8 @@ def main() -> None:
             )
             if differ:
                 sys.exit(1)
+        if not args.runs:
+            return
         source = subset(corpus, tmp / "docs.jsonl", args.articles)
         results: dict[tuple[int, str], list[dict]] = {}
         count = 0

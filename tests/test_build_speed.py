@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pycrfsuite
+
 from searchlib.engine.whoosh.analysis import is_news_field, news_postings
 from searchlib.engine.whoosh.schema import make_schema
+from searchlib.prepare import ner
 from searchlib.prepare.sources import read_sources
 
 from .conftest import SEEDS, reuters_head
@@ -53,3 +56,12 @@ def test_news_postings_are_whooshs_postings():
         assert news_postings(text, fields[1].format) == whoosh_postings(fields[1], text), text[:80]
         checked += 1
     assert checked > 400
+
+
+def test_model_attributes_are_those_pycrfsuite_parses():
+    for name in (ner.STAGE1_NAME, ner.MODEL_PATH.name):
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(ner.DATA_DIR / name))
+        found = ner._attributes(tagger)
+        assert len(found) > 50_000
+        assert found == frozenset(tagger.info().attributes)

@@ -46,9 +46,21 @@ def _deletions(word: str) -> set[str]:
     """``word``'s first :data:`PREFIX` letters with up to :data:`MAX_EDITS` of them deleted."""
     start = word[:PREFIX]
     found = {start}
-    for edits in range(1, min(MAX_EDITS, len(start)) + 1):
-        for gone in itertools.combinations(range(len(start)), edits):
-            found.add("".join(c for i, c in enumerate(start) if i not in gone))
+    n = len(start)
+    # The order of itertools.combinations (a set's order follows its insertions); slices for
+    # one and two letters, each of a build's words' 29 deletions made at C speed.
+    for edits in range(1, min(MAX_EDITS, n) + 1):
+        if edits == 1:
+            found.update(start[:i] + start[i + 1 :] for i in range(n))
+        elif edits == 2:
+            found.update(
+                start[:i] + start[i + 1 : j] + start[j + 1 :]
+                for i in range(n)
+                for j in range(i + 1, n)
+            )
+        else:
+            for gone in itertools.combinations(range(n), edits):
+                found.add("".join(c for i, c in enumerate(start) if i not in gone))
     return found
 
 
