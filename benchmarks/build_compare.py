@@ -150,6 +150,9 @@ def check_identity(checkouts: dict[str, Path], source: Path, tmp: Path) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, required=True, help="a checkout to compare with")
+    parser.add_argument(
+        "--branch", type=Path, default=REPO, help="the checkout measured (this one)"
+    )
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--articles", type=int, default=None, help="first N articles (all)")
     parser.add_argument(
@@ -161,7 +164,7 @@ def main() -> None:
     corpus = args.data / "reuters21578" / "docs.jsonl"
     if not corpus.is_file():
         sys.exit(f"no corpus at {corpus}; give --data DIR")
-    checkouts = {"branch": REPO, "baseline": args.baseline.resolve()}
+    checkouts = {"branch": args.branch.resolve(), "baseline": args.baseline.resolve()}
 
     with tempfile.TemporaryDirectory(prefix="searchlib-compare-") as tmp_name:
         tmp = Path(tmp_name)

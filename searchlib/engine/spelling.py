@@ -64,6 +64,20 @@ def _deletions(word: str) -> set[str]:
     return found
 
 
+def _terms_at(words: list[str], terms: np.ndarray) -> list[tuple[str, int]]:
+    """Each of ``words`` whose stem is one of the sorted ``terms`` (the sidecar's, UTF-8
+    bytes), with where: one binary search of them all. A stem longer than the terms' width
+    is none of them (numpy would cut it to the width)."""
+    stems = [stem(word).encode("utf-8") for word in words]
+    fits = [n for n, term in enumerate(stems) if len(term) <= terms.itemsize]
+    if not fits or not len(terms):
+        return []
+    wanted = np.array([stems[n] for n in fits], terms.dtype)
+    at = np.searchsorted(terms, wanted)
+    found = (at < len(terms)) & (terms[np.minimum(at, len(terms) - 1)] == wanted)
+    return [(words[fits[n]], int(at[n])) for n in np.flatnonzero(found)]
+
+
 def _key(text: str) -> int:
     # A stable hash (Python's own changes between processes); collisions only add candidates,
     # which are all checked.
@@ -79,12 +93,7 @@ def write(folder: Path, generation: str) -> None:
     }
     terms = np.load(folder / f"{impacts.PREFIX}words.npy", allow_pickle=False)
     frequencies = np.diff(np.load(folder / f"{impacts.PREFIX}indptr.npy", allow_pickle=False))
-    kept = []
-    for word in sorted(surfaces):
-        term = stem(word).encode("utf-8")  # the sidecar keeps its words as UTF-8 bytes
-        at = int(np.searchsorted(terms, term)) if len(term) <= terms.itemsize else len(terms)
-        if at < len(terms) and terms[at] == term:
-            kept.append((word, int(frequencies[at])))
+    kept = [(word, int(frequencies[at])) for word, at in _terms_at(sorted(surfaces), terms)]
     words = [word for word, _ in kept]
     keys: list[int] = []
     ids: list[int] = []

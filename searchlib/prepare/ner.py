@@ -148,24 +148,27 @@ class _Resources:
     def _token_features(self, word: str) -> tuple[tuple[bytes, ...], ...]:
         """What a word contributes wherever it occurs: its own features, then those it gives
         a token as each of its neighbours (in the order of ``_OFFSETS``)."""
-        own = self.kept(("bias", *self._word_features(word)))
-        return tuple(own), *(tuple(self.kept(self._context_features(word, o))) for o in _OFFSETS)
+        low, shape, clusters = word.lower(), _shape(word), self._cluster(word)
+        own = self.kept(("bias", *self._word_features(word, low, shape, clusters)))
+        contexts = (
+            tuple(self.kept((*_context_features(low, shape, o), o + "c=" + clusters[-1])))
+            for o in _OFFSETS
+        )
+        return tuple(own), *contexts
 
     def _cluster(self, word: str) -> tuple[str, ...]:
         found = self.clusters.get(word) or self.clusters.get(word.lower())
         return found or self.clusters.get(word.capitalize()) or ("none",)
 
-    def _word_features(self, word: str) -> tuple[str, ...]:
-        features = _word_features(word)
-        clusters = self._cluster(word)
+    def _word_features(
+        self, word: str, low: str, shape: str, clusters: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        features = _word_features(word, low, shape)
         features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
-        casing = self.truecase.get(word.lower())
+        casing = self.truecase.get(low)
         features = (*features, "capr=" + (casing[1] if casing else "?"))
-        name = self.names.get(word.lower()) if word[:1].isupper() else None
+        name = self.names.get(low) if word[:1].isupper() else None
         return (*features, "name=" + name) if name else features
-
-    def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
-        return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
 
 
 def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
@@ -214,12 +217,12 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
-def _word_features(word: str) -> tuple[str, ...]:
-    """Features of a word on its own; cached because news text repeats words constantly."""
-    low = word.lower()
+def _word_features(word: str, low: str, shape: str) -> tuple[str, ...]:
+    """Features of a word on its own (``low`` is it in lower case, ``shape`` its
+    :func:`_shape`); cached because news text repeats words constantly."""
     feats = [
         "w=" + low,
-        "sh=" + _shape(word),
+        "sh=" + shape,
         "p1=" + low[:1],
         "p2=" + low[:2],
         "p3=" + low[:3],
@@ -244,10 +247,10 @@ def _word_features(word: str) -> tuple[str, ...]:
     return tuple(feats)
 
 
-def _context_features(word: str, offset: str) -> tuple[str, ...]:
-    """The few features a neighbouring word contributes, tagged with its relative position."""
-    low = word.lower()
-    return (offset + "w=" + low, offset + "sh=" + _shape(word), offset + "s3=" + low[-3:])
+def _context_features(low: str, shape: str, offset: str) -> tuple[str, ...]:
+    """The few features a neighbouring word contributes (in lower case, and its shape),
+    tagged with its relative position."""
+    return (offset + "w=" + low, offset + "sh=" + shape, offset + "s3=" + low[-3:])
 
 
 def _is_caps_sentence(words: list[str]) -> bool:
