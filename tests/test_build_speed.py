@@ -3,13 +3,18 @@ without Whoosh's token filters, and the tagger's features and labels."""
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
+from importlib import resources
 
 import pycrfsuite
 
+from searchlib.engine import spelling
 from searchlib.engine.whoosh.analysis import is_news_field, news_postings
 from searchlib.engine.whoosh.schema import make_schema
-from searchlib.prepare import ner
+from searchlib.prepare import ner, places
+from searchlib.prepare.places import _ARTICLES as ARTICLES
 from searchlib.prepare.sources import read_sources
 
 from .conftest import SEEDS, reuters_head
@@ -65,3 +70,26 @@ def test_model_attributes_are_those_pycrfsuite_parses():
         found = ner._attributes(tagger)
         assert len(found) > 50_000
         assert found == frozenset(tagger.info().attributes)
+
+
+def test_the_gazetteers_article_check_is_keys():
+    data = resources.files("searchlib").joinpath(places.PLACES_FILE).read_bytes()
+    names = {line.split("\t")[1] for line in gzip.decompress(data).decode("utf-8").splitlines()}
+    names |= {"La Paz", "El Paso", "Los Ángeles", "L.A. Noire", "(Le) Havre", "Ål", "Les"}
+    with_article = [name for name in names if places._starts_with_article(name)]
+    assert len(with_article) > 100
+    for name in names:
+        assert places._starts_with_article(name) == (places.key(name).split()[0] in ARTICLES)
+
+
+def test_spelling_deletions_are_every_combination_in_order():
+    def deletions(word):  # what spelling._deletions stands for
+        start = word[: spelling.PREFIX]
+        found = {start}
+        for edits in range(1, min(spelling.MAX_EDITS, len(start)) + 1):
+            for gone in itertools.combinations(range(len(start)), edits):
+                found.add("".join(c for i, c in enumerate(start) if i not in gone))
+        return found
+
+    for word in ["a", "ab", "abc", "aab", "kassym", "tokayev", "ashimbayev", "reuters", "aaaaaaaa"]:
+        assert list(spelling._deletions(word)) == list(deletions(word))
