@@ -44,26 +44,25 @@ QUERY_STAGES = [
 BUILD_STAGES = [
     ("searchlib.build, all of it", "searchlib/store/build.py", "build"),
     ("read_sources (JSONL reading)", "searchlib/prepare/sources.py", "read_sources"),
-    ("prepare (header, title, date)", "searchlib/prepare/articles.py", "prepare"),
-    ("add_document (analyzer + Whoosh in-memory postings)", "whoosh/writing.py", "add_document"),
-    (
-        "  NewsTokenizer: tokenize + fold (a generator: stemming not included)",
-        "searchlib/engine/whoosh/analysis.py",
-        "__call__",
-    ),
+    ("prepare (header, title, date, entities)", "searchlib/prepare/articles.py", "prepare"),
+    ("  extract_mentions (the tagger, all of it)", "searchlib/prepare/ner.py", "extract_mentions"),
+    ("    loading the models and word lists", "searchlib/prepare/ner.py", "_recognizer"),
+    ("    _analyse (tokenize, features of every token)", "searchlib/prepare/ner.py", "_analyse"),
+    ("      _token_features (a word's, once)", "prepare/ner.py", "_token_features"),
+    ("    labels (two CRF taggers, crfsuite's C)", "searchlib/prepare/ner.py", "labels"),
+    ("      _consistency (stage two's features)", "searchlib/prepare/ner.py", "_consistency"),
+    ("  article_entities (mention rules, names)", "prepare/entities.py", "article_entities"),
+    ("    _places (loading the gazetteer)", "searchlib/prepare/places.py", "_places"),
+    ("analyze_document (words, stems, postings)", "whoosh/schema.py", "analyze_document"),
     ("  Snowball stemming (NLTK)", "nltk/stem/snowball.py", "stem"),
-    ("commit (Whoosh sorts postings, writes the segment)", "whoosh/writing.py", "commit"),
-    (
-        "  doc_field_length (per posting; each asks the file system if a column exists)",
-        "whoosh/codec/whoosh3.py",
-        "doc_field_length",
-    ),
-    (
-        "write_entity_table (reads every stored doc)",
-        "searchlib/store/entity_table.py",
-        "write_entity_table",
-    ),
-]
+    ("add_document (Whoosh in-memory postings)", "whoosh/writing.py", "add_document"),
+    ("SegmentPostings.add (the sidecar's postings)", "searchlib/engine/sidecar/parts.py", "add"),
+    ("_finalize_segment (Whoosh writes a segment)", "whoosh/writing.py", "_finalize_segment"),
+    ("sidecar files (impacts.write)", "searchlib/engine/sidecar/files.py", "write"),
+    ("spelling.write (the vocabulary's deletions)", "searchlib/engine/spelling.py", "write"),
+    ("duplicates.write (MinHash of every article)", "searchlib/store/duplicates.py", "write"),
+    ("write_entity_table (joins the names)", "store/entity_table.py", "write_entity_table"),
+]  # fmt: skip
 TOP = 12
 PACKAGES = [
     ("searchlib.prepare.articles", "searchlib/prepare/articles.py"),
@@ -161,7 +160,8 @@ def profile_build(source: Path, articles: int) -> str:
                 if n == articles:
                     break
                 out.write(line)
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: the machine may be shared.
+        profiler = cProfile.Profile(time.process_time)
         start = time.perf_counter()
         profiler.enable()
         built = searchlib.build(Path(tmp) / "index", [subset])

@@ -13,7 +13,9 @@ ner-extra (Wikipedia and web text, see ``extra_splits``; UNER's web text weighs
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,7 +74,7 @@ def _tokenize(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, normalized word) for each token of ``text``."""
     # _NORMALIZE maps characters one for one, so the text can be normalized in one go.
     normalized = text.translate(_NORMALIZE)
-    spans = (m.span() for m in _TOKENIZER.finditer(text))
+    spans = map(re.Match.span, _TOKENIZER.finditer(text))
     return [(start, end, normalized[start:end]) for start, end in spans]
 
 
@@ -131,6 +133,12 @@ class _Resources:
         self.names = _read_names(directory / NAMES_NAME)
         # News text repeats words constantly, so per-word features are computed once each.
         self.token_features = lru_cache(maxsize=200_000)(self._token_features)
+        # A feature of a token's place (a flag, a gazetteer's or a topic's), as kept: few
+        # distinct ones, each asked for at many tokens.
+        self.place_feature = lru_cache(maxsize=4096)(self._place_feature)
+
+    def _place_feature(self, feature: str) -> tuple[bytes, ...]:
+        return tuple(self.kept((feature,)))
 
     def kept(self, features: Iterable[str]) -> list[bytes]:
         """``features`` as crfsuite reads them, without those its models do not know."""
@@ -140,24 +148,27 @@ class _Resources:
     def _token_features(self, word: str) -> tuple[tuple[bytes, ...], ...]:
         """What a word contributes wherever it occurs: its own features, then those it gives
         a token as each of its neighbours (in the order of ``_OFFSETS``)."""
-        own = self.kept(("bias", *self._word_features(word)))
-        return tuple(own), *(tuple(self.kept(self._context_features(word, o))) for o in _OFFSETS)
+        low, shape, clusters = word.lower(), _shape(word), self._cluster(word)
+        own = self.kept(("bias", *self._word_features(word, low, shape, clusters)))
+        contexts = (
+            tuple(self.kept((*_context_features(low, shape, o), o + "c=" + clusters[-1])))
+            for o in _OFFSETS
+        )
+        return tuple(own), *contexts
 
     def _cluster(self, word: str) -> tuple[str, ...]:
         found = self.clusters.get(word) or self.clusters.get(word.lower())
         return found or self.clusters.get(word.capitalize()) or ("none",)
 
-    def _word_features(self, word: str) -> tuple[str, ...]:
-        features = _word_features(word)
-        clusters = self._cluster(word)
+    def _word_features(
+        self, word: str, low: str, shape: str, clusters: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        features = _word_features(word, low, shape)
         features += tuple(f"c{n}={c}" for n, c in enumerate(clusters))
-        casing = self.truecase.get(word.lower())
+        casing = self.truecase.get(low)
         features = (*features, "capr=" + (casing[1] if casing else "?"))
-        name = self.names.get(word.lower()) if word[:1].isupper() else None
+        name = self.names.get(low) if word[:1].isupper() else None
         return (*features, "name=" + name) if name else features
-
-    def _context_features(self, word: str, offset: str) -> tuple[str, ...]:
-        return (*_context_features(word, offset), offset + "c=" + self._cluster(word)[-1])
 
 
 def _read_gazetteer(path: Path) -> dict[tuple[str, ...], str]:
@@ -206,12 +217,12 @@ def _shape(word: str) -> str:
     return "".join(out)
 
 
-def _word_features(word: str) -> tuple[str, ...]:
-    """Features of a word on its own; cached because news text repeats words constantly."""
-    low = word.lower()
+def _word_features(word: str, low: str, shape: str) -> tuple[str, ...]:
+    """Features of a word on its own (``low`` is it in lower case, ``shape`` its
+    :func:`_shape`); cached because news text repeats words constantly."""
     feats = [
         "w=" + low,
-        "sh=" + _shape(word),
+        "sh=" + shape,
         "p1=" + low[:1],
         "p2=" + low[:2],
         "p3=" + low[:3],
@@ -236,10 +247,10 @@ def _word_features(word: str) -> tuple[str, ...]:
     return tuple(feats)
 
 
-def _context_features(word: str, offset: str) -> tuple[str, ...]:
-    """The few features a neighbouring word contributes, tagged with its relative position."""
-    low = word.lower()
-    return (offset + "w=" + low, offset + "sh=" + _shape(word), offset + "s3=" + low[-3:])
+def _context_features(low: str, shape: str, offset: str) -> tuple[str, ...]:
+    """The few features a neighbouring word contributes (in lower case, and its shape),
+    tagged with its relative position."""
+    return (offset + "w=" + low, offset + "sh=" + shape, offset + "s3=" + low[-3:])
 
 
 def _is_caps_sentence(words: list[str]) -> bool:
@@ -341,7 +352,16 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
         return truecase[low][0] if low in truecase else w
 
     gazetteer, gazetteer_lengths = resources.gazetteer, resources.gazetteer_lengths
-    token_features, kept = resources.token_features, resources.kept
+    token_features, place_feature, known = (
+        resources.token_features,
+        resources.place_feature,
+        resources.known,
+    )
+    first, caps_sent, dateline_feature, truecased = map(
+        place_feature, ("first", "caps_sent", "dateline", "truecased")
+    )
+    doc_lower, doc_cap = place_feature("doc=lower"), place_feature("doc=cap")
+    topic_feature = place_feature("topic=" + topic) if topic else ()
     out: list[list[list[bytes]]] = []
     keys: list[list[str]] = []
     for sent, is_caps, is_lower in zip(sentences, caps, lower, strict=True):
@@ -379,33 +399,36 @@ def _analyse(text: str, resources: _Resources) -> _Analysis:
                 *table[k + 3][3],
                 *table[k + 4][4],
             ]
-            # Features of the token's place in this sentence and document: not cacheable.
-            local = [
-                "w-1|w=" + padded_lows[k + 1] + "|" + lows[k],
-                "w|w+1=" + lows[k] + "|" + padded_lows[k + 3],
-            ]
+            # Features of the token's place in this sentence and document, as _Resources.kept
+            # gives them (unknown ones left out, in this order): the word pairs are not
+            # cacheable, the rest are few.
+            low = lows[k]
+            pair = "w-1|w=" + padded_lows[k + 1] + "|" + low
+            if known is None or pair in known:
+                feats.append(pair.encode())
+            pair = "w|w+1=" + low + "|" + padded_lows[k + 3]
+            if known is None or pair in known:
+                feats.append(pair.encode())
             if k == 0:
-                local.append("first")
+                feats += first
             if is_caps:
-                local.append("caps_sent")
+                feats += caps_sent
             if k < dateline:
-                local.append("dateline")
+                feats += dateline_feature
             if original != fw:
-                local.append("truecased")
+                feats += truecased
             if gaz[k]:
-                local.append("gaz=" + gaz[k])
+                feats += place_feature("gaz=" + gaz[k])
             if fw[:1].isalpha():
-                low = lows[k]
                 form = usual.get(low)
                 if form:
-                    local.append("doc=" + ("lower" if form.islower() else "cap"))
+                    feats += doc_lower if form.islower() else doc_cap
                 # Sorted: a set's order follows string hashing, which differs between
                 # processes, and crfsuite adds the weights in feature order.
                 for pos in sorted(run_position.get(fw, ())):
-                    local.append("run=" + pos)
+                    feats += place_feature("run=" + pos)
                 if topic and fw[:1].isupper():
-                    local.append("topic=" + topic)
-            feats += kept(local)
+                    feats += topic_feature
             sent_feats.append(feats)
         out.append(sent_feats)
     return _Analysis(tokens, sentences, out, keys)
@@ -467,7 +490,7 @@ class _Recognizer:
         self.stage1.open(str(model_path.with_name(STAGE1_NAME)))
         self.stage2 = pycrfsuite.Tagger()
         self.stage2.open(str(model_path))
-        known = frozenset(self.stage1.info().attributes) | frozenset(self.stage2.info().attributes)
+        known = _attributes(self.stage1) | _attributes(self.stage2)
         self.resources = _load_resources(model_path.parent, known)
 
     def labels(self, analysis: _Analysis) -> list[list[str]]:
@@ -476,6 +499,35 @@ class _Recognizer:
         first = [self.stage1.tag(f) for f in analysis.features]
         second = _consistency(analysis, first, self.resources)
         return [self.stage2.tag(f) for f in second]
+
+
+_ATTRIBUTE = re.compile(r"(\d+): (.*)")
+
+
+def _attributes(tagger: pycrfsuite.Tagger) -> frozenset[str]:
+    """The attributes a model knows: ``tagger.info().attributes``, read from the ATTRIBUTES
+    section of the model's text dump alone (``info()`` parses each line of all of the dump
+    in Python, its weights too: a second or more of each build process)."""
+    fd, name = tempfile.mkstemp(suffix=".txt")
+    os.close(fd)
+    try:
+        tagger.dump(name)
+        with open(name, "rb") as dump:
+            lines = iter(dump)
+            for line in lines:
+                if line.strip() == b"ATTRIBUTES = {":
+                    break
+            found = []
+            for line in lines:
+                # As pycrfsuite's parser reads a line of the dump.
+                text = line.decode("utf-8").lstrip().rstrip("\r\n")
+                if text == "}":
+                    break
+                if text:
+                    found.append(_ATTRIBUTE.match(text)[2])  # type: ignore[index]
+    finally:
+        os.unlink(name)
+    return frozenset(found)
 
 
 _recognizers: dict[Path, _Recognizer] = {}

@@ -60,6 +60,19 @@ def consonants(word: str) -> str:
     return word[:1] + re.sub(r"(.)\1+", r"\1", rest)
 
 
+_FIRST_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _starts_with_article(name: str) -> bool:
+    """Whether ``key(name)`` begins with one of :data:`_ARTICLES`: for a plain ASCII name its
+    first word found directly (the gazetteer's 200,000 names, kept out of ``key``'s cache)."""
+    if name.isascii():
+        first = _FIRST_WORD.search(name.lower().replace(".", ""))
+        if first is not None:
+            return first[0] in _ARTICLES
+    return key(name).split()[0] in _ARTICLES
+
+
 @lru_cache(maxsize=1)
 def _places() -> dict[str, tuple[str, str]]:
     """Place names (folded, lower case) → (canonical name, feature), shipped with searchlib.
@@ -70,7 +83,7 @@ def _places() -> dict[str, tuple[str, str]]:
     places = {}
     for line in gzip.decompress(data).decode("utf-8").splitlines():
         alias, canonical, feature = line.split("\t")
-        if feature == "P" and key(canonical).split()[0] in _ARTICLES and alias != key(canonical):
+        if feature == "P" and _starts_with_article(canonical) and alias != key(canonical):
             continue  # "Serena" of La Serena: a name without its article is a word or a name
         places[alias] = (canonical, feature)
     for alias, country in COUNTRY_ALIASES.items():  # those added since the file was built

@@ -85,22 +85,29 @@ def write_records_segment(
     folder: str,
     items: list[tuple[SourceRecord, bool]],
     counted: Callable[[int], None] | None = None,
-) -> writer.SegmentWritten:
+) -> tuple[writer.SegmentWritten, duplicates.Signatures]:
     """A full build's unit of work on this machine: prepare each record, analyse the wanted
     ones and write them as one segment into the index in ``folder`` (see
     :func:`searchlib.engine.whoosh.writer.write_segment`); ``counted`` is told how many of
-    the segment's articles are written so far."""
-    return writer.write_segment(folder, _documents(items, counted))
+    the segment's articles are written so far. Also the duplicate signatures of the
+    articles written, made here (in the worker) rather than from them read back."""
+    stories: list[duplicates.Compared] = []
+    written = writer.write_segment(folder, _documents(items, counted, stories))
+    return written, duplicates.signatures_of(stories)
 
 
 def _documents(
-    items: list[tuple[SourceRecord, bool]], counted: Callable[[int], None] | None = None
+    items: list[tuple[SourceRecord, bool]],
+    counted: Callable[[int], None] | None = None,
+    stories: list[duplicates.Compared] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     # Each document is made only when the writer asks for it: a segment's analysed documents
     # would take several times its size in memory.
     done = 0
     for record, wanted in items:
         doc: dict[str, Any] = document(articles.prepare(record))
+        if wanted and stories is not None:
+            stories.append(duplicates.compared(doc))
         yield hash_document(doc), schema.analyze_document(doc) if wanted else None
         if wanted and counted is not None:
             done += 1
@@ -450,7 +457,8 @@ def _write_new_generation(
         spelling.write(target, generation)  # (from the sidecar's words)
         base = None if current is None else location.path / current
         drop = changes.updated + changes.deleted
-        duplicates.write(target, generation, fresh, base=base, drop=drop)
+        computed = written.signatures if written and written.signatures else None
+        duplicates.write(target, generation, fresh, base=base, drop=drop, computed=computed)
         names = written.entity_names if written else None
         if names is None and stored is not None:  # the segment parts' stored fields
             names = EntityNames()
@@ -549,7 +557,8 @@ def _write_full(
         tell(0, total)  # the total is known before the first segment's articles are read
         if not run.parallel:  # here, each article is counted as it is written
             work = functools.partial(work, counted=lambda done: tell(count + done, total))
-    for result in run.apply(work, batches()):
+    for result, signatures in run.apply(work, batches()):
+        written.signatures.append(signatures)
         for digest in result.digests:
             next(entries)[3] = digest
             scan.analysed += 1
@@ -574,6 +583,8 @@ class Written:
     def __init__(self, target: Path) -> None:
         self.impacts: impacts.Collector | None = impacts.Collector(target / ".impacts-parts.tmp")
         self.entity_names: EntityNames | None = EntityNames()
+        #: Each segment's duplicate signatures, when they were made as it was written.
+        self.signatures: list[duplicates.Signatures] = []
 
     def add(self, doc: Mapping[str, Any]) -> None:
         """One document, as given to Whoosh."""

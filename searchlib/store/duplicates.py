@@ -50,6 +50,14 @@ ALL_PAIRS = 64
 _BLOCK = 4096
 
 
+class Signatures(NamedTuple):
+    """The signatures of some articles: their ids, signatures (one row each) and days."""
+
+    ids: np.ndarray
+    signatures: np.ndarray
+    days: np.ndarray
+
+
 class Compared(NamedTuple):
     """What an article is compared on: its id, title, text and date (``YYYY-MM-DD``)."""
 
@@ -110,8 +118,12 @@ def write(
     *,
     base: Path | None = None,
     drop: Collection[str] = (),
+    computed: Iterable[Signatures] | None = None,
 ) -> int:
     """Find and write the groups of generation ``folder``; returns how many there are.
+
+    ``computed`` are the signatures of all of its articles, in parts, made as a full build
+    wrote them (see :func:`signatures_of`): then no stored article is read back.
 
     With ``base`` (the generation this one was made from) the signatures of its articles are
     reused, but for the ids ``drop``, and those of the ``fresh`` articles computed; otherwise
@@ -122,7 +134,12 @@ def write(
     from ..prepare.shingles import PERMUTATIONS
 
     reused = _reused(base, drop) if base is not None and fresh is not None else None
-    if reused is None:
+    parts = list(computed) if computed is not None and base is None else None
+    if parts:
+        ids = np.concatenate([part.ids for part in parts])
+        signatures = np.concatenate([part.signatures for part in parts])
+        days = np.concatenate([part.days for part in parts])
+    elif reused is None:
         from ..engine.whoosh.writer import iter_stored
 
         stories = (
@@ -214,6 +231,17 @@ def _pairs(bucket: np.ndarray) -> Iterable[tuple[int, int]]:
         first = members[0]
         return ((first, other) for other in members[1:])
     return ((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
+
+
+def signatures_of(stories: Iterable[Compared]) -> Signatures:
+    """The signatures of ``stories`` (what :func:`write` computes of the stored articles)."""
+    return Signatures(*_signatures(stories))
+
+
+def compared(doc: Mapping[str, Any]) -> Compared:
+    """What a document given to Whoosh is compared on, as its stored fields read back give
+    it (a field without a value is not stored)."""
+    return Compared(doc["id"], doc.get("title") or "", doc.get("body") or "", doc.get("date"))
 
 
 def _signatures(stories: Iterable[Compared]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from ...fields import ENTITY_FIELDS, TEXT_FIELDS
 from ..sidecar.files import KEPT_FIELDS
-from .analysis import news_analyzer
+from .analysis import is_news_field, news_analyzer, news_postings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -61,6 +61,8 @@ def analyze_text(text_field: Any, text: str) -> Analyzed:
     analyzer where it can: the words for spelling are those of the analyzer
     without its morphological filters (stemming), so when those come last they are the words
     that reach them, taken on the way."""
+    if is_news_field(text_field):  # every text field of the schema: no tokens to make
+        return Analyzed(*news_postings(text, text_field.format))
     items = list(getattr(text_field.analyzer, "items", ()))
     morph = [bool(getattr(item, "is_morph", False)) for item in items]
     if not items or morph[0] or True not in morph or False in morph[morph.index(True) :]:
