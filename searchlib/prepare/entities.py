@@ -530,7 +530,11 @@ def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int,
     "LAWSON"), a full name before a name alone or an acronym, then the most frequent, the
     longest."""
     words = name.split()
-    full = len(words) > 1 if kind == "person" else not (len(words) == 1 and name.isupper())
+    full = (
+        len(words) > 1 and not _surname_alone(name)  # "De Vido" is a surname alone
+        if kind == "person"
+        else not (len(words) == 1 and name.isupper())
+    )
     return (not shouted(name), full, count, len(words), len(name))
 
 
