@@ -23,7 +23,8 @@ def _at(text: str, *tagged: tuple[str, str]) -> list[Mention]:
 def test_a_miscellaneous_name_before_a_players_role_or_in_a_score_is_a_club():
     text = (
         "Arsenal boss Arsene Wenger was pleased. Arsenal lost 2-0 at Old Trafford last year. "
-        "The Spanish striker scored, and the Premiership striker too."
+        "The Spanish striker scored, the Premiership striker too, and the Welsh skipper and "
+        "the Greek side, with a World Cup-winning side of the League One side."
     )
     found = article_entities(
         text,
@@ -33,6 +34,10 @@ def test_a_miscellaneous_name_before_a_players_role_or_in_a_score_is_a_club():
             ("PER", "Arsene Wenger"),
             ("MISC", "Spanish"),
             ("MISC", "Premiership"),
+            ("MISC", "Welsh"),
+            ("MISC", "Greek"),
+            ("MISC", "World Cup-winning"),
+            ("MISC", "League One"),
         ),
     )
     assert found.org == ("Arsenal",)  # not the adjective nor the competition

@@ -19,18 +19,26 @@ if TYPE_CHECKING:
 
     from .ner import Mention
 
-# The roles a club has and a nationality does not take in news of sport ("Arsenal boss",
-# "Celtic striker"; not "captain" or "chairman", which parties and countries have too).
+# The roles a club has in news of sport ("Arsenal boss", "Arsenal side"; not "captain" or
+# "chairman", which parties have too, nor "players" and "fans", which devices and shows
+# have); a people's adjective takes them too, and is no club.
 _CLUB_ROLES = re.compile(
     r"\s*(?:['’]s\s+)?(?:boss|manager|striker|defender|keeper|goalkeeper|midfielder|winger"
-    r"|skipper|v|vs)\b"
+    r"|skipper|side|squad|v|vs)\b"
 )
 # A fixture or a result names two sides: "v Arsenal", "beat Arsenal", "drew with Arsenal".
 _CLUB_FIXTURE = re.compile(r"\b(?:v|vs|beat|beats|drew with|draw with|lost to|at home to)\s+$")
 # A score: "Arsenal lost 2-0", "Arsenal won 3-1 at".
 _CLUB_SCORE = re.compile(r"\s+(?:won|lost|beat|drew|led|trailed)\s+(?:\w+\s+)?\d+-\d+\b")
-# How adjectives of peoples and places end ("Spanish", "Dutch", "Brazilian", "Olympic").
-_ADJECTIVE_END = re.compile(r"(?:ish|ese|an|ch|i|ic|ive)$")
+# How adjectives of peoples and places end ("Spanish", "Welsh", "Dutch", "Brazilian",
+# "Olympic"), and those that end otherwise.
+_ADJECTIVE_END = re.compile(r"(?:sh|ese|an|ch|i|ic|ive)$")
+_PEOPLES = frozenset(
+    {
+        "greek", "swiss", "scots", "swede", "dane", "finn", "pole", "turk", "kurd", "basque",
+        "arab", "serb", "croat", "slovak", "czech", "thai", "maori", "zulu", "inuit",
+    }
+)  # fmt: skip
 # A competition's name, which is no club ("Premiership striker", "Davis Cup captain").
 _COMPETITION = frozenset({"cup", "league", "trophy", "open", "games", "nations", "series"})
 
@@ -49,9 +57,11 @@ def clubs(text: str, mentions: Iterable[Mention]) -> set[str]:
             not words
             or len(words) > 3
             or not all(w[:1].isupper() for w in words)
-            or last in _COMPETITION
+            or "-" in last  # "World Cup-winning", "Portugal-based"
+            or {last, words[0].lower()} & _COMPETITION  # "Davis Cup", "League One"
             or last.endswith("ship")  # "Premiership", "Championship"
             or _ADJECTIVE_END.search(last)
+            or last.rstrip("s") in _PEOPLES
             or country_of_adjective(last)
         ):
             continue
