@@ -83,7 +83,7 @@ _STATE_WORDS = frozenset(
 # What introduces a work (a film, a show, a song, a program), or a firm, and the list it
 # is in: "box-office flops Alexander and Catwoman", "programs such as Ad-Aware and Spybot".
 _WORK_NOUNS = frozenset(
-    {  # (not verbs too: "plays", "hits", "shows", "books")
+    {  # (not verbs that take an object too: "plays", "hits", "shows", "books")
         "film", "films", "movie", "movies", "show",
         "series", "sitcom", "sitcoms", "soap", "soaps", "drama", "dramas", "programme",
         "programmes", "program", "programs", "song", "songs", "album", "albums", "singles",
