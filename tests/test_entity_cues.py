@@ -43,6 +43,18 @@ def test_a_miscellaneous_name_before_a_players_role_or_in_a_score_is_a_club():
     assert found.org == ("Arsenal",)  # not the adjective nor the competition
     text = "Arsenal were happy with the draw in the Premiership."
     assert article_entities(text, _at(text, ("MISC", "Arsenal"))).org == ()
+    text = "Arsenal's Sol Campbell spoke, and A Beautiful Mind's Russell Crowe too."
+    found = article_entities(
+        text,
+        _at(
+            text,
+            ("MISC", "Arsenal"),
+            ("PER", "Sol Campbell"),
+            ("MISC", "A Beautiful Mind"),
+            ("PER", "Russell Crowe"),
+        ),
+    )
+    assert found.org == ("Arsenal",)
 
 
 def test_an_employer_a_newspaper_and_a_street_are_no_person_or_town():

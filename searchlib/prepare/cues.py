@@ -28,6 +28,9 @@ _CLUB_ROLES = re.compile(
 )
 # A fixture or a result names two sides: "v Arsenal", "beat Arsenal", "drew with Arsenal".
 _CLUB_FIXTURE = re.compile(r"\b(?:v|vs|beat|beats|drew with|draw with|lost to|at home to)\s+$")
+# A possessive before a person's name: a team's player, a magazine's critic; an adjective
+# takes none ("Arsenal's Sol Campbell", "Entertainment Weekly's Owen Gleiberman").
+_OWNS = re.compile(r"['’]s\s+")
 # A score: "Arsenal lost 2-0", "Arsenal won 3-1 at".
 _CLUB_SCORE = re.compile(r"\s+(?:won|lost|beat|drew|led|trailed)\s+(?:\w+\s+)?\d+-\d+\b")
 # How adjectives of peoples and places end ("Spanish", "Welsh", "Dutch", "Brazilian",
@@ -45,8 +48,11 @@ _COMPETITION = frozenset({"cup", "league", "trophy", "open", "games", "nations",
 
 def clubs(text: str, mentions: Iterable[Mention]) -> set[str]:
     """The names (folded) that the tagger called miscellaneous and the article writes as a
-    sports club's: before a player's role ("Arsenal striker") or in a fixture ("beat Arsenal")
-    at least once; a people's adjective ("Spanish striker") or a competition is none."""
+    sports club's (or another organisation's) at least once: before a player's role ("Arsenal
+    striker"), in a fixture or a score ("beat Arsenal"), or owning a person ("Arsenal's Sol
+    Campbell"); a people's adjective ("Spanish striker"), a competition or a work is none."""
+    mentions = list(mentions)
+    people = {m.start for m in mentions if m.type == "PER"}
     found: set[str] = set()
     for m in mentions:
         if m.type != "MISC" or key(m.text) in found:
@@ -58,6 +64,7 @@ def clubs(text: str, mentions: Iterable[Mention]) -> set[str]:
             or len(words) > 3
             or not all(w[:1].isupper() for w in words)
             or "-" in last  # "World Cup-winning", "Portugal-based"
+            or words[0] in ("A", "An")  # "A Beautiful Mind's Russell Crowe": a work
             or {last, words[0].lower()} & _COMPETITION  # "Davis Cup", "League One"
             or last.endswith("ship")  # "Premiership", "Championship"
             or _ADJECTIVE_END.search(last)
@@ -66,10 +73,12 @@ def clubs(text: str, mentions: Iterable[Mention]) -> set[str]:
         ):
             continue
         before = text[max(0, m.start - 20) : m.start]
+        owns = _OWNS.match(text, m.end)
         if (
             _CLUB_ROLES.match(text, m.end)
             or _CLUB_SCORE.match(text, m.end)
             or _CLUB_FIXTURE.search(before)
+            or (owns is not None and owns.end() in people)  # "Arsenal's Sol Campbell"
         ):
             found.add(key(m.text))
     return found
