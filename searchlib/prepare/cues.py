@@ -150,7 +150,8 @@ NEWSPAPER_HEADS = frozenset(
 # Words that end a club's name, never a place's ("Manchester United", "Bolton Wanderers").
 CLUB_HEADS = frozenset({"united", "rovers", "wanderers", "athletic", "albion", "hotspur", "fc"})
 # Words that end a street's or a square's name: a place, never a person ("Downing Street").
-STREET_HEADS = frozenset({"street", "road", "avenue", "lane", "square", "boulevard"})
+# (not "lane", a surname too: Jeffery Lane)
+STREET_HEADS = frozenset({"street", "road", "avenue", "square", "boulevard"})
 
 
 def kind_of_head(kind: str, name: str) -> str:

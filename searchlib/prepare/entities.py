@@ -325,7 +325,7 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
         words = name.split()
         by_last[key(words[-1])].add(name)
         by_first[key(words[0])].add(name)
-        if len(words) > 2 and words[-2].lower() in SURNAME_PARTICLES:
+        if len(words) > 2 and _surname_alone(" ".join(words[-2:])):
             by_last[key(" ".join(words[-2:]))].add(name)  # "De Vido" of Julio De Vido
     expanded = []
     for name in people:
@@ -342,14 +342,14 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
 
 
 #: Words that begin a surname of two ("De Vido", "van Persie"): alone, it is a surname.
-SURNAME_PARTICLES = frozenset(
-    {"de", "da", "di", "del", "della", "van", "von", "le", "la", "du", "dos", "das", "der"}
-)
+SURNAME_PARTICLES = frozenset({"de", "da", "di", "del", "dos", "das", "van", "von", "der"})
+# Those that are no given names when capitalised ("Van Morrison", "Della Bousquet" are).
+_CAPITAL_PARTICLES = frozenset({"De", "Da", "Di", "Del", "Dos", "Das"})
 
 
 def _surname_alone(name: str) -> bool:
     words = name.split()
-    return len(words) == 2 and words[0].lower() in SURNAME_PARTICLES
+    return len(words) == 2 and (words[0] in SURNAME_PARTICLES or words[0] in _CAPITAL_PARTICLES)
 
 
 def _unique(names: Iterable[str]) -> tuple[str, ...]:
@@ -488,19 +488,23 @@ def _join_short_forms(
     "United") only where it means one name across the archive and is no name of its own there
     ("United" is Manchester United in one article and Dundee United in another)."""
     # An acronym stored as a name ("UN") is the one organisation of the archive whose
-    # initials it is ("United Nations"), if there is one such and it is not much rarer (the
-    # broadcaster "ABC" of 20 articles is not the "Aldridge Browhills Conservatives" of one).
+    # initials it is ("United Nations"), if there is one such and it is not much rarer, with
+    # all its spellings (the broadcaster "ABC" of 20 articles is not the "Aldridge Browhills
+    # Conservatives" of one).
     by_initials: dict[str, set[str]] = defaultdict(set)
     for name in counts:
         words = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in _ORG_NOISE]
         if len(words) > 1 and not name.isupper():
             by_initials["".join(w[0] for w in words).upper()].add(name)
+    in_group: Counter[str] = Counter()  # articles per name with all its spellings
+    for name in counts:
+        in_group[groups.find(name)] += counts[name]
     for name in counts:
         if name.isupper() and name.isalpha() and 2 <= len(name) <= 6:
-            fits = {groups.find(n) for n in by_initials.get(name, ())}
-            full = next(iter(by_initials.get(name, ())), "")
-            if len(fits) == 1 and counts[full] * _ACRONYM_RARER >= counts[name]:
-                groups.union(name, full)
+            fitting = sorted(by_initials.get(name, ()))
+            fits = {groups.find(n) for n in fitting}
+            if len(fits) == 1 and in_group[fits.pop()] * _ACRONYM_RARER >= counts[name]:
+                groups.union(name, fitting[0])
     # A one-word name that heads one name of the archive ("Senate" of the Senate of the
     # Parliament of Kazakhstan, whatever its wordings; not of a "Senate Finance Committee",
     # which a committee heads) is that name, if there is one such.
@@ -584,7 +588,7 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
         # By whole words as written: "O'Driscoll", "Kilroy-Silk" are one word.
         by_last[key(name.split()[-1])].append(name)
         by_first[key(name.split()[0])].append(name)
-        if len(name.split()) > 2 and name.split()[-2].lower() in SURNAME_PARTICLES:
+        if len(name.split()) > 2 and _surname_alone(" ".join(name.split()[-2:])):
             by_last[key(" ".join(name.split()[-2:]))].append(name)
     for name in sorted({*(n for n in names if len(n.split()) == 1 or _surname_alone(n)), *lone}):
         wanted = key(name)

@@ -202,7 +202,8 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             kind = "org"
         if not name:
             continue
-        sure = key(mention.text) in teams or _list_cue(before) in _FIRM_NOUNS or employer(before)
+        firm = _list_cue(before) in _FIRM_NOUNS and not _first_and_last(name.split())
+        sure = key(mention.text) in teams or firm or employer(before)
         words = name.split()
         if kind == "org" and not (_looks_like_person(words) and words[0].lower() in FIRST_NAMES):
             # (not "Sania Mirza" + " of India", a person the tagger took for an organisation)
@@ -268,8 +269,8 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
     cue = _list_cue(text[max(0, mention.start - 160) : mention.start])
     if cue in _WORK_NOUNS or _CHANNEL_OWNS.search(before):
         return None  # "songs including Back Stabbers, Love Train", "Channel 4's Supernanny"
-    if kind != "org" and cue in _FIRM_NOUNS:
-        return "org"  # "technology firms Earthlink and Webroot"
+    if kind != "org" and cue in _FIRM_NOUNS and not _first_and_last(words):
+        return "org"  # "technology firms Earthlink and Webroot" (not "publisher Robert Maxwell")
     if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
         return "person"
     if kind == "person" and len(words) == 1 and _in_title_case_run(text, mention):
@@ -403,13 +404,15 @@ def _split_at_people(named: list[Named]) -> list[Named]:
     Ashimbayev" beside "Ashimbayev"): the cut-off end is a person, and so are its other
     mentions, whatever the tagger took them for."""
     alone = {key(n.name) for n in named}
-    # "Jeremie Aliadiere" (ORG) beside "Aliadiere" (PER): a first name (or a word that names
-    # no country, or initials: "BB King") and the surname of a person of the article make a
-    # person.
+    # "Jeremie Aliadiere" (ORG) beside "Aliadiere" (PER): a first name and the surname of a
+    # person of the article make a person.
     lone = {key(n.name) for n in named if n.kind == "person" and " " not in n.name}
     named = [
         Named("person", n.name, n.end)
-        if n.kind != "person" and _given_and_surname(n.name.split(), lone)
+        if n.kind != "person"
+        and _looks_like_person(n.name.split())
+        and n.name.split()[0].lower() in FIRST_NAMES
+        and key(n.name.split()[-1]) in lone
         else n
         for n in named
     ]
@@ -447,16 +450,6 @@ def _split_at_people(named: list[Named]) -> list[Named]:
         else:
             split.append(n)
     return [Named("person", n.name, n.end) if key(n.name) in people else n for n in split]
-
-
-def _given_and_surname(words: list[str], lone: set[str]) -> bool:
-    if len(words) < 2 or key(words[-1]) not in lone:
-        return False
-    initials = re.fullmatch(r"[A-Z]{1,2}", words[0]) is not None
-    return _looks_like_person([words[0].title(), *words[1:]] if initials else words) and (
-        words[0].lower() in FIRST_NAMES
-        or (len(words) == 2 and (find_place(words[0]) or ("", "P"))[1] == "P")
-    )  # (a town's name may be a given name, "Jérémie"; not a country's: "Vatican Dicastery")
 
 
 def clean_name(kind: str, text: str) -> str:
@@ -623,6 +616,11 @@ def _split_pair(n: Named, alone: set[str]) -> list[Named]:
     if len(parts) > 1 and all(p and key(p) in alone for p in parts):
         return [Named(n.kind, p, n.end) for p in parts]
     return [n]
+
+
+def _first_and_last(words: list[str]) -> bool:
+    """A given name and a surname: "Robert Maxwell", not "Aguas Argentinas"."""
+    return _looks_like_person(words) and words[0].lower() in FIRST_NAMES
 
 
 def _looks_like_person(words: list[str]) -> bool:
