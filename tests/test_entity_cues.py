@@ -148,6 +148,13 @@ def test_the_kind_the_text_gives_a_firm_wins_over_the_taggers_in_the_article():
     assert set(found.org) == {"Aguas Argentinas", "Equant", "Chubb"}
     assert found.person == ("Robert Maxwell", "Jeffery Lane")  # (a lane is a surname too)
     assert found.place == ()
+    # A quotation or a person's surname is no firm's list: '... of the company," Bue said'.
+    text = (
+        'Christian Bue spoke. "It is the company," Bue said. Asked about European firms, Bue '
+        "said no."
+    )
+    found = article_entities(text, _at(text, ("PER", "Christian Bue"), ("PER", "Bue")))
+    assert found.person == ("Christian Bue",) and found.org == ()
 
 
 def _nth(text: str, kind: str, words: str, n: int = 0) -> Mention:

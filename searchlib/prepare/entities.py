@@ -153,14 +153,15 @@ def _one_kind_each(names: dict[str, list[str]], said: Mapping[str, str] | None =
         for name in listed:
             kinds[key(name)][kind] += 1
     order = {"org": 2, "place": 1, "person": 0}
+    surnames = {key(p).split()[-1] for p in names["person"] if " " in p}
     for name_key, found in kinds.items():
         if len(found) < 2:
             continue
         place = find_place(name_key)
         if place is not None and place[1] in "ASL":
             keep = "place"
-        elif said and said.get(name_key) in found:
-            keep = said[name_key]
+        elif said and said.get(name_key) in found and name_key not in surnames:
+            keep = said[name_key]  # (not a surname of the article's: "firms, Watanabe said")
         else:
             keep = max(found, key=lambda k: (found[k], order[k]))
         for kind in set(found) - {keep}:

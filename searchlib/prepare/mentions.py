@@ -299,6 +299,7 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
 def _list_cue(before: str) -> str:
     """The word that introduces the list a name ends ("programs" of "programs such as
     Ad-Aware and "), going back over capitalised names, commas and "and"."""
+    before = re.split(r'["“”]', before)[-1]  # a quotation ends the list: 'the company," X'
     tokens = re.findall(r"[\w'’.&-]+|,", before)
     for token in reversed(tokens):
         if token.endswith(".") and not re.fullmatch(r"(?:[A-Z]\.)+", token):
