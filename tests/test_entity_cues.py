@@ -130,7 +130,8 @@ def test_the_kind_the_text_gives_a_firm_wins_over_the_taggers_in_the_article():
         "A row between the state and water firm Aguas Argentinas grew. The government wants "
         "Aguas Argentinas to invest. Shares in Equant rose; data services provider Equant "
         "said little. The present provider Chubb kept the contract. Newspaper publisher "
-        "Robert Maxwell bought it; Jeffery Lane approved."
+        "Robert Maxwell bought it; Jeffery Lane approved. The air cargo company Kitty Hawk "
+        "grew."
     )
     found = article_entities(
         text,
@@ -141,11 +142,12 @@ def test_the_kind_the_text_gives_a_firm_wins_over_the_taggers_in_the_article():
                 ("PER", "Chubb"),
                 ("PER", "Robert Maxwell"),
                 ("PER", "Jeffery Lane"),
+                ("PER", "Kitty Hawk"),
             ),
             *_at(text, ("LOC", "Equant")),
         ],
     )
-    assert set(found.org) == {"Aguas Argentinas", "Equant", "Chubb"}
+    assert set(found.org) == {"Aguas Argentinas", "Equant", "Chubb", "Kitty Hawk"}
     assert found.person == ("Robert Maxwell", "Jeffery Lane")  # (a lane is a surname too)
     assert found.place == ()
     # A quotation or a person's surname is no firm's list: '... of the company," Bue said'.

@@ -99,6 +99,8 @@ _FIRM_NOUNS = frozenset(
         "insurers", "broker", "brokers", "giant", "airline",
     }
 )  # fmt: skip
+# Firms' words that are people's jobs too: "publisher Robert Maxwell" (but "company Kitty Hawk").
+_PEOPLES_JOBS = frozenset({"publisher", "publishers", "broker", "brokers"})
 _LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "like", "called"})
 # A broadcaster's possessive: what follows is its programme ("BBC Two's The Catherine Tate Show").
 _CHANNEL_OWNS = re.compile(
@@ -202,7 +204,8 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             kind = "org"
         if not name:
             continue
-        firm = _list_cue(before) in _FIRM_NOUNS and not _first_and_last(name.split())
+        cue = _list_cue(before)
+        firm = _firm_cue(cue, name.split())
         sure = key(mention.text) in teams or firm or employer(before)
         words = name.split()
         if kind == "org" and not (_looks_like_person(words) and words[0].lower() in FIRST_NAMES):
@@ -269,7 +272,7 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
     cue = _list_cue(text[max(0, mention.start - 160) : mention.start])
     if cue in _WORK_NOUNS or _CHANNEL_OWNS.search(before):
         return None  # "songs including Back Stabbers, Love Train", "Channel 4's Supernanny"
-    if kind != "org" and cue in _FIRM_NOUNS and not _first_and_last(words):
+    if kind != "org" and _firm_cue(cue, words):
         return "org"  # "technology firms Earthlink and Webroot" (not "publisher Robert Maxwell")
     if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
         return "person"
@@ -617,6 +620,11 @@ def _split_pair(n: Named, alone: set[str]) -> list[Named]:
     if len(parts) > 1 and all(p and key(p) in alone for p in parts):
         return [Named(n.kind, p, n.end) for p in parts]
     return [n]
+
+
+def _firm_cue(cue: str, words: list[str]) -> bool:
+    """Whether the word before a list of names makes this one a firm's."""
+    return cue in _FIRM_NOUNS and not (cue in _PEOPLES_JOBS and _first_and_last(words))
 
 
 def _first_and_last(words: list[str]) -> bool:
