@@ -48,6 +48,8 @@ _ORG_NOISE = frozenset({"the", "of", "and", "&", "for", "in", "on", "at", "a", "
 # Words that end a company's name without telling companies apart ("Texaco Inc" = "Texaco").
 _COMPANY_SUFFIXES = COMPANY_SUFFIXES
 _STATES = frozenset({"republic", "kingdom", "state", "emirate", "sultanate", "principality"})
+# How many times more articles an acronym may be in than the one name whose initials it is.
+_ACRONYM_RARER = 5
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&.]{1,11})\s*\)")
 
 
@@ -76,8 +78,11 @@ def article_entities(
     mentions = list(mentions)
     names: dict[str, list[str]] = {kind: [] for kind in KINDS}
     aliases: list[tuple[str, str, str]] = []
+    said: dict[str, str] = {}  # the kind the text itself gives a name ("water firm ...")
     for named in named_mentions(text, mentions):
         names[named.kind].append(named.name)
+        if named.sure:
+            said[key(named.name)] = named.kind
     # "Muslim World League (MWL)": the acronym stands for the name before it, whatever the
     # tagger took that name for.
     org_keys = {key(name) for name in names["org"]}
@@ -99,7 +104,7 @@ def article_entities(
         if agency:
             # "NUR-SULTAN (KAZINFORM)": the agency that filed it is one of its organisations.
             names["org"].append(agency.title() if shouted(agency) else agency)
-    _one_kind_each(names)
+    _one_kind_each(names, said)
 
     people = _expand_surnames(names["person"], aliases)
     defined = {key(alias): full for kind, alias, full in aliases if kind == "org"}
@@ -118,7 +123,8 @@ def article_entities(
     # "Dicastery" (a person to the tagger) beside the Dicastery for Interreligious Dialogue.
     org_starts = {key(o).split()[0] for o in orgs if " " in o}
     people = [p for p in people if " " in p or key(p) not in org_starts]
-    places = [canonical_place(name) for name in _without_people(names["place"], full_names)]
+    places = _join_place_parts(_without_people(names["place"], full_names), orgs, aliases)
+    places = [canonical_place(name) for name in places]
     # "Kazakh" beside "Kazakhstan": an adjective the tagger took for a place.
     # Each distinct key once: a huge text names the same places thousands of times.
     keys = [key(p) for p in places]
@@ -137,25 +143,65 @@ def article_entities(
     )
 
 
-def _one_kind_each(names: dict[str, list[str]]) -> None:
+def _one_kind_each(names: dict[str, list[str]], said: Mapping[str, str] | None = None) -> None:
     """A name the tagger gave several kinds in one article ("Arsenal" as a club and a place)
-    has one: a place if it names a country, a state or a continent, else the kind most of its
-    mentions have (an organisation before a place before a person)."""
+    has one: a place if it names a country, a state or a continent, else the kind the text
+    says it is somewhere ("water firm Aguas Argentinas"), else the kind most of its mentions
+    have (an organisation before a place before a person)."""
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for kind, listed in names.items():
         for name in listed:
             kinds[key(name)][kind] += 1
     order = {"org": 2, "place": 1, "person": 0}
+    surnames = {key(p).split()[-1] for p in names["person"] if " " in p}
     for name_key, found in kinds.items():
         if len(found) < 2:
             continue
         place = find_place(name_key)
         if place is not None and place[1] in "ASL":
             keep = "place"
+        elif said and said.get(name_key) in found and name_key not in surnames:
+            keep = said[name_key]  # (not a surname of the article's: "firms, Watanabe said")
         else:
             keep = max(found, key=lambda k: (found[k], order[k]))
         for kind in set(found) - {keep}:
             names[kind] = [n for n in names[kind] if key(n) != name_key]
+
+
+# Words that end a place's name after the town or the country it is named after
+# ("Guantanamo Bay", "Gaza Strip"): the town's name alone in the same article is that place.
+_FEATURE_WORDS = frozenset(
+    {"bay", "island", "islands", "lake", "river", "valley", "gulf", "strait", "strip", "coast"}
+)
+
+
+def _join_place_parts(
+    places: list[str], orgs: list[str], aliases: list[tuple[str, str, str]]
+) -> list[str]:
+    """A one-word "place" that starts an organisation of the article and that the gazetteer
+    does not know ("Marsh" of Marsh & McLennan) is that organisation, left out here; a town
+    that starts the article's one place named after it ("Guantanamo" of Guantanamo Bay) is
+    that place."""
+    org_starts: dict[str, set[str]] = defaultdict(set)
+    for org in orgs:
+        if " " in org:
+            org_starts[key(org).split()[0]].add(org)
+    featured: dict[str, set[str]] = defaultdict(set)
+    for place in places:
+        words = place.split()
+        if len(words) == 2 and words[-1].lower() in _FEATURE_WORDS:
+            featured[key(words[0])].add(place)
+    kept = []
+    for place in places:
+        if " " not in place:
+            found = find_place(place)
+            if found is None and len(org_starts.get(key(place), ())) == 1:
+                aliases.append(("org", place, next(iter(org_starts[key(place)]))))
+                continue
+            if (found is None or found[1] == "P") and len(featured.get(key(place), ())) == 1:
+                place = next(iter(featured[key(place)]))
+        kept.append(place)
+    return kept
 
 
 def _without_people(names: list[str], people: list[str]) -> list[str]:
@@ -272,7 +318,7 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
     """A name alone is the full name in the same article whose last word it is (or else whose
     first word: "Serena"), if there is one such name; if there are several ("Williams" beside
     Serena and Venus Williams), it is one of them, already listed, and is left out."""
-    full_names = {name for name in people if len(name.split()) > 1}
+    full_names = {name for name in people if len(name.split()) > 1 and not _surname_alone(name)}
     by_last: dict[str, set[str]] = defaultdict(set)
     by_first: dict[str, set[str]] = defaultdict(set)
     for name in full_names:
@@ -280,9 +326,11 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
         words = name.split()
         by_last[key(words[-1])].add(name)
         by_first[key(words[0])].add(name)
+        if len(words) > 2 and _surname_alone(" ".join(words[-2:])):
+            by_last[key(" ".join(words[-2:]))].add(name)  # "De Vido" of Julio De Vido
     expanded = []
     for name in people:
-        if len(name.split()) == 1:
+        if len(name.split()) == 1 or _surname_alone(name):
             fits = by_last.get(key(name)) or by_first.get(key(name)) or set()
             if len(fits) > 1:
                 continue
@@ -292,6 +340,17 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
                 name = full
         expanded.append(name)
     return expanded
+
+
+#: Words that begin a surname of two ("De Vido", "van Persie"): alone, it is a surname.
+SURNAME_PARTICLES = frozenset({"de", "da", "di", "del", "dos", "das", "van", "von", "der"})
+# Those that are no given names when capitalised ("Van Morrison", "Della Bousquet" are).
+_CAPITAL_PARTICLES = frozenset({"De", "Da", "Di", "Del", "Dos", "Das"})
+
+
+def _surname_alone(name: str) -> bool:
+    words = name.split()
+    return len(words) == 2 and (words[0] in SURNAME_PARTICLES or words[0] in _CAPITAL_PARTICLES)
 
 
 def _unique(names: Iterable[str]) -> tuple[str, ...]:
@@ -430,17 +489,23 @@ def _join_short_forms(
     "United") only where it means one name across the archive and is no name of its own there
     ("United" is Manchester United in one article and Dundee United in another)."""
     # An acronym stored as a name ("UN") is the one organisation of the archive whose
-    # initials it is ("United Nations"), if there is one such.
+    # initials it is ("United Nations"), if there is one such and it is not much rarer, with
+    # all its spellings (the broadcaster "ABC" of 20 articles is not the "Aldridge Browhills
+    # Conservatives" of one).
     by_initials: dict[str, set[str]] = defaultdict(set)
     for name in counts:
         words = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in _ORG_NOISE]
         if len(words) > 1 and not name.isupper():
             by_initials["".join(w[0] for w in words).upper()].add(name)
+    in_group: Counter[str] = Counter()  # articles per name with all its spellings
+    for name in counts:
+        in_group[groups.find(name)] += counts[name]
     for name in counts:
         if name.isupper() and name.isalpha() and 2 <= len(name) <= 6:
-            fits = {groups.find(n) for n in by_initials.get(name, ())}
-            if len(fits) == 1:
-                groups.union(name, next(iter(by_initials[name])))
+            fitting = sorted(by_initials.get(name, ()))
+            fits = {groups.find(n) for n in fitting}
+            if len(fits) == 1 and in_group[fits.pop()] * _ACRONYM_RARER >= counts[name]:
+                groups.union(name, fitting[0])
     # A one-word name that heads one name of the archive ("Senate" of the Senate of the
     # Parliament of Kazakhstan, whatever its wordings; not of a "Senate Finance Committee",
     # which a committee heads) is that name, if there is one such.
@@ -470,7 +535,11 @@ def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int,
     "LAWSON"), a full name before a name alone or an acronym, then the most frequent, the
     longest."""
     words = name.split()
-    full = len(words) > 1 if kind == "person" else not (len(words) == 1 and name.isupper())
+    full = (
+        len(words) > 1 and not _surname_alone(name)  # "De Vido" is a surname alone
+        if kind == "person"
+        else not (len(words) == 1 and name.isupper())
+    )
     return (not shouted(name), full, count, len(words), len(name))
 
 
@@ -513,14 +582,16 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
                     groups.union(b, a)
     # A surname (or else a first name) alone joins the one person of the archive it can be;
     # where it could be several ("Williams": Serena, Venus, Rowan), it joins none.
-    full = [n for n in names if len(n.split()) > 1]
+    full = [n for n in names if len(n.split()) > 1 and not _surname_alone(n)]
     by_last: dict[str, list[str]] = defaultdict(list)
     by_first: dict[str, list[str]] = defaultdict(list)
     for name in full:
         # By whole words as written: "O'Driscoll", "Kilroy-Silk" are one word.
         by_last[key(name.split()[-1])].append(name)
         by_first[key(name.split()[0])].append(name)
-    for name in sorted({*(n for n in names if len(n.split()) == 1), *lone}):
+        if len(name.split()) > 2 and _surname_alone(" ".join(name.split()[-2:])):
+            by_last[key(" ".join(name.split()[-2:]))].append(name)
+    for name in sorted({*(n for n in names if len(n.split()) == 1 or _surname_alone(n)), *lone}):
         wanted = key(name)
         fits = by_last.get(wanted) or by_first.get(wanted) or []
         people = {groups.find(f) for f in fits}

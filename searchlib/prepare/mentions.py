@@ -21,6 +21,16 @@ from typing import TYPE_CHECKING
 
 from ..fields import KIND_OF_TAG
 from ..text import stopwords
+from .cues import (
+    EVENT_NOUNS,
+    clubs,
+    employer,
+    event_part,
+    join_countries,
+    kind_of_head,
+    law_title,
+    work_or_event,
+)
 from .places import find_place, is_country, key, known_names
 
 if TYPE_CHECKING:
@@ -73,54 +83,24 @@ _STATE_WORDS = frozenset(
 # What introduces a work (a film, a show, a song, a program), or a firm, and the list it
 # is in: "box-office flops Alexander and Catwoman", "programs such as Ad-Aware and Spybot".
 _WORK_NOUNS = frozenset(
-    # (not verbs too: "plays", "hits", "shows", "books")
-    [
-        "film",
-        "films",
-        "movie",
-        "movies",
-        "show",
-        "series",
-        "sitcom",
-        "sitcoms",
-        "soap",
-        "soaps",
-        "drama",
-        "dramas",
-        "programme",
-        "programmes",
-        "program",
-        "programs",
-        "song",
-        "songs",
-        "album",
-        "albums",
-        "singles",
-        "track",
-        "novel",
-        "novels",
-        "book",
-        "musical",
-        "musicals",
-        "opera",
-        "operas",
-        "software",
-    ]
-)
+    {  # (not verbs that take an object too: "plays", "hits", "shows", "books")
+        "film", "films", "movie", "movies", "show",
+        "series", "sitcom", "sitcoms", "soap", "soaps", "drama", "dramas", "programme",
+        "programmes", "program", "programs", "song", "songs", "album", "albums", "singles",
+        "track", "novel", "novels", "book", "musical", "musicals", "opera", "operas",
+        "software", "flop", "flops", "blockbuster", "blockbusters", "thriller", "comedy",
+        "documentary",
+    }
+)  # fmt: skip
 _FIRM_NOUNS = frozenset(
-    [
-        "firm",
-        "firms",
-        "company",
-        "companies",
-        "maker",
-        "makers",
-        "retailer",
-        "retailers",
-        "carrier",
-        "carriers",
-    ]
-)
+    {
+        "firm", "firms", "company", "companies", "maker", "makers", "retailer", "retailers",
+        "carrier", "carriers", "provider", "providers", "publisher", "publishers", "insurer",
+        "insurers", "broker", "brokers", "giant", "airline",
+    }
+)  # fmt: skip
+# Firms' words that are people's jobs too: "publisher Robert Maxwell" (but "company Kitty Hawk").
+_PEOPLES_JOBS = frozenset({"publisher", "publishers", "broker", "brokers"})
 _LIST_WORDS = frozenset({",", "and", "or", "the", "such", "as", "including", "like", "called"})
 # A broadcaster's possessive: what follows is its programme ("BBC Two's The Catherine Tate Show").
 _CHANNEL_OWNS = re.compile(
@@ -174,6 +154,7 @@ class Named:
     kind: str
     name: str
     end: int = 0
+    sure: bool = False  # the text says its kind ("water firm ..."), over the tagger's type
 
 
 def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
@@ -184,11 +165,13 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
     lower_words = Counter(re.findall(r"\b[A-Za-z][a-z-]+\b", text))
     named: list[Named] = []
     consumed = 0  # where the last completed organisation's name ended
-    mentions = _shift_first_names(text, mentions)
+    mentions = join_countries(text, _shift_first_names(text, mentions))
     starts = {m.start: m for m in mentions}
     lineups = [(m.start(), m.end()) for m in _LINEUP.finditer(text)]
+    teams = clubs(text, mentions)
     for mention in mentions:
         kind = KIND_OF_TAG.get(mention.type)
+        before = text[max(0, mention.start - 80) : mention.start]
         if (
             kind
             and any(a <= mention.start < b for a, b in lineups)
@@ -197,8 +180,12 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             kind = "person"  # a team's line-up: "Kenny, Geary, Morgan, Bromby, ..."
         if mention.type == "MISC" and _is_institution(mention.text):
             kind = "org"  # "Catholic Church", "International Center for Interfaith Dialogue"
+        if mention.type == "MISC" and key(mention.text) in teams:
+            kind = "org"  # a club: "Arsenal boss Arsène Wenger" (CoNLL's clubs are ORG)
         if kind is None or _is_ticker(text, mention):
             continue
+        if kind == "org" and (law_title(before) or work_or_event(text, mention.end)):
+            continue  # "law on Return of Illegally Acquired Assets", "X, directed by"
         if (
             key(mention.text) in AGENCIES
             and not text[mention.end :].strip(" \n.-)(")
@@ -211,8 +198,15 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
         if kind is None:
             continue
         name = clean_name(kind, mention.text)
+        kind = kind_of_head(kind, name)
+        if kind != "person" and (event := event_part(mention.text, before[-16:])) is not None:
+            name = clean_name("org", event)  # "the 10th Global Forum of" the Alliance ...
+            kind = "org"
         if not name:
             continue
+        cue = _list_cue(before)
+        firm = _firm_cue(cue, name.split())
+        sure = key(mention.text) in teams or firm or employer(before)
         words = name.split()
         if kind == "org" and not (_looks_like_person(words) and words[0].lower() in FIRST_NAMES):
             # (not "Sania Mirza" + " of India", a person the tagger took for an organisation)
@@ -223,7 +217,7 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
         for part_kind, part in _split_run_on(kind, name, lower_words):
             part_kind = _true_kind(part_kind, part)
             if part:
-                named.append(Named(part_kind, part, mention.end))
+                named.append(Named(part_kind, part, mention.end, sure and part == name))
     before_offices = set(named)
     named = _drop_trailing_offices(named)
     # "Salford" of "Salford MP" is written as a place (an office's) too
@@ -273,11 +267,13 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
     before = text[max(0, mention.start - 40) : mention.start]
     if re.search(r"\b(?:Initiative|Call|Appeal) (?:on|for|of) (?:the |a )?$", before):
         return None  # the rest of a call's or an initiative's name
+    if kind == "place" and employer(before):
+        return "org"  # "principal security consultant at Cisco": the firm, not the town
     cue = _list_cue(text[max(0, mention.start - 160) : mention.start])
     if cue in _WORK_NOUNS or _CHANNEL_OWNS.search(before):
         return None  # "songs including Back Stabbers, Love Train", "Channel 4's Supernanny"
-    if kind != "org" and cue in _FIRM_NOUNS:
-        return "org"  # "technology firms Earthlink and Webroot"
+    if kind != "org" and _firm_cue(cue, words):
+        return "org"  # "technology firms Earthlink and Webroot" (not "publisher Robert Maxwell")
     if kind != "person" and len(words) > 1 and words[0].lower().strip(".") in HONORIFICS:
         return "person"
     if kind == "person" and len(words) == 1 and _in_title_case_run(text, mention):
@@ -306,6 +302,7 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
 def _list_cue(before: str) -> str:
     """The word that introduces the list a name ends ("programs" of "programs such as
     Ad-Aware and "), going back over capitalised names, commas and "and"."""
+    before = re.split(r'["“”]', before)[-1]  # a quotation ends the list: 'the company," X'
     tokens = re.findall(r"[\w'’.&-]+|,", before)
     for token in reversed(tokens):
         if token.endswith(".") and not re.fullmatch(r"(?:[A-Z]\.)+", token):
@@ -423,7 +420,12 @@ def _split_at_people(named: list[Named]) -> list[Named]:
         else n
         for n in named
     ]
-    full_people = {key(n.name) for n in named if n.kind == "person" and " " in n.name}
+    said = {key(n.name) for n in named if n.sure}  # "water firm Aguas Argentinas"
+    full_people = {
+        key(n.name)
+        for n in named
+        if n.kind == "person" and " " in n.name and key(n.name) not in said
+    }
     named = [
         Named("person", n.name, n.end) if key(n.name) in full_people else n  # one kind each
         for n in named
@@ -590,6 +592,9 @@ def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple
             tail = " ".join(words[i + 1 :])
             if word == "of" and is_country(tail):
                 return [("place", tail)]
+    head, within, where = name.partition(" in ")
+    if kind == "org" and within and _is_institution(head) and find_place(where):
+        return [("org", head), ("place", where)]  # "Catholic Church in England"
     if (
         kind in ("place", "org")
         and words
@@ -615,6 +620,16 @@ def _split_pair(n: Named, alone: set[str]) -> list[Named]:
     if len(parts) > 1 and all(p and key(p) in alone for p in parts):
         return [Named(n.kind, p, n.end) for p in parts]
     return [n]
+
+
+def _firm_cue(cue: str, words: list[str]) -> bool:
+    """Whether the word before a list of names makes this one a firm's."""
+    return cue in _FIRM_NOUNS and not (cue in _PEOPLES_JOBS and _first_and_last(words))
+
+
+def _first_and_last(words: list[str]) -> bool:
+    """A given name and a surname: "Robert Maxwell", not "Aguas Argentinas"."""
+    return _looks_like_person(words) and words[0].lower() in FIRST_NAMES
 
 
 def _looks_like_person(words: list[str]) -> bool:
@@ -652,7 +667,11 @@ def _is_junk(kind: str, name: str, lower_words: Counter[str]) -> bool:
             (c for c in range(len(words) - 1, 0, -1) if find_place(" ".join(words[:c]))), 0
         )
         rest = words[known:]
-        if known and not all(w.isupper() for w in rest) and not find_place(" ".join(rest)):
+        if (
+            known
+            and not all(w.isupper() for w in rest)
+            and (not find_place(" ".join(rest)) or rest[-1].lower() in EVENT_NOUNS)
+        ):
             return True  # "Sydney Marathon", "Vatican Dicastery": a place's thing, not a place
     if any(_CONTRACTION.match(w) for w in words):
         return True  # "I've", "I'm": a sentence's start, never a name
