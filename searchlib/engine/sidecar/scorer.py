@@ -106,14 +106,14 @@ class _Accelerator:
         subs = _or_of_words(query)
         if subs is None:
             return None
-        total = scores.copy()
         if not len(docnums):
-            return total
+            return scores.copy()
         if len(docnums) * 16 > len(self.live):  # many matches: add over all articles
             found = self.bag(query)
             if found is None:
                 return None
-            return total + found[1][docnums]  # (0 where the words do not match)
+            return scores + found[1][docnums]  # (0 where the words do not match)
+        added = np.zeros(len(docnums))
         for sub in subs:  # in query order
             found = self.postings(sub)
             if found is None:
@@ -131,8 +131,9 @@ class _Accelerator:
                 hit = docnums[at] == docs
                 where, tf = at[hit], tf[hit]
             # Scores are computed element by element: those of the matches alone are the same.
-            total[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
-        return total
+            added[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
+        # Whoosh's AndMaybe: the query's score plus the words' own sum (not added one by one).
+        return scores + added
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
