@@ -15,6 +15,7 @@ from ..facets import FacetColumns, distinct
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
+from . import prune
 from .positions import PhraseScorer
 
 if TYPE_CHECKING:
@@ -233,6 +234,23 @@ class _Accelerator:
         docs, tf = found
         return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
 
+    def feedback_words(self, query: wq.Query) -> list[prune.Word] | None:
+        """The BM25F words of feedback terms joined by OR, for :func:`prune.best`; ``None`` for
+        any other query."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        words = []
+        for sub in subs:
+            found = self.postings(sub)
+            if found is None or not sub.boost > 0:  # (scores that fall as tf~ grows)
+                return None
+            docs, tf = found
+            words.append(
+                prune.Word(docs, tf, self.sidecar.highest(sub.subqueries[0].text), sub.boost)
+            )
+        return words
+
     def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
         """The live articles that pass a :func:`build_filter` filter, or ``None`` if the
         filter has another shape. Dates come from the date column; entities from Whoosh's
@@ -370,6 +388,7 @@ class SidecarEngine(WhooshEngine):
             docnums = np.flatnonzero(matched)
             scores = first[docnums]
         ranked = parsed
+        n = accel.sidecar.docs_all
         params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
@@ -388,6 +407,23 @@ class SidecarEngine(WhooshEngine):
             )
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
+                feedback = accel.feedback_words(ranked.b)
+                found = None
+                if feedback is not None and asked.sort == "relevance":
+                    # Only the matches that can rank need the feedback terms' scores.
+                    found = prune.best(
+                        docnums, scores, feedback, asked.wanted, accel.sidecar.id_rank, n
+                    )
+                if found is not None:
+                    at, final = found
+                    scored = [
+                        (int(docnums[i]), float(s))
+                        for i, s in zip(
+                            at[asked.first - 1 :], final[asked.first - 1 :], strict=True
+                        )
+                    ]
+                    counts = self.counts(docnums, asked.facet_limit)
+                    return Ranked(scored, len(docnums), ranked, *counts)
                 added = accel.add_words(ranked.b, docnums, scores)
                 if added is None:
                     return None
