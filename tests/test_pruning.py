@@ -21,22 +21,25 @@ _WHOOSH: dict[str, Index] = {}
 
 
 class Counted:
-    """Counts the searches pruning answered, and how many of their matches it scored."""
+    """Counts the searches pruning answered, and those that scored the feedback terms in
+    fewer than all their matches."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.answered = self.offered = self.matches = self.scored = 0
+        self.answered = self.offered = self.fewer = 0
+        self._sizes: list[int] = []
         best, added = prune.best, prune.added
 
-        def counted_best(docnums: np.ndarray, *args: Any) -> Any:
-            found = best(docnums, *args)
+        def counted_best(docnums: np.ndarray, scores: np.ndarray, *args: Any) -> Any:
+            self._sizes = []
+            found = best(docnums, scores, *args)
             self.offered += 1
-            if found is not None:
+            if found is not None and len(docnums) > args[1]:  # (more matches than wanted)
                 self.answered += 1
-                self.matches += len(docnums)
+                self.fewer += self._sizes[-1] < len(docnums)  # (the last: those that can rank)
             return found
 
         def counted_added(words: Any, docs: np.ndarray, docs_all: int) -> Any:
-            self.scored += len(docs)
+            self._sizes.append(len(docs))
             return added(words, docs, docs_all)
 
         monkeypatch.setattr(prune, "best", counted_best)
@@ -86,18 +89,20 @@ def random_searches(ix: Index, count: int, seed: int) -> list[tuple[str, dict[st
 def test_pruned_feedback_is_the_exhaustive_search_bit_for_bit(
     reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Pruned however many matches come within the bound (2,000 articles have few matches).
+    monkeypatch.setattr(prune, "MOST", 1.0)
     counted = Counted(monkeypatch)
     for query, options in random_searches(reuters_ix, 150, seed=5):
         pruned, exhaustive, whoosh = three_ways(reuters_ix, query, monkeypatch, **options)
         assert pruned == exhaustive == whoosh, (query, options)
     print(
-        f"pruned {counted.answered} of {counted.offered} searches; scored the feedback terms "
-        f"in {counted.scored} of their {counted.matches} matches"
+        f"pruned {counted.answered} of {counted.offered} searches, {counted.fewer} of them "
+        "scoring the feedback terms in fewer than all their matches"
     )
     # The test compares pruning, not the exhaustive path with itself: most searches were
-    # pruned, and they scored the feedback terms in few of their matches.
+    # pruned, and many of them left matches out.
     assert counted.answered > counted.offered / 2
-    assert counted.scored < counted.matches / 4
+    assert counted.fewer > counted.answered / 4
 
 
 @pytest.mark.slow
@@ -107,6 +112,7 @@ def test_a_bound_too_low_gives_other_results(
     """The identity test can fail: with the bound halved, pruning leaves out matches that
     rank, and some search's hits differ from the exhaustive one's."""
     monkeypatch.setattr(prune, "SLACK", 0.5)
+    monkeypatch.setattr(prune, "MOST", 1.0)
     differ = 0
     for query, options in random_searches(reuters_ix, 60, seed=5):
         pruned, exhaustive, _ = three_ways(reuters_ix, query, monkeypatch, **options)

@@ -26,6 +26,9 @@ from . import files as impacts
 #: Relative margin on a bound for the rounding of the scores it bounds: each of some dozens of
 #: operations rounds by at most 2⁻⁵³.
 SLACK = 1 + 1e-9
+#: The largest share of the matches worth scoring one by one: past it, the exhaustive path
+#: (every match at once) is cheaper.
+MOST = 0.25
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,8 @@ def best(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Positions into ``docnums`` (sorted matches, with first-pass ``scores``) of the best
     ``k`` by their scores plus those of the ``feedback`` words, best first, equal scores by
-    ``ties`` (an array over articles), and those final scores; ``None`` when the bound leaves
-    over a quarter of the matches (scoring all of them at once is then cheaper)."""
+    ``ties`` (an array over articles), and those final scores; ``None`` when the bound may leave
+    over :data:`MOST` of the matches (scoring all of them at once is then cheaper)."""
     if len(docnums) <= k:
         chosen = np.arange(len(docnums))
     else:
@@ -85,7 +88,7 @@ def best(
         # The k-th best first-pass score is reached (feedback adds, never takes away): when
         # too many matches come within the bound of it, scoring them all at once is cheaper.
         within = (scores + bound) * SLACK
-        if np.count_nonzero(within >= scores[first].min()) * 4 > len(docnums):
+        if np.count_nonzero(within >= scores[first].min()) > MOST * len(docnums):
             return None
         # The k best first-pass matches, scored in full: the k-th best of them is reached.
         first.sort()
