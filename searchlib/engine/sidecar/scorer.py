@@ -407,13 +407,15 @@ class SidecarEngine(WhooshEngine):
             )
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
-                feedback = accel.feedback_words(ranked.b)
                 found = None
-                if feedback is not None and asked.sort == "relevance":
-                    # Only the matches that can rank need the feedback terms' scores.
-                    found = prune.best(
-                        docnums, scores, feedback, asked.wanted, accel.sidecar.id_rank, n
-                    )
+                # Only the matches that can rank need the feedback terms' scores (unless
+                # they are so many that adding the terms' postings over all is cheaper).
+                if asked.sort == "relevance" and len(docnums) * 16 <= n:
+                    feedback = accel.feedback_words(ranked.b)
+                    if feedback is not None:
+                        found = prune.best(
+                            docnums, scores, feedback, asked.wanted, accel.sidecar.id_rank, n
+                        )
                 if found is not None:
                     at, final = found
                     scored = [
