@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py [--corpora reuters,bbc,100k,1m] [--engines searchlib,whoosh,...]
                                [--repeat 3] [--queries 200] [--json] [--out benchmarks/RESULTS.md]
+                               [--keep-indexes] [--reuse-indexes]
 
 Corpora: ``reuters`` (Reuters-21578, 19,779 articles), ``bbc`` (2,225), and Reuters replicated
 to N articles (``100k``, ``1m``, any ``<n>k`` or ``<n>m``): copy k of every article gets the id
@@ -636,18 +637,35 @@ def child_main(argv: list[str]) -> int:
 
 
 def run_engine(
-    engine: str, corpus: Path, queries_file: Path, folder: Path, keep: bool = False
+    engine: str,
+    corpus: Path,
+    queries_file: Path,
+    folder: Path,
+    keep: bool = False,
+    reuse: bool = False,
 ) -> dict[str, Any]:
-    """Build then query one engine, each in its own process; the index is removed after."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    try:
+    """Build then query one engine, each in its own process; the index is removed after
+    (kept with ``keep``). With ``reuse`` an index a kept run left (with its build's numbers in
+    ``BUILT``) is queried again without building it."""
+    saved = folder / BUILT
+    if reuse and saved.is_file():
+        built = json.loads(saved.read_text("utf-8"))
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
         built = run_child(["build", engine, str(corpus), str(folder)])
+        if keep or reuse:
+            saved.write_text(json.dumps(built), "utf-8")
+    try:
         queried = run_child(["query", engine, str(folder), str(queries_file)])
     finally:
-        if not keep:
+        if not (keep or reuse):
             shutil.rmtree(folder, ignore_errors=True)
     return {**built, **queried}
+
+
+#: Where a kept index's folder holds the numbers of its build (for ``--reuse-indexes``).
+BUILT = "build-result.json"
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -878,6 +896,7 @@ def run(
     per_class: int = 200,
     warmup: int = 20,
     keep: bool = False,
+    reuse: bool = False,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Measure every engine on every corpus ``repeat`` times; the report holds the medians."""
@@ -905,7 +924,9 @@ def run(
                     folder = workdir / "indexes" / Path(corpus).stem / engine
                     log(f"{corpus}: {engine} (run {attempt + 1}/{repeat})…")
                     try:
-                        this_run[engine] = run_engine(engine, path, queries_file, folder, keep)
+                        this_run[engine] = run_engine(
+                            engine, path, queries_file, folder, keep, reuse
+                        )
                     except Skip as e:
                         skipped[engine] = str(e)
                         log(f"skipping {engine}: {e}")
@@ -949,6 +970,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="replicated corpora and indexes"
     )
     ap.add_argument("--keep-indexes", action="store_true", help="leave the built indexes")
+    ap.add_argument(
+        "--reuse-indexes",
+        action="store_true",
+        help="query the indexes a --keep-indexes run left instead of building them again",
+    )
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--out", type=Path, help="write the speed section of this RESULTS.md")
     ap.add_argument(
@@ -979,6 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
             per_class=args.queries,
             warmup=args.warmup,
             keep=args.keep_indexes,
+            reuse=args.reuse_indexes,
             log=lambda message: print(message, file=sys.stderr, flush=True),
         )
         command = "python benchmarks/speed.py " + " ".join(argv)

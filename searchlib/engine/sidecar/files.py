@@ -12,6 +12,9 @@ Everything is plain ``.npy`` files (read memory-mapped, never pickled) and a JSO
 names the generation, the article count and the ranking parameters: a sidecar that does not
 match its index is never used (:func:`load` returns ``None`` and search falls back to Whoosh).
 
+**Pruning.** Each word's highest ``tf~`` is kept too (``impacts-tf_max.npy``), from which
+:mod:`.prune` bounds the feedback terms' scores and scores only the matches that can rank.
+
 **Phrases.** For the title and body fields the sidecar also keeps each word's postings with
 their frequencies and positions, and each article's length byte (:mod:`.positions`), from which
 phrases and one-field words are matched and scored as Whoosh's matchers do.
@@ -40,6 +43,7 @@ from .matrix import (
     Matrix,
     read_columns,
     read_matrix,
+    row_maxima,
 )
 from .parts import (
     COLUMN_FIELDS,
@@ -75,7 +79,7 @@ __all__ = [
 #: generation.
 PREFIX = "impacts-"
 HEADER = f"{PREFIX}header.json"
-FORMAT = 3
+FORMAT = 4
 
 
 def _signature() -> dict[str, Any]:
@@ -173,6 +177,7 @@ def _save(
         "indptr": indptr,
         "docs": col.astype(np.int32, copy=False),
         "tf": tf.astype(np.float64, copy=False),
+        "tf_max": row_maxima(indptr, tf.astype(np.float64, copy=False)),
         "dates": columns.dates,
         "id_rank": id_rank,
         "deleted": columns.deleted,
@@ -214,6 +219,8 @@ class Sidecar:
     indptr: np.ndarray
     docs: np.ndarray
     tf: np.ndarray
+    #: Each row's highest ``tf~``, for pruning (see :mod:`.prune`).
+    tf_max: np.ndarray
     dates: np.ndarray
     id_rank: np.ndarray
     deleted: np.ndarray
@@ -260,6 +267,11 @@ class Sidecar:
         Whoosh's own counts)."""
         row = self.row(word)
         return 0 if row < 0 else int(self.indptr[row + 1] - self.indptr[row])
+
+    def highest(self, word: str) -> float:
+        """The highest ``tf~`` of ``word`` in any article (0 if none holds it)."""
+        row = self.row(word)
+        return 0.0 if row < 0 else float(self.tf_max[row])
 
     def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """The articles holding ``word`` in title or body, and its ``tf~`` in each."""
@@ -327,6 +339,7 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             indptr=array("indptr"),
             docs=array("docs"),
             tf=array("tf"),
+            tf_max=array("tf_max"),
             dates=array("dates"),
             id_rank=array("id_rank"),
             deleted=array("deleted"),
@@ -348,6 +361,7 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
         any(len(c) != docs_all for c in columns)
         or sidecar.words.dtype.kind != "S"
         or len(sidecar.indptr) != len(sidecar.words) + 1
+        or len(sidecar.tf_max) != len(sidecar.words)
         or len(sidecar.terms[0]) != docs_all + 1
         or not all(f.valid(len(sidecar.words), docs_all) for f in sidecar.fields.values())
     ):

@@ -221,6 +221,17 @@ def sum_shares(
     return row[starts], col[starts], tf
 
 
+def row_maxima(indptr: np.ndarray, tf: np.ndarray) -> np.ndarray:
+    """Each row's highest ``tf~`` (0 for a row without postings): what pruning bounds a word's
+    scores with (see :mod:`.prune`)."""
+    highest = np.zeros(len(indptr) - 1)
+    full = np.flatnonzero(np.diff(indptr) > 0)
+    if len(full):
+        # (Rows without postings between two others add nothing to the one before them.)
+        highest[full] = np.maximum.reduceat(tf, indptr[full])
+    return highest
+
+
 def read_columns(reader: Any, n: int) -> Columns:
     """The per-article columns of every live article, from the stored fields of ``reader``."""
     columns = Columns([""] * n, np.zeros(n, np.int32), np.ones(n, bool))

@@ -15,6 +15,7 @@ from ..facets import FacetColumns, distinct
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
+from . import prune
 from .positions import PhraseScorer
 
 if TYPE_CHECKING:
@@ -106,14 +107,14 @@ class _Accelerator:
         subs = _or_of_words(query)
         if subs is None:
             return None
-        total = scores.copy()
         if not len(docnums):
-            return total
+            return scores.copy()
         if len(docnums) * 16 > len(self.live):  # many matches: add over all articles
             found = self.bag(query)
             if found is None:
                 return None
-            return total + found[1][docnums]  # (0 where the words do not match)
+            return scores + found[1][docnums]  # (0 where the words do not match)
+        added = np.zeros(len(docnums))
         for sub in subs:  # in query order
             found = self.postings(sub)
             if found is None:
@@ -131,8 +132,9 @@ class _Accelerator:
                 hit = docnums[at] == docs
                 where, tf = at[hit], tf[hit]
             # Scores are computed element by element: those of the matches alone are the same.
-            total[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
-        return total
+            added[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
+        # Whoosh's AndMaybe: the query's score plus the words' own sum (not added one by one).
+        return scores + added
 
     def bag(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray] | None:
         """``(matches, scores)`` over all articles for a query of BM25F words joined by OR,
@@ -231,6 +233,23 @@ class _Accelerator:
             return None, None
         docs, tf = found
         return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
+
+    def feedback_words(self, query: wq.Query) -> list[prune.Word] | None:
+        """The BM25F words of feedback terms joined by OR, for :func:`prune.best`; ``None`` for
+        any other query."""
+        subs = _or_of_words(query)
+        if subs is None:
+            return None
+        words = []
+        for sub in subs:
+            found = self.postings(sub)
+            if found is None or not sub.boost > 0:  # (scores that fall as tf~ grows)
+                return None
+            docs, tf = found
+            words.append(
+                prune.Word(docs, tf, self.sidecar.highest(sub.subqueries[0].text), sub.boost)
+            )
+        return words
 
     def filter_mask(self, searcher: Searcher, flt: wq.Query | None) -> np.ndarray | None:
         """The live articles that pass a :func:`build_filter` filter, or ``None`` if the
@@ -369,6 +388,7 @@ class SidecarEngine(WhooshEngine):
             docnums = np.flatnonzero(matched)
             scores = first[docnums]
         ranked = parsed
+        n = accel.sidecar.docs_all
         params: ranking.Params = getattr(searcher.weighting, "params", ranking.PARAMS)
         if params.feedback_docs and len(docnums):
             # Whoosh's top collector: best score first, the lower docnum first among equals.
@@ -387,6 +407,25 @@ class SidecarEngine(WhooshEngine):
             )
             if ranked is not parsed and isinstance(ranked, wq.AndMaybe):
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
+                found = None
+                # Only the matches that can rank need the feedback terms' scores (unless
+                # they are so many that adding the terms' postings over all is cheaper).
+                if asked.sort == "relevance" and len(docnums) * 16 <= n:
+                    feedback = accel.feedback_words(ranked.b)
+                    if feedback is not None:
+                        found = prune.best(
+                            docnums, scores, feedback, asked.wanted, accel.sidecar.id_rank, n
+                        )
+                if found is not None:
+                    at, final = found
+                    scored = [
+                        (int(docnums[i]), float(s))
+                        for i, s in zip(
+                            at[asked.first - 1 :], final[asked.first - 1 :], strict=True
+                        )
+                    ]
+                    counts = self.counts(docnums, asked.facet_limit)
+                    return Ranked(scored, len(docnums), ranked, *counts)
                 added = accel.add_words(ranked.b, docnums, scores)
                 if added is None:
                     return None

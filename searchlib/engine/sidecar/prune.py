@@ -1,0 +1,101 @@
+"""Pruning: the best few matches of a query with feedback terms, without scoring every match.
+
+RM3 feedback adds 20 terms' scores to the first pass's score of each match (Whoosh's
+``AndMaybe``: the query's score plus the feedback terms' own sum). Scoring them in every match
+costs 20 look-ups per match, or 20 postings added up over every article: most of a search's
+time at scale. Yet an article's feedback score is at most the sum of each term's highest score
+(MaxScore), from the highest ``tf~`` of each word that the sidecar keeps (``impacts-tf_max``).
+So the ``k`` best first-pass matches are scored in full first; the ``k``-th best of them is a
+score the best ``k`` reach; and only the matches whose first-pass score plus that bound reaches
+it can be among them: only those are scored, exactly as the exhaustive path scores them.
+
+The bound is a floating-point sum like the scores: each term's score grows with ``tf~`` in
+real arithmetic, and the rounding of a few dozen operations cannot move a sum by more than
+:data:`SLACK`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..whoosh import ranking
+from . import files as impacts
+
+#: Relative margin on a bound for the rounding of the scores it bounds: each of some dozens of
+#: operations rounds by at most 2⁻⁵³.
+SLACK = 1 + 1e-9
+#: The largest share of the matches worth scoring one by one: past it, the exhaustive path
+#: (every match at once) is cheaper.
+MOST = 0.25
+
+
+@dataclass(frozen=True)
+class Word:
+    """One BM25F word: its postings (articles in order, ``tf~``), its highest ``tf~`` and the
+    boost its scores are computed with."""
+
+    docs: np.ndarray
+    tf: np.ndarray
+    tf_max: float
+    boost: float
+
+    def scores(self, tf: np.ndarray, docs_all: int) -> np.ndarray:
+        """The word's scores of these ``tf~`` (those :func:`files.word_scores` gives)."""
+        return impacts.word_scores(tf, len(self.docs), docs_all, self.boost)
+
+    def highest(self, docs_all: int) -> float:
+        """The word's highest score in any article: that of its highest ``tf~``, computed as
+        :func:`files.word_scores` does (Python's floats are numpy's float64)."""
+        k1 = ranking.PARAMS.k1
+        weight = self.boost * ranking.idf(docs_all, len(self.docs))
+        return weight * self.tf_max * (k1 + 1) / (self.tf_max + k1)
+
+
+def added(words: list[Word], docs: np.ndarray, docs_all: int) -> np.ndarray:
+    """The summed scores of ``words`` in the sorted articles ``docs``, added in query order
+    from 0 (as Whoosh's ``Or`` and the sidecar's bincount add them; 0 where none matches)."""
+    total = np.zeros(len(docs))
+    if not len(docs):
+        return total
+    for word in words:
+        if not len(word.docs):
+            continue
+        at = np.minimum(np.searchsorted(word.docs, docs), len(word.docs) - 1)
+        hit = np.flatnonzero(word.docs[at] == docs)
+        total[hit] += word.scores(word.tf[at[hit]], docs_all)
+    return total
+
+
+def best(
+    docnums: np.ndarray,
+    scores: np.ndarray,
+    feedback: list[Word],
+    k: int,
+    ties: np.ndarray,
+    docs_all: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions into ``docnums`` (sorted matches, with first-pass ``scores``) of the best
+    ``k`` by their scores plus those of the ``feedback`` words, best first, equal scores by
+    ``ties`` (an array over articles), and those final scores; ``None`` when the bound may leave
+    over :data:`MOST` of the matches (scoring all of them at once is then cheaper)."""
+    if len(docnums) <= k:
+        chosen = np.arange(len(docnums))
+    else:
+        first = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
+        bound = sum(word.highest(docs_all) for word in feedback)
+        # The k-th best first-pass score is reached (feedback adds, never takes away): when
+        # too many matches come within the bound of it, scoring them all at once is cheaper.
+        within = (scores + bound) * SLACK
+        if np.count_nonzero(within >= scores[first].min()) > MOST * len(docnums):
+            return None
+        # The k best first-pass matches, scored in full: the k-th best of them is reached.
+        first.sort()
+        full = scores[first] + added(feedback, docnums[first], docs_all)
+        reached = np.partition(full, len(full) - k)[len(full) - k]
+        # (Scores past the bound are under ``reached`` even with every feedback term's best.)
+        chosen = np.flatnonzero(within >= reached)
+    final = scores[chosen] + added(feedback, docnums[chosen], docs_all)
+    keep = np.lexsort((ties[docnums[chosen]], -final))[:k]
+    return chosen[keep], final[keep]
