@@ -54,7 +54,8 @@ def reuters_head() -> list[str]:
 @pytest.fixture(scope="session")
 def reuters_ix(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
     """An index of the first Reuters articles, built once for the identity tests (which only
-    read it)."""
+    read it). Only tests/test_reuters_identity.py uses it: each xdist process that runs a user
+    builds it again."""
     folder = tmp_path_factory.mktemp("reuters")
     (folder / "r.jsonl").write_text("".join(reuters_head()), "utf-8")
     with entities_remembered():

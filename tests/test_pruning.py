@@ -85,41 +85,6 @@ def random_searches(ix: Index, count: int, seed: int) -> list[tuple[str, dict[st
     return searches
 
 
-@pytest.mark.slow
-def test_pruned_feedback_is_the_exhaustive_search_bit_for_bit(
-    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Pruned however many matches come within the bound (2,000 articles have few matches).
-    monkeypatch.setattr(prune, "MOST", 1.0)
-    counted = Counted(monkeypatch)
-    for query, options in random_searches(reuters_ix, 150, seed=5):
-        pruned, exhaustive, whoosh = three_ways(reuters_ix, query, monkeypatch, **options)
-        assert pruned == exhaustive == whoosh, (query, options)
-    print(
-        f"pruned {counted.answered} of {counted.offered} searches, {counted.fewer} of them "
-        "scoring the feedback terms in fewer than all their matches"
-    )
-    # The test compares pruning, not the exhaustive path with itself: most searches were
-    # pruned, and many of them left matches out.
-    assert counted.answered > counted.offered / 2
-    assert counted.fewer > counted.answered / 4
-
-
-@pytest.mark.slow
-def test_a_bound_too_low_gives_other_results(
-    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The identity test can fail: with the bound halved, pruning leaves out matches that
-    rank, and some search's hits differ from the exhaustive one's."""
-    monkeypatch.setattr(prune, "SLACK", 0.5)
-    monkeypatch.setattr(prune, "MOST", 1.0)
-    differ = 0
-    for query, options in random_searches(reuters_ix, 60, seed=5):
-        pruned, exhaustive, _ = three_ways(reuters_ix, query, monkeypatch, **options)
-        differ += pruned != exhaustive
-    assert differ > 0
-
-
 def test_row_maxima_are_each_rows_highest_tf() -> None:
     rng = np.random.default_rng(3)
     sizes = rng.integers(0, 6, 200)  # empty rows too, between others and at both ends

@@ -15,10 +15,12 @@ import pytest
 
 from searchlib import Index
 from searchlib.engine.sidecar import files as impacts
+from searchlib.engine.sidecar import prune
 
 from .conftest import entities_remembered, reuters_head
 from .test_impacts import Spy, run_identity
 from .test_phrases import WhooshCalls, run_phrases
+from .test_pruning import Counted, random_searches, three_ways
 from .test_ranking_paths import (
     Paths,
     assert_one_ranking,
@@ -110,3 +112,38 @@ def test_reuters_prefix_fuzzy_and_title_queries_rank_alike(
     )
     queries = with_options(paths.whoosh, random_queries(words, 240, seed=34), seed=35)
     assert_one_ranking(paths, queries, monkeypatch)
+
+
+@pytest.mark.slow
+def test_pruned_feedback_is_the_exhaustive_search_bit_for_bit(
+    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pruned however many matches come within the bound (2,000 articles have few matches).
+    monkeypatch.setattr(prune, "MOST", 1.0)
+    counted = Counted(monkeypatch)
+    for query, options in random_searches(reuters_ix, 150, seed=5):
+        pruned, exhaustive, whoosh = three_ways(reuters_ix, query, monkeypatch, **options)
+        assert pruned == exhaustive == whoosh, (query, options)
+    print(
+        f"pruned {counted.answered} of {counted.offered} searches, {counted.fewer} of them "
+        "scoring the feedback terms in fewer than all their matches"
+    )
+    # The test compares pruning, not the exhaustive path with itself: most searches were
+    # pruned, and many of them left matches out.
+    assert counted.answered > counted.offered / 2
+    assert counted.fewer > counted.answered / 4
+
+
+@pytest.mark.slow
+def test_a_bound_too_low_gives_other_results(
+    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The identity test can fail: with the bound halved, pruning leaves out matches that
+    rank, and some search's hits differ from the exhaustive one's."""
+    monkeypatch.setattr(prune, "SLACK", 0.5)
+    monkeypatch.setattr(prune, "MOST", 1.0)
+    differ = 0
+    for query, options in random_searches(reuters_ix, 60, seed=5):
+        pruned, exhaustive, _ = three_ways(reuters_ix, query, monkeypatch, **options)
+        differ += pruned != exhaustive
+    assert differ > 0
