@@ -186,6 +186,31 @@ def test_case_variants_join_under_the_properly_cased_name():
     assert set(table.names["org"].values()) == {"Texaco Inc"}
 
 
+def test_a_party_is_one_value_with_and_without_the_word_party():
+    counts = {"Labour": 117, "Labour Party": 36, "Conservative Party": 20, "Party": 3}
+    table = EntityTable.build({"org": counts})
+    assert table.names["org"]["Labour Party"] == table.names["org"]["Labour"] == "Labour"
+    assert table.names["org"]["Conservative Party"] == "Conservative Party"
+    assert table.names["org"]["Party"] == "Party"  # not every party
+
+
+def test_a_name_that_means_something_else_alone_keeps_its_party_apart():
+    counts = {
+        "National": 5,  # a company's name here ("National Corp")
+        "National Corp": 2,
+        "National Party": 4,
+        "Congress": 9,  # the US Congress is not India's Congress Party
+        "Congress Party": 2,
+        "People": 1,  # nobody calls the People's Party "People"
+        "People's Party": 1,
+        "People Party": 1,
+    }
+    table = EntityTable.build({"org": counts})
+    for party, alone in [("National Party", "National"), ("Congress Party", "Congress")]:
+        assert table.names["org"][party] != table.names["org"][alone]
+    assert table.names["org"]["People Party"] != table.names["org"]["People"]
+
+
 @pytest.mark.parametrize(
     ("name", "canonical"),
     [

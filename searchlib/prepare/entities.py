@@ -30,6 +30,7 @@ from .mentions import (
     BODIES,
     COMPANY_SUFFIXES,
     GENERIC,
+    HEAD_NOUNS,
     clean_name,
     named_mentions,
     only_titles,
@@ -426,6 +427,7 @@ def join_names(
         if kind == "org":
             _join_spellings(kind, counts, groups)
             _join_of_place(counts, groups)
+            _join_parties(counts, groups)
 
     members_of: dict[str, list[str]] = defaultdict(list)
     for name in list(groups.parent):
@@ -465,6 +467,32 @@ def _join_of_place(counts: dict[str, int], groups: _Groups) -> None:
     for form, names in with_place.items():
         if form in bare and len({groups.find(n) for n in names}) == 1:
             groups.union(next(iter(names)), bare[form])
+
+
+def _join_parties(counts: dict[str, int], groups: _Groups) -> None:
+    """A party is called by its name alone ("Labour" is the Labour Party), unless that name
+    is also a company's ("National" of "National Corp"), an institution's ("Congress" is not
+    India's Congress Party), a generic or short word ("New"), or the party's name says whose
+    it is ("People's Party", "Workers' Party": nobody calls them "People")."""
+    bare: dict[str, str] = {_form("org", name): name for name in sorted(counts)}
+    companies = {
+        groups.find(name)
+        for name in counts
+        if len(key(name).split()) > 1 and key(name).split()[-1] in _COMPANY_SUFFIXES
+    }
+    whose = {groups.find(n) for n in counts if re.search(r"\w(?:'s|s') Party$", n)}
+    for name in sorted(counts):
+        words = name.split()
+        if len(words) < 2 or words[-1].lower() != "party" or groups.find(name) in whose:
+            continue
+        alone = bare.get(_form("org", " ".join(words[:-1])))
+        if (
+            alone
+            and len(alone) > 3
+            and groups.find(alone) not in companies
+            and key(alone) not in GENERIC | HEAD_NOUNS
+        ):
+            groups.union(name, alone)
 
 
 def _join_spellings(kind: str, counts: dict[str, int], groups: _Groups) -> None:

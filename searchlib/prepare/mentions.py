@@ -119,7 +119,7 @@ _NUMBERED = frozenset({"radio", "channel", "formula"})
 _CONTRACTION = re.compile(r"^\w+'(?:m|ve|ll|re|d|t)$", re.IGNORECASE)
 # Words that head an institution's name, never a place's ("Center", not "City"): a place or
 # a "miscellaneous" name ending in one is an organisation ("Catholic Church").
-_HEAD_NOUNS = frozenset(
+HEAD_NOUNS = frozenset(
     {
         "bank", "church", "party", "council", "committee", "commission", "ministry",
         "agency", "department", "office", "university", "institute", "foundation", "museum",
@@ -285,7 +285,7 @@ def _kind_by_form(kind: str, mention: Mention, text: str, starts: dict[int, Ment
         after_country = last is not None and is_country(last[1].strip())
         if after_country or (words[0].lower() in FIRST_NAMES and not find_place(words[0])):
             return "person"  # "Montaser Abu Zeid", "Serena Williams" (not "Sydney Marathon")
-    if words[-1].lower() in _HEAD_NOUNS and not find_place(mention.text):
+    if words[-1].lower() in HEAD_NOUNS and not find_place(mention.text):
         return "org"  # a place or person named after its head noun: "Nazarbayev Center"
     link = re.compile(r"\s+for\s+(?:the\s+)?").match(text, mention.end)
     after = starts.get(link.end()) if link else None
@@ -544,7 +544,7 @@ def _complete_org(text: str, name: str, end: int, starts: dict[int, Mention]) ->
                     return grown + glue + place, place_end
                 return grown, end
             # (a head noun's "for": "Dicastery for", "Center for"; not "Plonk Corp for the Board")
-            headed = " " not in grown or grown.split()[-1].lower() in _HEAD_NOUNS
+            headed = " " not in grown or grown.split()[-1].lower() in HEAD_NOUNS
             # (after a head noun's "for" the tagger's type says little: "Center for" +
             # "Interfaith", which it took for a place)
             if (link[1] == "for" and headed and other.type != "PER") or (
@@ -607,7 +607,7 @@ def _split_run_on(kind: str, name: str, lower_words: Counter[str]) -> list[tuple
 
 def _is_institution(name: str) -> bool:
     """Whether a name is headed by an institution's word ("Bank of England")."""
-    return re.split(r" (?:of|for) ", name)[0].split()[-1].lower() in _HEAD_NOUNS
+    return re.split(r" (?:of|for) ", name)[0].split()[-1].lower() in HEAD_NOUNS
 
 
 def _split_pair(n: Named, alone: set[str]) -> list[Named]:
