@@ -4,6 +4,7 @@ the tagger's; surnames with particles; a place's and an organisation's parts."""
 
 from __future__ import annotations
 
+from searchlib.prepare.articles import find_entities
 from searchlib.prepare.canonical import EntityTable
 from searchlib.prepare.entities import article_entities
 from searchlib.prepare.ner import Mention
@@ -219,3 +220,27 @@ def test_an_acronym_does_not_join_a_much_rarer_name_with_its_initials():
         }
     )
     assert table.names["org"]["ATT"] == "American Telephone and Telegraph Co"
+
+
+def test_a_sovereign_named_by_one_given_name_keeps_the_title() -> None:
+    # The article names him by title and given name only; "Charles" alone is any Charles.
+    found = find_entities("Earlier, the agency reported King Charles and Pope Leo hold a prayer.")
+    assert set(found.person) == {"King Charles", "Pope Leo"}
+    # The king is not the other Hussein of the article.
+    found = find_entities(
+        "King Hussein of Jordan met Saddam Hussein in Baghdad. King Hussein left."
+    )
+    assert set(found.person) == {"King Hussein", "Saddam Hussein"}
+    assert find_entities("KING FAHD MEETS OIL MINISTERS").person == ("King Fahd",)
+    # With a full name in the article, the short one is that name.
+    assert find_entities("Pope Leo XIV met them. Later Pope Leo spoke.").person == ("Leo XIV",)
+
+
+def test_a_sovereign_joins_the_one_full_name_of_that_given_name_only() -> None:
+    table = EntityTable.build(
+        {"person": {"King Charles": 2, "Charles III": 3, "King Hussein": 4, "Saddam Hussein": 9}}
+    )
+    assert table.names["person"]["King Charles"] == "Charles III"
+    assert table.names["person"]["King Hussein"] == "King Hussein"
+    table = EntityTable.build({"person": {"King Charles": 2, "Ray Charles": 3}})
+    assert table.names["person"]["King Charles"] == "King Charles"

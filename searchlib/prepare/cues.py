@@ -200,3 +200,19 @@ _NOT_AN_ORG_AFTER = re.compile(
 def work_or_event(text: str, end: int) -> bool:
     """Whether the words after a name (ending at ``end``) make it a work's or an event's."""
     return _NOT_AN_ORG_AFTER.match(text, end) is not None
+
+
+#: Titles that stay with a given name that has no other ("King Charles" is not any Charles;
+#: "Pope Leo XIV" is Leo XIV).
+SOVEREIGNS = frozenset({"king", "queen", "pope", "emperor", "empress", "tsar", "czar", "sultan"})
+
+
+def with_sovereign(title: str, words: list[str]) -> list[str]:
+    """A person's name words with the sovereign's ``title`` written before them, if they are
+    one given name ("King" + "Charles", a headline's "KING FAHD"); otherwise as they are (not
+    a headline's "POPE" before "Evans")."""
+    if len(words) != 1 or title.lower() not in SOVEREIGNS:
+        return words
+    if title.istitle():
+        return [title, *words]
+    return [title.title(), words[0].title()] if title.isupper() and words[0].isupper() else words

@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from ..fields import ENTITY_FIELDS as KINDS
+from .cues import SOVEREIGNS
 from .mentions import (
     BODIES,
     COMPANY_SUFFIXES,
@@ -319,7 +320,7 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
     """A name alone is the full name in the same article whose last word it is (or else whose
     first word: "Serena"), if there is one such name; if there are several ("Williams" beside
     Serena and Venus Williams), it is one of them, already listed, and is left out."""
-    full_names = {name for name in people if len(name.split()) > 1 and not _surname_alone(name)}
+    full_names = {name for name in people if len(name.split()) > 1 and not _name_alone(name)}
     by_last: dict[str, set[str]] = defaultdict(set)
     by_first: dict[str, set[str]] = defaultdict(set)
     for name in full_names:
@@ -331,14 +332,18 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
             by_last[key(" ".join(words[-2:]))].add(name)  # "De Vido" of Julio De Vido
     expanded = []
     for name in people:
-        if len(name.split()) == 1 or _surname_alone(name):
+        if _sovereign_alone(name):  # "King Charles" is the article's one Charles III
+            fits = by_first.get(key(name.split()[1])) or set()
+        elif len(name.split()) == 1 or _surname_alone(name):
             fits = by_last.get(key(name)) or by_first.get(key(name)) or set()
-            if len(fits) > 1:
-                continue
-            if fits:
-                full = next(iter(fits))
-                aliases.append(("person", name, full))
-                name = full
+        else:
+            fits = set()
+        if len(fits) > 1:
+            continue
+        if fits:
+            full = next(iter(fits))
+            aliases.append(("person", name, full))
+            name = full
         expanded.append(name)
     return expanded
 
@@ -347,6 +352,16 @@ def _expand_surnames(people: list[str], aliases: list[tuple[str, str, str]]) -> 
 SURNAME_PARTICLES = frozenset({"de", "da", "di", "del", "dos", "das", "van", "von", "der"})
 # Those that are no given names when capitalised ("Van Morrison", "Della Bousquet" are).
 _CAPITAL_PARTICLES = frozenset({"De", "Da", "Di", "Del", "Dos", "Das"})
+
+
+def _name_alone(name: str) -> bool:
+    """A surname or a sovereign's given name, however many words: no full name."""
+    return _surname_alone(name) or _sovereign_alone(name)
+
+
+def _sovereign_alone(name: str) -> bool:
+    words = name.split()
+    return len(words) == 2 and words[0].lower() in SOVEREIGNS
 
 
 def _surname_alone(name: str) -> bool:
@@ -564,7 +579,7 @@ def _preference(kind: str, name: str, count: int) -> tuple[bool, bool, int, int,
     longest."""
     words = name.split()
     full = (
-        len(words) > 1 and not _surname_alone(name)  # "De Vido" is a surname alone
+        len(words) > 1 and not _name_alone(name)  # "De Vido" is a surname alone
         if kind == "person"
         else not (len(words) == 1 and name.isupper())
     )
@@ -610,7 +625,7 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
                     groups.union(b, a)
     # A surname (or else a first name) alone joins the one person of the archive it can be;
     # where it could be several ("Williams": Serena, Venus, Rowan), it joins none.
-    full = [n for n in names if len(n.split()) > 1 and not _surname_alone(n)]
+    full = [n for n in names if len(n.split()) > 1 and not _name_alone(n)]
     by_last: dict[str, list[str]] = defaultdict(list)
     by_first: dict[str, list[str]] = defaultdict(list)
     for name in full:
@@ -619,9 +634,11 @@ def _join_people(counts: dict[str, int], lone: list[str], groups: _Groups) -> No
         by_first[key(name.split()[0])].append(name)
         if len(name.split()) > 2 and _surname_alone(" ".join(name.split()[-2:])):
             by_last[key(" ".join(name.split()[-2:]))].append(name)
-    for name in sorted({*(n for n in names if len(n.split()) == 1 or _surname_alone(n)), *lone}):
-        wanted = key(name)
-        fits = by_last.get(wanted) or by_first.get(wanted) or []
+    for name in sorted({*(n for n in names if len(n.split()) == 1 or _name_alone(n)), *lone}):
+        if _sovereign_alone(name):  # "King Hussein" is no Saddam Hussein
+            fits = by_first.get(key(name.split()[1])) or []
+        else:
+            fits = by_last.get(key(name)) or by_first.get(key(name)) or []
         people = {groups.find(f) for f in fits}
         if len(people) == 1:
             groups.union(name, fits[0])

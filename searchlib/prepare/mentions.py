@@ -29,6 +29,7 @@ from .cues import (
     join_countries,
     kind_of_head,
     law_title,
+    with_sovereign,
     work_or_event,
 )
 from .places import find_place, is_country, key, known_names
@@ -198,6 +199,8 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
         if kind is None:
             continue
         name = clean_name(kind, mention.text)
+        if kind == "person" and (title := re.search(r"(\w+) \S+$", before + mention.text)):
+            name = " ".join(with_sovereign(title[1], name.split()))  # "King" + "Charles"
         kind = kind_of_head(kind, name)
         if kind != "person" and (event := event_part(mention.text, before[-16:])) is not None:
             name = clean_name("org", event)  # "the 10th Global Forum of" the Alliance ...
