@@ -244,3 +244,15 @@ def test_a_sovereign_joins_the_one_full_name_of_that_given_name_only() -> None:
     assert table.names["person"]["King Hussein"] == "King Hussein"
     table = EntityTable.build({"person": {"King Charles": 2, "Ray Charles": 3}})
     assert table.names["person"]["King Charles"] == "King Charles"
+
+
+def test_a_party_named_by_its_members_is_an_organisation() -> None:
+    # The tagger calls "Liberal Democrats" miscellaneous (CoNLL's members of a party): as a
+    # facet, it is the party.
+    assert find_entities("The Liberal Democrats said the plan would fail.").org == (
+        "Liberal Democrats",
+    )
+    assert "Democrats" in find_entities("Democrats in Congress opposed the bill.").org
+    # A run of words ending in members is no party's name: "Two House Republicans".
+    found = find_entities("Two House Republicans opposed the bill on Monday.").org
+    assert "Two House Republicans" not in found

@@ -202,6 +202,36 @@ def work_or_event(text: str, end: int) -> bool:
     return _NOT_AN_ORG_AFTER.match(text, end) is not None
 
 
+# Words that head an institution's name, never a place's ("Center", not "City"): a place or
+# a "miscellaneous" name ending in one is an organisation ("Catholic Church").
+HEAD_NOUNS = frozenset(
+    {
+        "bank", "church", "party", "council", "committee", "commission", "ministry",
+        "agency", "department", "office", "university", "institute", "foundation", "museum",
+        "center", "centre", "secretariat", "board", "bureau", "corporation", "company",
+        "association", "federation", "authority", "embassy", "court", "club", "congress",
+        "senate", "parliament", "assembly", "league", "organisation", "organization", "academy",
+    }
+)  # fmt: skip
+# A party is named by its members too: "Liberal Democrats", "the Tories".
+PARTY_MEMBERS = frozenset(
+    {
+        "democrats", "republicans", "conservatives", "tories", "socialists", "communists",
+        "liberals", "greens", "nationalists", "unionists",
+    }
+)  # fmt: skip
+HEAD_NOUNS |= PARTY_MEMBERS
+
+
+def loose_members(name: str) -> bool:
+    """Whether a name ends in a party's members without being a party's name: more than two
+    words, or not all capitalised ("Two House Republicans", "Independent the Tories")."""
+    words = name.split()
+    return words[-1].lower() in PARTY_MEMBERS and (
+        len(words) > 2 or not all(w[:1].isupper() for w in words)
+    )
+
+
 #: Titles that stay with a given name that has no other ("King Charles" is not any Charles;
 #: "Pope Leo XIV" is Leo XIV).
 SOVEREIGNS = frozenset({"king", "queen", "pope", "emperor", "empress", "tsar", "czar", "sultan"})

@@ -26,12 +26,11 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from ..fields import ENTITY_FIELDS as KINDS
-from .cues import SOVEREIGNS
+from .cues import HEAD_NOUNS, SOVEREIGNS
 from .mentions import (
     BODIES,
     COMPANY_SUFFIXES,
     GENERIC,
-    HEAD_NOUNS,
     clean_name,
     named_mentions,
     only_titles,

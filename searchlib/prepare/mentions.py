@@ -23,12 +23,14 @@ from ..fields import KIND_OF_TAG
 from ..text import stopwords
 from .cues import (
     EVENT_NOUNS,
+    HEAD_NOUNS,
     clubs,
     employer,
     event_part,
     join_countries,
     kind_of_head,
     law_title,
+    loose_members,
     with_sovereign,
     work_or_event,
 )
@@ -118,17 +120,6 @@ BODIES = frozenset({"board", "secretariat", "presidium"})
 # Names that a number completes: "BBC Radio 4", "Channel 4", "Formula 1".
 _NUMBERED = frozenset({"radio", "channel", "formula"})
 _CONTRACTION = re.compile(r"^\w+'(?:m|ve|ll|re|d|t)$", re.IGNORECASE)
-# Words that head an institution's name, never a place's ("Center", not "City"): a place or
-# a "miscellaneous" name ending in one is an organisation ("Catholic Church").
-HEAD_NOUNS = frozenset(
-    {
-        "bank", "church", "party", "council", "committee", "commission", "ministry",
-        "agency", "department", "office", "university", "institute", "foundation", "museum",
-        "center", "centre", "secretariat", "board", "bureau", "corporation", "company",
-        "association", "federation", "authority", "embassy", "court", "club", "congress",
-        "senate", "parliament", "assembly", "league", "organisation", "organization", "academy",
-    }
-)  # fmt: skip
 # Words that head a document's or a day's name, not an organisation's ("Final Declaration",
 # "United Nations Plan of Action", "Day of Spiritual Harmony").
 _DOCUMENT_NOUNS = frozenset(
@@ -179,7 +170,11 @@ def named_mentions(text: str, mentions: Iterable[Mention]) -> list[Named]:
             and not is_country(mention.text)
         ):
             kind = "person"  # a team's line-up: "Kenny, Geary, Morgan, Bromby, ..."
-        if mention.type == "MISC" and _is_institution(mention.text):
+        if (
+            mention.type == "MISC"
+            and _is_institution(mention.text)
+            and not loose_members(mention.text)
+        ):
             kind = "org"  # "Catholic Church", "International Center for Interfaith Dialogue"
         if mention.type == "MISC" and key(mention.text) in teams:
             kind = "org"  # a club: "Arsenal boss Arsène Wenger" (CoNLL's clubs are ORG)
