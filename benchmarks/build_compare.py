@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from build import cpu_model  # noqa: E402  (the machine line of the build benchmark)
 
 # Run in the child process, with PYTHONPATH at one checkout: a full build, its numbers as JSON.
 BUILD = """
@@ -100,16 +102,6 @@ for path in sorted(generation.iterdir()):
     out["file:" + named(path.name)] = value
 print(json.dumps(out, sort_keys=True))
 """
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def child(checkout: Path, code: str, *args: object) -> dict:

@@ -202,6 +202,13 @@ def work_or_event(text: str, end: int) -> bool:
     return _NOT_AN_ORG_AFTER.match(text, end) is not None
 
 
+# A party is named by its members too: "Liberal Democrats", "the Tories".
+PARTY_MEMBERS = frozenset(
+    {
+        "democrats", "republicans", "conservatives", "tories", "socialists", "communists",
+        "liberals", "greens", "nationalists", "unionists",
+    }
+)  # fmt: skip
 # Words that head an institution's name, never a place's ("Center", not "City"): a place or
 # a "miscellaneous" name ending in one is an organisation ("Catholic Church").
 HEAD_NOUNS = frozenset(
@@ -212,15 +219,7 @@ HEAD_NOUNS = frozenset(
         "association", "federation", "authority", "embassy", "court", "club", "congress",
         "senate", "parliament", "assembly", "league", "organisation", "organization", "academy",
     }
-)  # fmt: skip
-# A party is named by its members too: "Liberal Democrats", "the Tories".
-PARTY_MEMBERS = frozenset(
-    {
-        "democrats", "republicans", "conservatives", "tories", "socialists", "communists",
-        "liberals", "greens", "nationalists", "unionists",
-    }
-)  # fmt: skip
-HEAD_NOUNS |= PARTY_MEMBERS
+) | PARTY_MEMBERS  # fmt: skip
 
 
 def loose_members(name: str) -> bool:

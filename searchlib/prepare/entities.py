@@ -492,8 +492,9 @@ def _join_parties(counts: dict[str, int], groups: _Groups) -> None:
     companies = {
         groups.find(name)
         for name in counts
-        if len(key(name).split()) > 1 and key(name).split()[-1] in _COMPANY_SUFFIXES
+        if len(words := key(name).split()) > 1 and words[-1] in _COMPANY_SUFFIXES
     }
+    everyday = GENERIC | HEAD_NOUNS
     whose = {groups.find(n) for n in counts if re.search(r"\w(?:'s|s') Party$", n)}
     for name in sorted(counts):
         words = name.split()
@@ -504,7 +505,7 @@ def _join_parties(counts: dict[str, int], groups: _Groups) -> None:
             alone
             and len(alone) > 3
             and groups.find(alone) not in companies
-            and key(alone) not in GENERIC | HEAD_NOUNS
+            and key(alone) not in everyday
         ):
             groups.union(name, alone)
 
