@@ -1,9 +1,10 @@
-"""Stored fields by compressed blocks (engine/whoosh/codec.py), read back exactly, beside
+"""Stored fields compressed with a dictionary (engine/whoosh/codec.py), read back exactly, beside
 segments of Whoosh's own codec."""
 
 from __future__ import annotations
 
 import random
+import zlib
 
 import pytest
 from whoosh import fields
@@ -13,7 +14,10 @@ from whoosh.codec import whoosh3
 from searchlib.engine.whoosh import codec, patches
 
 SCHEMA = fields.Schema(
-    id=fields.ID(stored=True, unique=True), body=fields.TEXT(stored=True), note=fields.STORED()
+    id=fields.ID(stored=True, unique=True),
+    body=fields.TEXT(stored=True),
+    note=fields.STORED(),
+    unstored=fields.TEXT(),
 )
 
 
@@ -28,6 +32,15 @@ def _docs(start: int, count: int) -> list[dict[str, str]]:
     return docs
 
 
+def _written(docs: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The documents to write: every seventh without a stored field at all."""
+    return [{"unstored": "x"} if n % 7 == 3 else doc for n, doc in enumerate(docs)]
+
+
+def _stored(docs: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{} if n % 7 == 3 else doc for n, doc in enumerate(docs)]
+
+
 def _write(folder, docs, use_codec):
     ix = whoosh_index.open_dir(str(folder))
     writer = ix.writer(codec=codec.Codec()) if use_codec else ix.writer()
@@ -36,12 +49,12 @@ def _write(folder, docs, use_codec):
     writer.commit()
 
 
-@pytest.mark.parametrize("count", [1, codec.BLOCK_DOCS, codec.BLOCK_DOCS + 1, 87])
+@pytest.mark.parametrize("count", [1, 87, 400])
 def test_stored_fields_read_back_exactly_in_any_order(tmp_path, count):
     patches.apply()
     whoosh_index.create_in(str(tmp_path), SCHEMA)
-    docs = _docs(0, count)
-    _write(tmp_path, docs, use_codec=True)
+    docs = _stored(_docs(0, count))
+    _write(tmp_path, _written(_docs(0, count)), use_codec=True)
     ix = whoosh_index.open_dir(str(tmp_path))
     (segment,) = ix._segments()
     assert isinstance(segment.codec(), codec.Codec)  # named in the table of contents
@@ -70,11 +83,13 @@ def test_segments_of_whooshs_codec_are_still_read_beside_new_ones(tmp_path):
         assert searcher.document(id="d77") == new[37]
 
 
-def test_blocks_compress_better_than_one_document_at_a_time(tmp_path):
+def test_a_dictionary_compresses_better_than_one_document_alone(tmp_path):
     patches.apply()
     sizes = {}
+    rng = random.Random(5)
+    words = [f"{a}{b}" for a in ("oil", "bank", "trade", "price", "rate") for b in range(40)]
     docs = [
-        {"id": f"d{n}", "body": f"Oil prices rose {n} cents in London trading."} for n in range(500)
+        {"id": f"d{n}", "body": " ".join(rng.choice(words) for _ in range(120))} for n in range(500)
     ]
     for use_codec in (False, True):
         folder = tmp_path / str(use_codec)
@@ -89,7 +104,7 @@ def test_blocks_compress_better_than_one_document_at_a_time(tmp_path):
         sizes[use_codec] = sum(
             inner.file_length(name) for name in inner.list() if "_stored" in name
         )
-    assert sizes[True] < sizes[False] / 2
+    assert sizes[True] < 0.9 * sizes[False], sizes  # (Reuters: 0.65, RESULTS.md)
 
 
 def test_a_damaged_block_table_is_refused(tmp_path):
@@ -104,6 +119,13 @@ def test_a_damaged_block_table_is_refused(tmp_path):
     inner = CompoundStorage(ix.storage.open_file(segment.make_filename(".seg")))
     (name,) = [name for name in inner.list() if "_stored" in name]
     data = bytearray(inner.open_file(name).read())
-    data[-4] ^= 0xFF  # the number of blocks
-    with pytest.raises(ValueError, match="blocks for 40 documents"):
+    data[-4] ^= 0xFF  # the number of documents
+    with pytest.raises(ValueError, match="of 40 documents"):
         codec.STORED_COLUMN.reader(BufferFile(bytes(data)), 0, len(data), 40)
+    data[-4] ^= 0xFF
+    reader = codec.STORED_COLUMN.reader(BufferFile(bytes(data)), 0, len(data), 40)
+    assert reader[39]["id"] == "d39"
+    data[-9 - 4 * 40 - 5] ^= 0xFF  # inside the last document
+    reader = codec.STORED_COLUMN.reader(BufferFile(bytes(data)), 0, len(data), 40)
+    with pytest.raises((ValueError, zlib.error)):
+        reader[39]

@@ -37,7 +37,7 @@ SEGMENT_DOCS = 1000
 #: A full build writes about :data:`SEGMENTS_WANTED` segments of up to this many articles (see
 #: :func:`segment_docs`).
 MAX_SEGMENT_DOCS = 10_000
-SEGMENTS_WANTED = 4
+SEGMENTS_WANTED = 8
 #: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
 #: together again once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
