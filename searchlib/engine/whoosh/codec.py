@@ -42,11 +42,13 @@ class DictionaryStoredColumn(Column):
     4 GB) and the trailer."""
 
     def writer(self, dbfile: Any) -> DictionaryStoredWriter:
+        """A writer of the column into ``dbfile``."""
         return DictionaryStoredWriter(dbfile)
 
     def reader(
         self, dbfile: Any, basepos: int, length: int, doccount: int
     ) -> DictionaryStoredReader:
+        """A reader of the column at ``basepos`` in ``dbfile``, ``length`` bytes long."""
         return DictionaryStoredReader(dbfile, basepos, length, doccount)
 
 
@@ -64,10 +66,12 @@ class DictionaryStoredWriter(ColumnWriter):
         self._written = 0
 
     def fill(self, docnum: int) -> None:
+        """Mark the documents before ``docnum`` not given yet as without stored fields."""
         while self._count < docnum:
             self._append(b"")
 
     def add(self, docnum: int, value: Any) -> None:
+        """The stored fields ``value`` of document ``docnum``."""
         self.fill(docnum)
         encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._append(encoded.encode("utf-8"))
@@ -101,6 +105,7 @@ class DictionaryStoredWriter(ColumnWriter):
         self._ends.append(self._written)
 
     def finish(self, doccount: int) -> None:
+        """Write what is held, the offsets and the trailer (``doccount`` documents)."""
         self.fill(doccount)
         if self._held is not None:
             self._start()
@@ -171,7 +176,9 @@ class Codec(whoosh3.W3Codec):
     """Whoosh's codec with the stored fields of :class:`DictionaryStoredColumn`."""
 
     def per_document_writer(self, storage: Any, segment: Any) -> Any:
+        """Whoosh's writer of columns and stored fields, with this codec's stored fields."""
         return _PerDocWriter(self, storage, segment)
 
     def per_document_reader(self, storage: Any, segment: Any) -> Any:
+        """Whoosh's reader of columns and stored fields, with this codec's stored fields."""
         return _PerDocReader(storage, segment)
