@@ -117,18 +117,18 @@ def _segment_sizes(path) -> list[int]:
 def test_large_full_builds_write_fewer_larger_segments(tmp_path, monkeypatch):
     import searchlib.engine.whoosh.writer as store
 
-    # As a build of a million articles would, in miniature: a hundred-odd articles in about
-    # four segments rather than one per five articles.
+    # As a build of a million articles would, in miniature: a hundred-odd articles in four
+    # segments rather than one per five articles.
     monkeypatch.setattr(store, "SEGMENT_DOCS", 5)
     monkeypatch.setattr(store, "SEGMENTS_WANTED", 4)
     assert [store.segment_docs(n) for n in (3, 20, 125, 10**9)] == [
         5,
         5,
-        31,
+        32,
         store.MAX_SEGMENT_DOCS,
     ]
     sources = _corpus(tmp_path)
     searchlib.build(tmp_path / "one", sources, workers=1)
     searchlib.build(tmp_path / "two", sources, workers=2)
-    assert _segment_sizes(tmp_path / "one") == _segment_sizes(tmp_path / "two") == [31] * 4 + [1]
+    assert _segment_sizes(tmp_path / "one") == _segment_sizes(tmp_path / "two") == [32] * 3 + [29]
     assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "two")

@@ -21,8 +21,8 @@ generation folder (Whoosh never rewrites a segment file, it only writes new ones
 its table of contents by rename), and Whoosh deletes, adds and merges there. When nothing
 changed no generation is written. Whoosh keeps deleted documents in its term statistics until
 their segment is merged, which would make scores differ from a fresh build; so every segment
-with deletions is written again in the same commit, and segments are kept small (see
-:func:`segment_docs`) so that this stays cheap. An incremental build thus
+with deletions is written again in the same commit, and segments are bounded in size (see
+:func:`segment_docs`: a few seconds to write one again). An incremental build thus
 gives the same documents and the same scores as a full build from the same sources. What the
 impact sidecar and the entity table need of each segment is kept beside it (see
 :mod:`searchlib.engine.sidecar.files`, segment parts) and hard-linked along with it, so an

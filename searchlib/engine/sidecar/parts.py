@@ -49,7 +49,9 @@ KEPT_FIELDS = (*COLUMN_FIELDS, "entity_aliases")
 #: Segment parts: ``PART_PREFIX + segment id + ".npz"`` and ``".json"`` (written last). They do
 #: not start with the sidecar's prefix, so builds hard-link them into the next generation.
 PART_PREFIX = "sidecar-part-"
-PART_FORMAT = 2
+#: 3: the vocabulary and the kept fields are in the compressed arrays (as JSON text), no longer
+#: in the description: they were half of a part.
+PART_FORMAT = 3
 
 
 def _part_paths(folder: Path, segment_id: str) -> tuple[Path, Path]:
@@ -68,6 +70,14 @@ def save_part(folder: Path, segment_id: str, part: SegmentPart) -> None:
         arrays[f"{name}_weights"] = np.asarray(weights, np.float32)
         arrays[f"{name}_lengths"] = np.array(part.lengths[name], np.int64)
         arrays[f"{name}_positions"] = np.asarray(part.positions[name], np.uint32)
+    kept = {
+        "vocabulary": [text.decode("utf-8") for text in part.vocabulary],
+        "stored": [
+            {key: str(value) for key, value in stored.items() if key in KEPT_FIELDS}
+            for stored in part.stored
+        ],
+    }
+    arrays["kept"] = np.frombuffer(json.dumps(kept, ensure_ascii=False).encode("utf-8"), np.uint8)
     buffer = io.BytesIO()
     # Compressed: parts are read whole, once per incremental build, and are as large as the
     # segments' postings.
@@ -83,11 +93,6 @@ def save_part(folder: Path, segment_id: str, part: SegmentPart) -> None:
         # Binds the arrays to this description: a part is never made of two halves.
         "arrays_sha256": hashlib.sha256(content).hexdigest(),
         "fields": list(ranking.FIELD_WEIGHTS),
-        "vocabulary": [text.decode("utf-8") for text in part.vocabulary],
-        "stored": [
-            {key: str(value) for key, value in stored.items() if key in KEPT_FIELDS}
-            for stored in part.stored
-        ],
     }
     # Written last and renamed into place: a part without it is incomplete.
     tmp = folder / f".{meta_path.name}.tmp"
@@ -113,15 +118,19 @@ def load_part(folder: Path, segment: Any) -> SegmentPart | None:
             or meta.get("segment") != segment_id
             or meta.get("docs") != size
             or meta.get("fields") != list(ranking.FIELD_WEIGHTS)
-            or len(meta["stored"]) != size
         ):
             return None
         content = arrays_path.read_bytes()
         if hashlib.sha256(content).hexdigest() != meta.get("arrays_sha256"):
             return None
-        vocabulary = [str(word).encode("utf-8") for word in meta["vocabulary"]]
         postings, lengths, positions = {}, {}, {}
         with np.load(io.BytesIO(content), allow_pickle=False) as data:
+            if data["kept"].dtype != np.uint8:
+                return None
+            kept = json.loads(data["kept"].tobytes().decode("utf-8"))
+            if len(kept["stored"]) != size:
+                return None
+            vocabulary = [str(word).encode("utf-8") for word in kept["vocabulary"]]
             for name in ranking.FIELD_WEIGHTS:
                 wids = data[f"{name}_words"]
                 docs = data[f"{name}_docs"]
@@ -145,7 +154,7 @@ def load_part(folder: Path, segment: Any) -> SegmentPart | None:
                 postings[name] = (wids, docs, weights)
                 lengths[name] = field_lengths.tolist()
                 positions[name] = field_positions
-        stored: list[Mapping[str, Any]] = [dict(item) for item in meta["stored"]]
+        stored: list[Mapping[str, Any]] = [dict(item) for item in kept["stored"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
         return None
     return SegmentPart(vocabulary, postings, lengths, stored, positions)

@@ -17,6 +17,7 @@ from ...fields import SEARCH_FIELDS
 from .. import spelling
 from ..sidecar import files as impacts
 from . import patches
+from .codec import Codec
 from .schema import (
     Analyzed,
     analysed_postings,
@@ -30,13 +31,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
 
-#: Documents per Whoosh segment in a full build: small enough that purging one segment's
-#: deletions costs little, large enough that searches see few segments.
+#: Documents per Whoosh segment written by an incremental build, and the fewest a segment of a
+#: full build holds.
 SEGMENT_DOCS = 1000
-#: A full build of many articles writes larger segments, up to this size, so that there are
-#: about :data:`SEGMENTS_WANTED` of them (see :func:`segment_docs`).
+#: A full build writes about :data:`SEGMENTS_WANTED` segments of up to this many articles (see
+#: :func:`segment_docs`).
 MAX_SEGMENT_DOCS = 10_000
-SEGMENTS_WANTED = 100
+SEGMENTS_WANTED = 8
 #: Small segments (under a quarter of SEGMENT_DOCS, from incremental builds) are written
 #: together again once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
@@ -76,7 +77,9 @@ def write_segment(
             digests.append(digest)
             if doc is not None:
                 if writer is None:
-                    writer = SegmentWriter(whoosh_index.open_dir(folder), _lk=False, limitmb=256)
+                    writer = SegmentWriter(
+                        whoosh_index.open_dir(folder), _lk=False, limitmb=256, codec=Codec()
+                    )
                 writer.add_document(**doc)
                 collected.add(kept_fields(doc), analysed_postings(doc) or {})
                 add_words(words, doc, writer.schema)
@@ -126,11 +129,17 @@ def iter_stored(folder: Path) -> Iterator[dict[str, Any]]:
 
 
 def segment_docs(articles: int) -> int:
-    """How many articles each segment of a full build of ``articles`` articles holds: about
-    :data:`SEGMENTS_WANTED` segments, each of :data:`SEGMENT_DOCS` to :data:`MAX_SEGMENT_DOCS`
-    articles. A searcher opens every segment and a phrase query is matched in each (together
-    about 7 ms a segment), while a segment with deletions is written again whole."""
-    return max(SEGMENT_DOCS, min(MAX_SEGMENT_DOCS, articles // SEGMENTS_WANTED))
+    """How many articles each segment of a full build of ``articles`` articles holds: enough
+    for :data:`SEGMENTS_WANTED` segments, each of :data:`SEGMENT_DOCS` to
+    :data:`MAX_SEGMENT_DOCS` articles.
+
+    Each segment has its own term dictionary and postings of every word it holds, so the
+    fewer the segments the smaller the index (Reuters-21578 in 4 segments rather than 20: see
+    benchmarks/RESULTS.md, "Index size"), and a searcher opens each and matches a phrase in
+    each. But a segment with a deleted or updated article is written again whole, so the
+    largest segments bound what mending one article costs; and a parallel build writes a
+    segment per worker at once, so there should be a few."""
+    return max(SEGMENT_DOCS, min(MAX_SEGMENT_DOCS, -(-articles // SEGMENTS_WANTED)))
 
 
 def create(target: Path) -> Any:
@@ -167,7 +176,7 @@ def write_generation(
         store = whoosh_index.open_dir(str(target))
     size = segment_docs(total) if written is not None else SEGMENT_DOCS
     segments = (
-        (store.writer(limitmb=256), itertools.islice(docs, size))
+        (store.writer(limitmb=256, codec=Codec()), itertools.islice(docs, size))
         for _ in range(0, max(total, 1), size)
     )
     # An incremental build keeps the sidecar part of each segment it writes (new and purged
@@ -178,7 +187,7 @@ def write_generation(
 
 def commit_segments(store: Any, segments: list[Any]) -> None:
     """Add segments written by :func:`write_segment` to the index's table of contents."""
-    store.writer().commit(mergetype=lambda _writer, existing: [*existing, *segments])
+    store.writer(codec=Codec()).commit(mergetype=lambda _writer, existing: [*existing, *segments])
 
 
 class Collecting(Protocol):
