@@ -24,8 +24,10 @@ import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 
-#: The preset dictionary: zlib looks back at most 32 KiB, so a longer one would not help.
-DICTIONARY_BYTES = 32 * 1024
+#: The preset dictionary's size. zlib copies it into its window for every document read, so a
+#: read costs more the longer it is: on Reuters 8 KiB reads an article in 15 µs against 25 µs
+#: for 32 KiB (zlib's most), for stored fields 11% larger.
+DICTIONARY_BYTES = 8 * 1024
 #: zlib's level (its default).
 LEVEL = 6
 _STORED = "_stored"
