@@ -51,6 +51,13 @@ def cache_folder() -> Path:
     return base / "searchlib-bench" / "cold-start"
 
 
+def sqlite_utils_command() -> str | None:
+    """The sqlite-utils command beside this Python (a venv's, activated or not), else on PATH:
+    the same one builds the FTS table and is timed searching it."""
+    bin_dir = Path(sys.executable).parent
+    return shutil.which("sqlite-utils", path=str(bin_dir)) or shutil.which("sqlite-utils")
+
+
 def build_all(corpus: Path, folder: Path) -> dict[str, Path]:
     """Build (or reuse) the searchlib index, an FTS5 database and a tantivy index of ``corpus``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,9 +80,10 @@ def build_all(corpus: Path, folder: Path) -> dict[str, Path]:
         )
         connection.commit()
         connection.close()
-        if shutil.which("sqlite-utils"):
+        sqlite_utils = sqlite_utils_command()
+        if sqlite_utils:
             subprocess.run(
-                ["sqlite-utils", "enable-fts", str(db), "articles", "title", "body"], check=True
+                [sqlite_utils, "enable-fts", str(db), "articles", "title", "body"], check=True
             )
     built["fts5"] = db
     tantivy_folder = folder / "tantivy"
@@ -95,7 +103,7 @@ def commands(built: dict[str, Path], query: str) -> dict[str, list[str] | None]:
     bin_dir = Path(sys.executable).parent
     searchlib_cmd = shutil.which("searchlib", path=str(bin_dir)) or shutil.which("searchlib")
     search_cmd = shutil.which("search", path=str(bin_dir)) or shutil.which("search")
-    sqlite_utils = shutil.which("sqlite-utils", path=str(bin_dir)) or shutil.which("sqlite-utils")
+    sqlite_utils = sqlite_utils_command()
     return {
         "searchlib --help": [searchlib_cmd, "--help"] if searchlib_cmd else None,
         "search QUERY (searchlib)": (
