@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -24,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from edits import change_one_story  # noqa: E402
 
 import searchlib  # noqa: E402
 
@@ -91,12 +92,7 @@ def main() -> None:
         no_change_s = statistics.median(r.seconds for r in no_change)
         cli_s = statistics.median(timed_cli(index) for _ in range(args.repeat))
 
-        lines = source.read_text("utf-8").splitlines()
-        story = json.loads(lines[9000])
-        story["text"] += " A sentence added by the benchmark."
-        lines[9000] = json.dumps(story)
-        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.utime(source, (old + 60, old + 60))
+        change_one_story(source, old + 60)
         one_line, one_line_cpu = timed_build(index)
         assert (one_line.updated, one_line.unchanged) == (1, full.articles - 1)
 

@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from edits import change_one_story
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = (
     "oil prices",
@@ -81,12 +83,7 @@ def builds(out: Path, data: Path, workers: int) -> dict[str, float]:
     times["search, no snippets (ms)"] = search_ms([index], 5, snippets=False)[0]
     times["search with snippets (ms)"] = search_ms([index], 5)[0]
 
-    lines = source.read_text("utf-8").splitlines()
-    story = json.loads(lines[9000])
-    story["text"] += " A sentence added by the benchmark."
-    lines[9000] = json.dumps(story)
-    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.utime(source, (old + 60, old + 60))
+    lines = change_one_story(source, old + 60)
     one = searchlib.build(out / "index")
     assert (one.updated, one.unchanged) == (1, full.articles - 1), one
     times["one article updated"] = one.seconds
