@@ -5,8 +5,10 @@
 
 ``query`` opens a built searchlib index (for example one left by ``speed.py --keep-indexes`` in
 ``~/.cache/searchlib-bench/indexes/100k/searchlib/index``), warms it up, then profiles
-``Index.search`` on the speed benchmark's queries, the four classes in turn. ``build`` profiles
-``searchlib.build`` on the first N articles of a corpus. Both print the stages as shares of the
+``Index.search`` on the speed benchmark's queries, the four classes in turn (first timed
+without the profiler; ``--ids-only`` searches as the benchmark's "top 10 ids" rows, without
+facets or snippets). ``build`` profiles ``searchlib.build`` on the first N articles of a
+corpus. Both print the stages as shares of the
 profiled time: inclusive time of the functions that make up each stage, and self time by package.
 The profiler's overhead inflates small, frequent Python calls, so read shares, not milliseconds.
 """
@@ -28,19 +30,24 @@ import speed  # the benchmark's corpora and queries
 # Stages of the query path: (label, file suffix, function name); inclusive (cumulative) time.
 QUERY_STAGES = [
     ("Index.search, all of it", "searchlib/search/index.py", "search"),
-    ("parse_query (Whoosh query parser)", "searchlib/engine/whoosh/query.py", "parse_query"),
-    ("suggest_spelling (did-you-mean check)", "searchlib/search/spelling.py", "suggest_spelling"),
-    ("docs_for_query (every match, for total and facets)", "whoosh/searching.py", "docs_for_query"),
-    ("Searcher.search (BM25F scoring, top 10)", "whoosh/searching.py", "search"),
-    (
-        "_hits (stored fields, snippets, entities of the top 10)",
-        "searchlib/search/index.py",
-        "_hits",
-    ),
-    ("  stored_fields (read the 10 stored documents)", "whoosh/reading.py", "stored_fields"),
+    ("parse (the query language, Whoosh's parser)", "searchlib/engine/whoosh/searcher.py", "parse"),
+    ("filter (date and entity filters)", "searchlib/engine/whoosh/searcher.py", "filter"),
+    ("SidecarEngine.run (match, score, feed back, rank, count)", "engine/sidecar/scorer.py", "run"),
+    ("  words (postings of OR-ed words, or a phrase)", "engine/sidecar/scorer.py", "words"),
+    ("    _summed (dense sums over every article)", "engine/sidecar/scorer.py", "_summed"),
+    ("    PhraseScorer.scores (phrases from positions)", "engine/sidecar/positions.py", "scores"),
+    ("  bag (AND, NOT, + queries over every article)", "engine/sidecar/scorer.py", "bag"),
+    ("  _whoosh_scores (shapes left to Whoosh)", "sidecar/scorer.py", "_whoosh_scores"),
+    ("  _best (the feedback articles: top 10 of the first pass)", "sidecar/scorer.py", "_best"),
+    ("  with_feedback (choose the 20 feedback terms)", "engine/whoosh/ranking.py", "with_feedback"),
+    ("  prune.best (feedback scores, MaxScore-pruned)", "engine/sidecar/prune.py", "best"),
+    ("  add_words (feedback scores of every match)", "engine/sidecar/scorer.py", "add_words"),
+    ("  counts (facets over every match)", "searchlib/engine/whoosh/searcher.py", "counts"),
+    ("_hits (stored fields, snippets, entities of the page)", "search/index.py", "_hits"),
+    ("  stored_fields (our codec: one zlib'd JSON a hit)", "whoosh/codec.py", "stored_fields"),
     ("  make_snippet (tokenize + stem the body)", "searchlib/search/snippets.py", "make_snippet"),
-    ("facets (count year and entities over every match)", "searchlib/engine/facets.py", "facets"),
-]
+    ("suggest_spelling (did-you-mean check)", "searchlib/search/spelling.py", "suggest_spelling"),
+]  # fmt: skip
 BUILD_STAGES = [
     ("searchlib.build, all of it", "searchlib/store/build.py", "build"),
     ("read_sources (JSONL reading)", "searchlib/prepare/sources.py", "read_sources"),
@@ -126,28 +133,47 @@ def short(path: str) -> str:
     return Path(path).name
 
 
-def profile_queries(index: Path, source: Path, count: int) -> str:
+def profile_queries(index: Path, source: Path, count: int, ids_only: bool = False) -> str:
+    """Time then profile ``Index.search`` on the speed benchmark's queries: each class's median
+    without the profiler first (what the benchmark measures), then all of them profiled.
+    ``ids_only`` searches as the benchmark's "top 10 ids" rows do: no facets, no snippets."""
     import searchlib
 
     ix = searchlib.open(index)
+    options = {"facet_limit": 0, "snippets": False} if ids_only else {}
+
+    def search(query: speed.Query) -> None:
+        ix.search(speed.query_text(query), limit=speed.LIMIT, **options)
+
     per_class = max(1, count // len(speed.CLASSES))
-    queries = [q for qs in speed.make_queries(source, per_class).values() for q in qs]
+    classes = speed.make_queries(source, per_class)
+    queries = [q for qs in classes.values() for q in qs]
     for query in speed.make_queries(source, 5, speed.WARMUP_SEED)["2-word"]:
-        ix.search(speed.query_text(query), limit=speed.LIMIT)  # loads the facet columns
+        search(query)  # loads the facet columns
+    timed = ["| class (no profiler) | queries | p50 ms | mean ms |", "|---|---|---|---|"]
+    for name, class_queries in classes.items():
+        took = []
+        for query in class_queries:
+            t0 = time.perf_counter()
+            search(query)
+            took.append(1000 * (time.perf_counter() - t0))
+        mean = sum(took) / len(took)
+        timed.append(f"| {name} | {len(took)} | {speed.percentile(took, 50):.2f} | {mean:.2f} |")
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
     for query in queries:
-        ix.search(speed.query_text(query), limit=speed.LIMIT)
+        search(query)
     profiler.disable()
     wall = time.perf_counter() - start
     stats = pstats.Stats(profiler)
     total = inclusive(stats, "searchlib/search/index.py", "search")
     head = (
-        f"{len(queries)} queries ({per_class} per class) on {len(ix):,} articles: "
-        f"{wall:.1f} s under the profiler, {1000 * wall / len(queries):.0f} ms a query."
+        f"{len(queries)} queries ({per_class} per class) on {len(ix):,} articles"
+        f"{', ids only (no facets, no snippets)' if ids_only else ''}: "
+        f"{wall:.1f} s under the profiler, {1000 * wall / len(queries):.1f} ms a query."
     )
-    return head + "\n\n" + report(stats, QUERY_STAGES, total)
+    return "\n\n".join([head, "\n".join(timed), report(stats, QUERY_STAGES, total)])
 
 
 def profile_build(source: Path, articles: int) -> str:
@@ -183,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default="reuters", help="where queries or articles come from")
     ap.add_argument("--queries", type=int, default=50, help="queries to profile")
     ap.add_argument("--articles", type=int, default=3000, help="articles to build")
+    ap.add_argument(
+        "--ids-only", action="store_true", help="query: no facets, no snippets (speed.py's rows)"
+    )
     ap.add_argument("--data", type=Path, default=speed.DEFAULT_DATA)
     ap.add_argument("--workdir", type=Path, default=speed.DEFAULT_WORKDIR)
     args = ap.parse_args(argv)
@@ -190,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.index is None:
             ap.error("query needs the path of a built index")
         source = speed.query_source(args.corpus, args.data, args.workdir)
-        print(profile_queries(args.index, source, args.queries))
+        print(profile_queries(args.index, source, args.queries, args.ids_only))
     else:
         source = speed.corpus_file(args.corpus, args.data, args.workdir)
         print(profile_build(source, args.articles))
