@@ -8,9 +8,9 @@
 ``Index.search`` on the speed benchmark's queries, the four classes in turn (first timed
 without the profiler; ``--ids-only`` searches as the benchmark's "top 10 ids" rows, without
 facets or snippets). ``build`` profiles ``searchlib.build`` on the first N articles of a
-corpus. Both print the stages as shares of the
-profiled time: inclusive time of the functions that make up each stage, and self time by package.
-The profiler's overhead inflates small, frequent Python calls, so read shares, not milliseconds.
+corpus. Both print the stages as shares of the profiled time: inclusive time of the functions
+that make up each stage, and self time by package. The profiler's overhead inflates small,
+frequent Python calls, so read shares, not milliseconds.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def profile_queries(index: Path, source: Path, count: int, ids_only: bool = Fals
     classes = speed.make_queries(source, per_class)
     queries = [q for qs in classes.values() for q in qs]
     for query in speed.make_queries(source, 5, speed.WARMUP_SEED)["2-word"]:
-        search(query)  # loads the facet columns
+        search(query)  # warm-up (with facets, it also loads the facet columns)
     timed = ["| class (no profiler) | queries | p50 ms | mean ms |", "|---|---|---|---|"]
     for name, class_queries in classes.items():
         took = []
