@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -531,13 +532,21 @@ def _attributes(tagger: pycrfsuite.Tagger) -> frozenset[str]:
 
 
 _recognizers: dict[Path, _Recognizer] = {}
+# One thread loads the models at a time: pycrfsuite's ``Tagger.dump`` closes its file twice
+# (``fclose`` in C, then ``os.close``), so a dump beside another thread's can close that
+# thread's dump file under it (seen in a threaded dask worker: a truncated ATTRIBUTES line).
+_loading = threading.Lock()
 
 
 def _recognizer(model_path: Path = MODEL_PATH) -> _Recognizer:
     """Load the models and word lists once per process."""
-    if model_path not in _recognizers:
-        _recognizers[model_path] = _Recognizer(model_path)
-    return _recognizers[model_path]
+    found = _recognizers.get(model_path)
+    if found is None:
+        with _loading:
+            found = _recognizers.get(model_path)
+            if found is None:
+                found = _recognizers[model_path] = _Recognizer(model_path)
+    return found
 
 
 def extract_mentions(text: str, *, model_path: Path = MODEL_PATH) -> list[Mention]:
