@@ -228,3 +228,69 @@ def test_notebook_hits_name_their_similar_articles(wire_index):
     with searchlib.open(wire_index) as ix:
         html = ix.search("Norway rate", collapse=True)[0]._repr_html_()
     assert "+2 similar: <code>" in html
+
+
+def _groups_by_every_pair(ids, signatures, days):
+    """The groups by the module docstring's definition, the slow way: each band's buckets,
+    every candidate pair (each with the first, beyond ALL_PAIRS) tested, components joined."""
+    count, width = signatures.shape
+    rows = width // duplicates.BANDS
+    edges = set()
+    blank = (signatures == np.uint32(0xFFFFFFFF)).all(axis=1)
+    for band in range(duplicates.BANDS):
+        buckets: dict[bytes, list[int]] = {}
+        for i in range(count):
+            if not blank[i]:
+                key = signatures[i, band * rows : (band + 1) * rows].tobytes()
+                buckets.setdefault(key, []).append(i)
+        for bucket in buckets.values():
+            pairs = (
+                [(bucket[0], j) for j in bucket[1:]]
+                if len(bucket) > duplicates.ALL_PAIRS
+                else [(a, b) for n, a in enumerate(bucket) for b in bucket[n + 1 :]]
+            )
+            for i, j in pairs:
+                apart = (
+                    duplicates.UNDATED not in (days[i], days[j])
+                    and abs(int(days[i]) - int(days[j])) > duplicates.MAX_DAYS
+                )
+                same = np.count_nonzero(signatures[i] == signatures[j]) >= width / 2
+                if same and not apart:
+                    edges.add((i, j))
+    group = list(range(count))
+    for i, j in sorted(edges):
+        a, b = group[i], group[j]
+        group = [min(a, b) if g in (a, b) else g for g in group]
+    found: dict[int, list[str]] = {}
+    for i, g in enumerate(group):
+        found.setdefault(g, []).append(str(ids[i]))
+    return sorted((sorted(m) for m in found.values() if len(m) > 1), key=lambda m: (-len(m), m[0]))
+
+
+@pytest.mark.parametrize("at_once", [1, 7, 1 << 20])
+def test_groups_are_those_of_every_candidate_pair_however_many_are_made_at_once(
+    monkeypatch, at_once
+):
+    # Copies (more than ALL_PAIRS of one story), edited copies, reports days apart, texts
+    # without words: the groups of the fast path are those of testing each pair in turn.
+    monkeypatch.setattr(duplicates, "_PAIRS_AT_ONCE", at_once)
+    rng = np.random.default_rng(3)
+    stories = []
+    for n in range(duplicates.ALL_PAIRS + 4):
+        stories.append(duplicates.Compared(f"w{n:03d}", RATE, WIRE, f"1987-03-{1 + n % 9:02d}"))
+    for n, text in enumerate([CORRECTED, UPDATED, CORRECTED, UPDATED]):
+        stories.append(duplicates.Compared(f"u{n}", RATE, text, ["1987-03-02", None][n % 2]))
+    for n in range(12):
+        day = f"1987-05-{1 + n + 5 * (n // 3):02d}"  # four weeks of three days
+        stories.append(
+            duplicates.Compared(f"k{n:02d}", "", WEEKLY.format(n=n * 1000, day=day), day)
+        )
+    stories += [duplicates.Compared(f"e{n}", "", "— … —", None) for n in range(3)]
+    ids, signatures, days = duplicates._signatures(stories)
+    order = rng.permutation(len(ids))
+    ids, signatures, days = ids[order], signatures[order], days[order]
+    order = np.argsort(ids, kind="stable")
+    ids, signatures, days = ids[order], signatures[order], days[order]
+    expected = _groups_by_every_pair(ids, signatures, days)
+    assert len(expected) >= 3
+    assert duplicates.find_groups(ids, signatures, days) == expected

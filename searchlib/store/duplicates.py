@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Collection, Iterable, Iterator, Mapping
     from pathlib import Path
 
     import numpy as np
@@ -48,6 +48,8 @@ BANDS = 32
 #: only, so that a band shared by thousands of articles costs linear time.
 ALL_PAIRS = 64
 _BLOCK = 4096
+#: Candidate pairs made at once (16 bytes each), whatever the buckets' sizes.
+_PAIRS_AT_ONCE = 1 << 20
 
 
 class Signatures(NamedTuple):
@@ -169,9 +171,14 @@ def write(
 
 
 def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> list[list[str]]:
-    """The groups of near-duplicates among articles ``ids`` (sorted) with these signatures
-    and publication days (:data:`UNDATED` for none): sorted ids each, the largest groups
-    first, then by their first id."""
+    """The groups of near-duplicate stories among articles ``ids`` (sorted) with these
+    signatures and publication days (:data:`UNDATED` for none): sorted ids each, the largest
+    groups first, then by their first id.
+
+    Memory beyond the arguments is linear in the articles: no set of the pairs compared is
+    kept (at 1M articles with 50 copies of each story it held 2.3 GB). A pair is compared
+    again in another band only while its articles are not yet in one group; pairs too far
+    apart in time are left out of each bucket at once, never one by one."""
     import numpy as np
 
     count, width = signatures.shape if signatures.ndim == 2 else (0, 0)
@@ -183,10 +190,12 @@ def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> li
             i = parent[i]
         return i
 
+    day = np.asarray(days, np.int64)
+    dated = day != UNDATED
     # An article without words has the all-ones signature: it resembles nothing.
     usable = ~(signatures == np.uint32(0xFFFFFFFF)).all(axis=1) if count else np.zeros(0, bool)
+    least = SIMILARITY * width
     rows = width // BANDS if width else 0
-    compared: set[tuple[int, int]] = set()
     for band in range(BANDS if rows else 0):
         keys = np.zeros(count, np.uint64)
         with np.errstate(over="ignore"):
@@ -197,18 +206,12 @@ def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> li
         sorted_keys = keys[members]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(members)]
-        for start, end in zip(starts, ends, strict=True):
-            if end - start < 2:
-                continue
-            bucket = np.sort(members[start:end])
-            for i, j in _pairs(bucket):
-                if (i, j) in compared:
-                    continue
-                compared.add((i, j))
-                if _same_story(signatures, days, i, j):
-                    a, b = root(i), root(j)
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
+        for first, second in _pairs(members, starts, ends):
+            near = ~(dated[first] & dated[second]) | (np.abs(day[first] - day[second]) <= MAX_DAYS)
+            for i, j in zip(first[near].tolist(), second[near].tolist(), strict=True):
+                a, b = root(i), root(j)
+                if a != b and np.count_nonzero(signatures[i] == signatures[j]) >= least:
+                    parent[max(a, b)] = min(a, b)
     found: dict[int, list[str]] = {}
     for i in range(count):
         found.setdefault(root(i), []).append(str(ids[i]))
@@ -217,20 +220,32 @@ def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> li
     return groups
 
 
-def _same_story(signatures: np.ndarray, days: np.ndarray, i: int, j: int) -> bool:
+def _pairs(
+    members: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pairs of articles to compare in one band, a few at a time: in each bucket
+    (``members[starts[k]:ends[k]]``, ascending) every pair, or each article with the first of
+    a bucket larger than :data:`ALL_PAIRS`."""
     import numpy as np
 
-    if days[i] != UNDATED and days[j] != UNDATED and abs(int(days[i]) - int(days[j])) > MAX_DAYS:
-        return False
-    return bool(np.count_nonzero(signatures[i] == signatures[j]) >= SIMILARITY * len(signatures[i]))
-
-
-def _pairs(bucket: np.ndarray) -> Iterable[tuple[int, int]]:
-    members = [int(i) for i in bucket]
-    if len(members) > ALL_PAIRS:
-        first = members[0]
-        return ((first, other) for other in members[1:])
-    return ((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
+    sizes = ends - starts
+    bucket = np.repeat(np.arange(len(starts)), sizes)
+    at = np.arange(len(members))
+    # How many articles after it in its bucket each is compared with.
+    later = ends[bucket] - at - 1
+    later[(sizes[bucket] > ALL_PAIRS) & (at != starts[bucket])] = 0
+    total = np.cumsum(later)
+    done = 0
+    while done < len(members):
+        # Up to _PAIRS_AT_ONCE pairs (at least one article's) at a time.
+        stop = int(np.searchsorted(total, (total[done - 1] if done else 0) + _PAIRS_AT_ONCE))
+        stop = max(stop, done + 1)
+        counts = later[done:stop]
+        first = np.repeat(members[done:stop], counts)
+        offsets = np.repeat(at[done:stop] + 1 - (np.cumsum(counts) - counts), counts)
+        second = members[np.arange(len(first)) + offsets]
+        yield first, second
+        done = stop
 
 
 def signatures_of(stories: Iterable[Compared]) -> Signatures:
