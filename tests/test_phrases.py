@@ -181,6 +181,8 @@ def test_field_arrays_hold_every_position_once() -> None:
         np.bincount(row, minlength=8),
         np.bincount(row, freq, minlength=8).astype(int),
         np.full(30, 7),
+        int(freq.max()),
+        int(flat.max()),
     )
     cut = int(np.searchsorted(doc, 15))  # two groups: articles 0-14, then 15-29
     at = int(freq[:cut].sum())

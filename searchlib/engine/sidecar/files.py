@@ -59,7 +59,7 @@ from .parts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -107,7 +107,7 @@ def write(
     n = sum(segment.doc_count_all() for segment in segments)
     if collected is not None and collected.matches(segments):
         avgfl = _average_lengths(segments, n)
-        _save(folder, generation, n, collected.matrix(avgfl), collected.columns, avgfl)
+        _save(folder, generation, n, lambda: collected.matrix(avgfl), collected.columns, avgfl)
         return None
     if n == 0 or any(segment.has_deletions() for segment in segments):
         # Parts hold live articles only (a build writes segments with deletions again).
@@ -124,7 +124,7 @@ def write(
             combined.add_part(part, segment.segment_id())
             stored.extend(part.stored)
         avgfl = _average_lengths(segments, n)
-        _save(folder, generation, n, combined.matrix(avgfl), combined.columns, avgfl)
+        _save(folder, generation, n, lambda: combined.matrix(avgfl), combined.columns, avgfl)
     finally:
         combined.close()
     current = {segment.segment_id() for segment in segments}
@@ -141,9 +141,8 @@ def _write_read_back(folder: Path, generation: str, store: Any) -> None:
         n = reader.doc_count_all()
         # The average lengths the scorer divides by: exact totals over all articles.
         avgfl = {name: searcher.avg_field_length(name) or 1 for name in ranking.FIELD_WEIGHTS}
-        matrix = read_matrix(reader, n, avgfl)
         columns = read_columns(reader, n)
-    _save(folder, generation, n, matrix, columns, avgfl)
+        _save(folder, generation, n, lambda: read_matrix(reader, n, avgfl), columns, avgfl)
 
 
 def _average_lengths(segments: list[Any], n: int) -> dict[str, float]:
@@ -159,37 +158,51 @@ def _save(
     folder: Path,
     generation: str,
     n: int,
-    matrix: Matrix,
+    make_matrix: Callable[[], Matrix],
     columns: Columns,
     avgfl: Mapping[str, float],
 ) -> None:
-    words, indptr, col, tf, terms, fields = matrix
+    """Write the sidecar's files. Each array is saved as soon as it is made and let go: the
+    matrix (``make_matrix()``) first, then each field's postings and positions (see
+    :class:`.parts.Collector`), so that the largest are never all held at once."""
+    for old in folder.glob(f"{PREFIX}*"):
+        old.unlink()
+
+    def put(key: str, array: np.ndarray) -> None:
+        np.save(folder / f"{PREFIX}{key}.npy", array, allow_pickle=False)
+
+    # (Unpacked from the call: no reference to the matrix outlives these names.)
+    words, indptr, col, tf, terms, fields = make_matrix()
+    # UTF-8 (sorted as the words are: UTF-8 keeps the order of code points), a quarter of
+    # numpy's four bytes a character.
+    put("words", np.array([w.encode("utf-8") for w in words]) if words else np.zeros(0, "S1"))
+    put("indptr", indptr)
+    put("docs", col.astype(np.int32, copy=False))
+    tf = tf.astype(np.float64, copy=False)
+    put("tf", tf)
+    put("tf_max", row_maxima(indptr, tf))
+    del col, tf
+    terms_arrays = terms.arrays()
+    for key, array in zip(
+        ("terms_indptr", "terms_words", "terms_counts"), terms_arrays, strict=True
+    ):
+        put(key, array)
+    del terms_arrays
+    del terms
+    for name, kept in fields:
+        for key, array in kept.items():
+            put(f"{name}_{key}", array)
+        del kept
+    # The columns last: making the matrix sizes them to the articles collected.
     ids = columns.ids
     id_rank = np.empty(n, np.int32)
     id_rank[sorted(range(n), key=ids.__getitem__)] = np.arange(n, dtype=np.int32)
-
-    for old in folder.glob(f"{PREFIX}*"):
-        old.unlink()
-    arrays = {
-        # UTF-8 (sorted as the words are: UTF-8 keeps the order of code points), a quarter of
-        # numpy's four bytes a character.
-        "words": np.array([w.encode("utf-8") for w in words]) if words else np.zeros(0, "S1"),
-        "indptr": indptr,
-        "docs": col.astype(np.int32, copy=False),
-        "tf": tf.astype(np.float64, copy=False),
-        "tf_max": row_maxima(indptr, tf.astype(np.float64, copy=False)),
-        "dates": columns.dates,
-        "id_rank": id_rank,
-        "deleted": columns.deleted,
-    }
-    arrays["terms_indptr"], arrays["terms_words"], arrays["terms_counts"] = terms.arrays()
-    for name, kept in fields.items():
-        arrays.update({f"{name}_{key}": array for key, array in kept.items()})
+    put("dates", columns.dates)
+    put("id_rank", id_rank)
+    put("deleted", columns.deleted)
     for kind in ENTITY_KINDS:
-        arrays[f"{kind}_docs"] = np.array(columns.pairs[kind][0], np.int32)
-        arrays[f"{kind}_names"] = np.array(columns.pairs[kind][1], np.int32)
-    for key, array in arrays.items():
-        np.save(folder / f"{PREFIX}{key}.npy", array, allow_pickle=False)
+        put(f"{kind}_docs", np.array(columns.pairs[kind][0], np.int32))
+        put(f"{kind}_names", np.array(columns.pairs[kind][1], np.int32))
     header = {
         "format": FORMAT,
         "generation": generation,

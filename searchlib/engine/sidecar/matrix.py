@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from array import array as typed_array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +130,7 @@ def read_matrix(reader: Any, n: int, avgfl: Mapping[str, float]) -> Matrix:
     terms = heaviest_terms(row, col, weighted, 0, n, candidates)
     row, col, tf = sum_shares(row, col, val)
     indptr = np.searchsorted(row, np.arange(len(words) + 1)).astype(np.int64)
-    kept = {name: phrases.read_field(reader, name, row_of, len(words), n) for name in fields}
+    kept = ((name, phrases.read_field(reader, name, row_of, len(words), n)) for name in fields)
     return words, indptr, col, tf, terms, kept
 
 
@@ -160,10 +161,16 @@ class Terms:
 
 
 #: What the sidecar's matrix is made of: its words (sorted), the ``tf~`` matrix by word row
-#: (indptr, articles, tf~), the articles' feedback terms, and per field of
-#: :data:`positions.FIELDS` its arrays (see :class:`positions.FieldArrays`).
+#: (indptr, articles, tf~), the articles' feedback terms, and each field of
+#: :data:`positions.FIELDS` with its arrays (see :class:`positions.FieldArrays`), made as
+#: they are iterated.
 Matrix = tuple[
-    list[str], np.ndarray, np.ndarray, np.ndarray, Terms, dict[str, dict[str, np.ndarray]]
+    list[str],
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    Terms,
+    Iterable[tuple[str, dict[str, np.ndarray]]],
 ]
 
 

@@ -39,7 +39,7 @@ from .matrix import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
 #: The stored fields the per-article columns are made from.
 COLUMN_FIELDS = ("id", "date", *ENTITY_KINDS)
@@ -309,6 +309,8 @@ class Collector:
         self._field_df = {name: np.zeros(0, np.int64) for name in ranking.FIELD_WEIGHTS}
         # Positions per word id and field (a posting's weight is how many it has).
         self._field_positions = {name: np.zeros(0, np.int64) for name in ranking.FIELD_WEIGHTS}
+        # Each field's highest frequency and position, which choose the types they are kept in.
+        self._tops = {name: (0, 0) for name in ranking.FIELD_WEIGHTS}
         self._segments: list[tuple[int, int, list[tuple[Any, int]]]] = []  # base, size, parts
         self._segment_ids: list[str | None] = []
         self._fields = list(ranking.FIELD_WEIGHTS)
@@ -355,6 +357,11 @@ class Collector:
             self._field_positions[name] = _add_counts(
                 self._field_positions[name], arrays[0], len(word_ids), weights
             )
+            top_freq, top_position = self._tops[name]
+            self._tops[name] = (
+                max(top_freq, int(weights.max()) if len(weights) else 0),
+                max(top_position, int(arrays[3].max()) if len(arrays[3]) else 0),
+            )
         pairs = np.unique(np.concatenate(keys)) // size
         self._counts = _add_counts(self._counts, pairs, len(word_ids))
         self._docnum += size
@@ -381,7 +388,11 @@ class Collector:
     def matrix(self, avgfl: Mapping[str, float]) -> Matrix:
         """The ``tf~`` matrix (words, indptr, docs, tf) of the collected postings, the
         articles' terms (see :func:`heaviest_terms`) and the fields' postings with positions
-        (see :class:`positions.FieldArrays`)."""
+        (see :class:`positions.FieldArrays`).
+
+        The fields' arrays are made one field at a time as they are asked for, each from its
+        own pass over the spilled postings, so that a build never holds them and the matrix
+        at once (at 1M articles, gigabytes): the caller lets each go once saved."""
         params = ranking.PARAMS
         vocabulary = [text.decode("utf-8") for text in self._word_ids]
         order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
@@ -394,36 +405,21 @@ class Collector:
         docs_out = np.empty(int(indptr[-1]), np.int32)
         tf_out = np.empty(int(indptr[-1]), np.float64)
         filled = indptr[:-1].copy()
-        norms, kept = {}, {}
+        norms = {}
         for name in self._fields:
             # The lengths the scorer divides by: Whoosh's byte-rounded ones (None, read as
             # NaN, for an article without the field: it has no postings there).
             # (Worked out once for each distinct length.)
-            exact = self._lengths[name]
-            values, inverse = np.unique(
-                np.concatenate(exact) if exact else np.zeros(0, np.int64), return_inverse=True
-            )
+            values, inverse = np.unique(self._exact_lengths(name), return_inverse=True)
             rounded = [byte_to_length(length_to_byte(int(x))) if x else None for x in values]
             lengths = np.array(rounded, float)[inverse]
             norms[name] = 1 - params.b + params.b * lengths / avgfl[name]
-            kept[name] = phrases.FieldArrays(
-                self._field_df[name][order],
-                self._field_positions[name][order],
-                np.concatenate(exact) if exact else np.zeros(0, np.int64),
-            )
         field_df = {name: df[order] for name, df in self._field_df.items()}
         candidates = candidate_rows(words, field_df, self._docnum)
         terms = Terms()
-        self._spill.seek(0)
-        for base, size, parts in self._segments:
-            chunks = iter(parts)
+        for base, size, chunks in self._spilled(set(self._fields), positions=False):
             rows, cols, vals, weighted = [], [], [], []
-            for name in self._fields:
-                wids, docs, weights, positions = (
-                    np.fromfile(self._spill, dtype, count)
-                    for dtype, count in itertools.islice(chunks, 4)
-                )
-                kept[name].add(rank[wids], docs, weights, positions)
+            for name, (wids, docs, weights, _) in chunks:
                 boost = ranking.FIELD_WEIGHTS[name]
                 rows.append(rank[wids])
                 cols.append(docs.astype(np.int64))
@@ -446,8 +442,51 @@ class Collector:
         self.columns.resize(self._docnum)
         if not np.array_equal(filled, indptr[1:]):
             raise RuntimeError("impacts: collected postings do not add up")  # pragma: no cover
-        fields = {name: arrays.arrays() for name, arrays in kept.items()}
-        return words, indptr, docs_out, tf_out, terms, fields
+        return words, indptr, docs_out, tf_out, terms, self._field_arrays(order, rank)
+
+    def _field_arrays(
+        self, order: list[int], rank: np.ndarray
+    ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+        """Each field's arrays in turn (see :class:`positions.FieldArrays`), from a pass over
+        the spilled postings that reads that field's only."""
+        for name in self._fields:
+            kept = phrases.FieldArrays(
+                self._field_df[name][order],
+                self._field_positions[name][order],
+                self._exact_lengths(name),
+                *self._tops[name],
+            )
+            for _, _, chunks in self._spilled({name}, positions=True):
+                for _, (wids, docs, weights, positions) in chunks:
+                    kept.add(rank[wids], docs, weights, positions)
+            yield name, kept.arrays()
+            del kept
+
+    def _exact_lengths(self, name: str) -> np.ndarray:
+        exact = self._lengths[name]
+        return np.concatenate(exact) if exact else np.zeros(0, np.int64)
+
+    def _spilled(
+        self, wanted: set[str], positions: bool
+    ) -> Iterator[tuple[int, int, list[tuple[str, tuple[np.ndarray, ...]]]]]:
+        """Each segment's ``(base, size, chunks)``: the spilled ``(word ids, articles,
+        weights, positions)`` of the ``wanted`` fields in field order (positions empty unless
+        asked for), the rest of the spill skipped."""
+        self._spill.seek(0)
+        for base, size, parts in self._segments:
+            chunks = []
+            pending = iter(parts)
+            for name in self._fields:
+                arrays = []
+                for index, (dtype, count) in enumerate(itertools.islice(pending, 4)):
+                    if name in wanted and (index < 3 or positions):
+                        arrays.append(np.fromfile(self._spill, dtype, count))
+                    else:
+                        self._spill.seek(count * np.dtype(dtype).itemsize, io.SEEK_CUR)
+                        arrays.append(np.zeros(0, dtype))
+                if name in wanted:
+                    chunks.append((name, tuple(arrays)))
+            yield base, size, chunks
 
     def close(self) -> None:
         """Remove the temporary file."""

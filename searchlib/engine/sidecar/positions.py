@@ -56,27 +56,35 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     return codes[inverse.reshape(-1)] if len(values) else np.zeros(0, np.uint8)
 
 
-def _smallest(values: np.ndarray) -> np.dtype:
-    """The smallest unsigned integer type holding every value (chosen from the data, so a
-    full build and a read back choose the same)."""
-    top = int(values.max()) if len(values) else 0
+def smallest(top: int) -> np.dtype:
+    """The smallest unsigned integer type holding every value up to ``top`` (the data's
+    highest, so a full build and a read back choose the same)."""
     return np.dtype(next(t for t in (np.uint8, np.uint16, np.uint32) if top <= np.iinfo(t).max))
 
 
 class FieldArrays:
     """One field's postings and positions in word-row order, filled by groups of articles
-    given in article order (each a segment, or the whole index read back)."""
+    given in article order (each a segment, or the whole index read back).
+
+    Frequencies and positions are held in the type they are saved in, chosen from the field's
+    highest of each (``top_freq``, ``top_position``): at 1M articles a build holds a field's
+    arrays in full, and 32-bit ones with their narrower copies cost it gigabytes."""
 
     def __init__(
-        self, counts: np.ndarray, position_counts: np.ndarray, lengths: np.ndarray
+        self,
+        counts: np.ndarray,
+        position_counts: np.ndarray,
+        lengths: np.ndarray,
+        top_freq: int,
+        top_position: int,
     ) -> None:
         self.indptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=self.indptr[1:])
         self.pos_indptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(position_counts, out=self.pos_indptr[1:])
         self.docs = np.empty(int(self.indptr[-1]), np.int32)
-        self.freqs = np.empty(int(self.indptr[-1]), np.uint32)
-        self.positions = np.empty(int(self.pos_indptr[-1]), np.uint32)
+        self.freqs = np.empty(int(self.indptr[-1]), smallest(top_freq))
+        self.positions = np.empty(int(self.pos_indptr[-1]), smallest(top_position))
         self._filled = self.indptr[:-1].copy()
         self._pos_filled = self.pos_indptr[:-1].copy()
         self.lengths = length_bytes(lengths)
@@ -119,9 +127,9 @@ class FieldArrays:
         return {
             "indptr": self.indptr,
             "docs": self.docs,
-            "freqs": self.freqs.astype(_smallest(self.freqs)),
+            "freqs": self.freqs,
             "pos_indptr": self.pos_indptr,
-            "positions": self.positions.astype(_smallest(self.positions)),
+            "positions": self.positions,
             "lengths": self.lengths,
         }
 
@@ -151,10 +159,15 @@ def read_field(
     row = np.array(rows, np.int64)
     freq = np.array(freqs, np.int64)
     lengths = np.array([reader.doc_field_length(d, name, 0) or 0 for d in range(n)], np.int64)
+    places = np.array(positions, np.int64)
     arrays = FieldArrays(
-        np.bincount(row, minlength=words), np.bincount(row, freq, minlength=words), lengths
+        np.bincount(row, minlength=words),
+        np.bincount(row, freq, minlength=words),
+        lengths,
+        int(freq.max()) if len(freq) else 0,
+        int(places.max()) if len(places) else 0,
     )
-    arrays.add(row, np.array(docs, np.int32), freq, np.array(positions, np.int64))
+    arrays.add(row, np.array(docs, np.int32), freq, places)
     return arrays.arrays()
 
 
