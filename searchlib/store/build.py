@@ -453,12 +453,17 @@ def _write_new_generation(
                 keep_out=(SOURCES_STATE, ENTITY_TABLE),
             )
             fresh = [duplicates.Compared(a.id, a.title, a.body, a.date) for a in to_write]
-        stored = impacts.write(target, generation, written.impacts if written else None)
-        spelling.write(target, generation)  # (from the sidecar's words)
         base = None if current is None else location.path / current
         drop = changes.updated + changes.deleted
         computed = written.signatures if written and written.signatures else None
+        # Before the sidecar, so that a full build lets go of the signatures (512 bytes an
+        # article) before it makes the sidecar's arrays.
         duplicates.write(target, generation, fresh, base=base, drop=drop, computed=computed)
+        if written is not None:
+            written.signatures = []
+        del computed
+        stored = impacts.write(target, generation, written.impacts if written else None)
+        spelling.write(target, generation)  # (from the sidecar's words)
         names = written.entity_names if written else None
         if names is None and stored is not None:  # the segment parts' stored fields
             names = EntityNames()
