@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +24,28 @@ def test_runner_keeps_order_and_bounds_batches(workers):
     with runner(workers) as run:
         assert run.parallel == (workers > 1)
         assert list(run.map(_square, range(1000), batch=7)) == [n * n for n in range(1000)]
+
+
+def _worker_pid(batch: list[int]) -> list[int]:
+    import os
+
+    return [os.getpid() for _ in batch]
+
+
+def test_released_workers_end_and_later_work_runs_here():
+    import os
+    import time
+
+    with runner(2) as run:
+        pids = set(run.map(_worker_pid, range(64), batch=1)) - {os.getpid()}
+        assert pids
+        run.release()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+        assert not run.parallel
+        assert list(run.map(_worker_pid, range(3))) == [os.getpid()] * 3
 
 
 def test_serial_runner_is_lazy():

@@ -576,6 +576,7 @@ def _write_full(
         count += result.segment.doc_count_all()
         if progress is not None:
             progress(count, total)
+    run.release()  # (the rest of the build is this process's)
     writer.commit_segments(store, segments)
     if progress is not None:
         progress(count, total)

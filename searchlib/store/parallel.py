@@ -44,16 +44,26 @@ class Runner:
         window: int = 1,
         local: bool = True,
         stop: Callable[[], None] | None = None,
+        release: Callable[[], None] | None = None,
     ) -> None:
         self._submit = submit
         self._window = max(1, window)
         self._local = local
         self._stop = stop
+        self._release = release
 
     def stop(self) -> None:
         """Stop the work in flight at once (local workers are ended): the build failed."""
         if self._stop is not None:
             self._stop()
+
+    def release(self) -> None:
+        """No more work will be given: local workers end now, and their memory goes with them
+        (at 1M articles, over a gigabyte that a build's last steps would hold besides theirs).
+        Work given afterwards runs in this process."""
+        if self._release is not None:
+            self._release()
+            self._submit = None
 
     @property
     def local(self) -> bool:
@@ -119,7 +129,12 @@ def runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Runner]:
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     )
     try:
-        yield Runner(executor.submit, window=2 * workers, stop=lambda: _end_workers(executor))
+        yield Runner(
+            executor.submit,
+            window=2 * workers,
+            stop=lambda: _end_workers(executor),
+            release=executor.shutdown,
+        )
     except BaseException:
         _end_workers(executor)  # rather than wait for the batches they are working on
         raise
