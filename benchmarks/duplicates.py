@@ -3,6 +3,7 @@
     python benchmarks/duplicates.py [--data DIR] [--corpus reuters21578] [--sample 40]
     python benchmarks/duplicates.py --index /tmp/reuters --sample 40 --weakest 20
     python benchmarks/duplicates.py --judged benchmarks/truth/duplicates-reuters21578.tsv
+    python benchmarks/duplicates.py --index /tmp/reuters --scale 100k,1m [--baseline CHECKOUT]
 
 A full build (one process) and a one-article-changed build of the corpus, each timed whole and
 in its detection step (``searchlib.store.duplicates.write``, timed by wrapping it here, in the
@@ -11,15 +12,26 @@ same run); the cost is the build's time over the time it would take without dete
 the N groups whose weakest member is least like the others (the hardest cases); with
 ``--judged FILE`` (``group's first id<TAB>same|different<TAB>note`` lines, as in
 ``benchmarks/truth/duplicates/``) the precision of those groups.
+
+With ``--scale``, the grouping step alone (:func:`duplicates.find_groups`) at the sizes of the
+speed benchmark's replicated corpora: the signatures of a built index's articles copied as
+``benchmarks/speed.py`` copies its articles (ids ``K-id``, dated ones ``K % 20`` years later),
+each size in a fresh process, timed, with the peak memory it adds over its input; with
+``--baseline CHECKOUT`` the same for that checkout in the same run, and whether both found the
+same groups.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
+import os
 import random
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# (--baseline: a child process measures another checkout's searchlib.)
+sys.path.insert(0, os.environ.get("DUPLICATES_CHECKOUT", str(REPO)))
 
 import searchlib  # noqa: E402
 from searchlib.store import build as build_module  # noqa: E402
@@ -35,6 +48,8 @@ from searchlib.store import duplicates  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import numpy as np
 
 SPENT: list[float] = []
 _write = duplicates.write
@@ -119,6 +134,81 @@ def precision(judged: Path) -> None:
     print(f"{judged.name}: {same} of {len(verdicts)} groups one story: {same / len(verdicts):.1%}")
 
 
+def replicated(index: Path, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids (sorted), signatures and days of ``size`` articles copied from those of the
+    generation of ``index`` as ``benchmarks/speed.py`` replicates a corpus."""
+    import numpy as np
+
+    manifest = json.loads((index / "searchlib.json").read_text("utf-8"))
+    folder = index / manifest["generation"]
+    ids = np.load(folder / duplicates.IDS)
+    signatures = np.load(folder / duplicates.SIGNATURES)
+    days = np.load(folder / duplicates.DAYS)
+    copies = -(-size // len(ids))
+    out_ids = np.concatenate([np.char.add(f"{k}-", ids) for k in range(copies)])[:size]
+    out_days = []
+    for k in range(copies):
+        shifted = days.copy()
+        for n, day in enumerate(days.tolist()):
+            date = None if day == duplicates.UNDATED else dt.date.fromordinal(day)
+            if date is not None and (date.month, date.day) != (2, 29):
+                shifted[n] = date.replace(year=date.year + k % 20).toordinal()
+        out_days.append(shifted)
+    all_days = np.concatenate(out_days)[:size]
+    all_signatures = np.concatenate([signatures] * copies)[:size]
+    order = np.argsort(out_ids, kind="stable")
+    return out_ids[order], all_signatures[order], all_days[order]
+
+
+def scale_child(index: Path, size: int) -> None:
+    """Print (JSON) the grouping step's seconds and added peak memory at ``size`` articles."""
+    ids, signatures, days = replicated(index, size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    groups = duplicates.find_groups(ids, signatures, days)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    digest = hashlib.sha256(json.dumps(groups).encode()).hexdigest()[:12]
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "added_mb": peak - before,
+                "groups": len(groups),
+                "digest": digest,
+                "input_mb": before,
+            }
+        )
+    )
+
+
+def scale(index: Path, sizes: list[str], baseline: Path | None) -> None:
+    """The table of :func:`scale_child` at each size, for this checkout and ``baseline``."""
+    checkouts = [("this checkout", REPO)] + ([("baseline", baseline)] if baseline else [])
+    print(f"\nfind_groups on the signatures of {index} replicated, {dt.date.today()}\n")
+    print("| articles | checkout | seconds | peak added MB | groups | same groups |")
+    print("| ---: | --- | ---: | ---: | ---: | --- |")
+    for name in sizes:
+        size = int(name.lower().replace("k", "000").replace("m", "000000"))
+        found = {}
+        for label, checkout in checkouts:
+            done = subprocess.run(
+                [sys.executable, __file__, "--index", str(index), "--scale-child", str(size)],
+                env={**os.environ, "DUPLICATES_CHECKOUT": str(checkout)},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found[label] = json.loads(done.stdout.splitlines()[-1])
+        same = len({row["digest"] for row in found.values()}) == 1
+        for label, row in found.items():
+            print(
+                f"| {size:,} | {label} | {row['seconds']:.1f} | {row['added_mb']:,.0f} "
+                f"| {row['groups']:,} | {'yes' if same else 'no'} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     """Run what the options ask and print a Markdown table of the build costs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -129,7 +219,16 @@ def main() -> None:
     parser.add_argument("--weakest", type=int, default=0)
     parser.add_argument("--judged", type=Path, action="append", default=[])
     parser.add_argument("--keep", type=Path, help="Build in this (new) folder and keep it.")
+    parser.add_argument("--scale", help="Time grouping at these sizes (100k,1m) from --index.")
+    parser.add_argument("--baseline", type=Path, help="With --scale: this checkout too.")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_child:
+        scale_child(args.index, args.scale_child)
+        return
+    if args.scale:
+        scale(args.index, args.scale.split(","), args.baseline)
+        return
     for judged in args.judged:
         precision(judged)
     if args.index is not None:
