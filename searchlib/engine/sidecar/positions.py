@@ -56,7 +56,7 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     return codes[inverse.reshape(-1)] if len(values) else np.zeros(0, np.uint8)
 
 
-def smallest(top: int) -> np.dtype:
+def _smallest(top: int) -> np.dtype:
     """The smallest unsigned integer type holding every value up to ``top`` (the data's
     highest, so a full build and a read back choose the same)."""
     return np.dtype(next(t for t in (np.uint8, np.uint16, np.uint32) if top <= np.iinfo(t).max))
@@ -83,8 +83,8 @@ class FieldArrays:
         self.pos_indptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(position_counts, out=self.pos_indptr[1:])
         self.docs = np.empty(int(self.indptr[-1]), np.int32)
-        self.freqs = np.empty(int(self.indptr[-1]), smallest(top_freq))
-        self.positions = np.empty(int(self.pos_indptr[-1]), smallest(top_position))
+        self.freqs = np.empty(int(self.indptr[-1]), _smallest(top_freq))
+        self.positions = np.empty(int(self.pos_indptr[-1]), _smallest(top_position))
         self._filled = self.indptr[:-1].copy()
         self._pos_filled = self.pos_indptr[:-1].copy()
         self.lengths = length_bytes(lengths)
