@@ -65,6 +65,8 @@ def whoosh_parts(folder: Path) -> Counter[str]:
                 posting_bytes[field] += int.from_bytes(value[size + 8 : size + 12], "big")
         positions: Counter[str] = Counter()
         for field in POSITION_FIELDS:
+            if not store.schema[field].format.supports("positions"):
+                continue  # (the sidecar keeps them alone: the values are frequencies)
             for text in reader.lexicon(field):
                 # (A posting's value is its positions: its frequency is its weight.)
                 for _, value in reader.postings(field, text).all_items():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import searchlib
+import searchlib.engine.whoosh.schema
 import searchlib.prepare.articles
 import searchlib.prepare.entities
 
@@ -43,6 +44,20 @@ def entities_remembered() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def whoosh_positions() -> Iterator[None]:
+    """Builds inside write Whoosh's own positions of the title and body (as indexes written
+    before the sidecar kept them alone): the phrase tests' reference for Whoosh's matching."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(searchlib.engine.whoosh.schema, "WHOOSH_POSITIONS", True)
+        yield
+
+
+def has_whoosh_positions(ix: searchlib.Index) -> bool:
+    """Whether Whoosh keeps the positions of the body's words in ``ix``."""
+    return bool(ix._engine.searcher().schema["body"].format.supports("positions"))
+
+
 def reuters_head() -> list[str]:
     """The first :data:`REUTERS_HEAD` lines of Reuters-21578, or the test is skipped."""
     if not REUTERS.is_file():
@@ -59,6 +74,17 @@ def reuters_ix(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
     folder = tmp_path_factory.mktemp("reuters")
     (folder / "r.jsonl").write_text("".join(reuters_head()), "utf-8")
     with entities_remembered():
+        searchlib.build(folder / "ix", [folder / "r.jsonl"])
+    return searchlib.open(folder / "ix")
+
+
+@pytest.fixture(scope="session")
+def reuters_positions_ix(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
+    """:func:`reuters_ix` as written with Whoosh's own positions (see :func:`whoosh_positions`):
+    the phrase tests' reference."""
+    folder = tmp_path_factory.mktemp("reuters-positions")
+    (folder / "r.jsonl").write_text("".join(reuters_head()), "utf-8")
+    with entities_remembered(), whoosh_positions():
         searchlib.build(folder / "ix", [folder / "r.jsonl"])
     return searchlib.open(folder / "ix")
 

@@ -11,8 +11,9 @@ from importlib import resources
 import pycrfsuite
 
 from searchlib.engine import spelling
+from searchlib.engine.whoosh import schema as schema_module
 from searchlib.engine.whoosh.analysis import is_news_field, news_postings
-from searchlib.engine.whoosh.schema import make_schema
+from searchlib.engine.whoosh.schema import Analyzed, make_schema
 from searchlib.prepare import ner, places
 from searchlib.prepare.places import _ARTICLES as ARTICLES
 from searchlib.prepare.sources import read_sources
@@ -52,13 +53,23 @@ def texts():
         yield story["text"]
 
 
-def test_news_postings_are_whooshs_postings():
+def test_news_postings_are_whooshs_postings(monkeypatch):
+    """With positions (the author's, and what the sidecar keeps of the title and body); and
+    what a field Whoosh indexes without positions is given of them (frequencies only)."""
     schema = make_schema()
     fields = [schema[name] for name in ("title", "body", "author")]
     assert all(is_news_field(field) for field in fields)
+    assert not fields[1].format.supports("positions") and fields[2].format.supports("positions")
+    monkeypatch.setattr(schema_module, "WHOOSH_POSITIONS", True)
+    with_positions = make_schema()["body"]
     checked = 0
     for text in texts():  # the three fields are alike: one stands for all
-        assert news_postings(text, fields[1].format) == whoosh_postings(fields[1], text), text[:80]
+        analyzed = Analyzed(*news_postings(text, fields[1].format))
+        assert analyzed == whoosh_postings(with_positions, text), text[:80]
+        assert analyzed == whoosh_postings(fields[2], text), text[:80]
+        given = sorted(fields[1].index(analyzed))
+        assert given == sorted(whoosh_postings(fields[1], text)[0]), text[:80]
+        assert given == sorted(fields[1].index(text)), text[:80]
         checked += 1
     assert checked > 400
 

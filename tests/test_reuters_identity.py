@@ -86,10 +86,10 @@ def test_feedback_from_kept_terms_is_feedback_from_the_text(reuters_ix: Index) -
 
 @pytest.mark.slow
 def test_reuters_phrases_give_the_whoosh_results(
-    reuters_ix: Index, monkeypatch: pytest.MonkeyPatch
+    reuters_ix: Index, reuters_positions_ix: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = WhooshCalls(monkeypatch)
-    matched = run_phrases(reuters_ix, 240, seed=32)
+    matched = run_phrases(reuters_ix, reuters_positions_ix, 240, seed=32)
     assert matched > 100  # (title-only phrases and words taken apart match less here)
     assert calls.count == 0
 

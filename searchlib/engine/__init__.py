@@ -4,7 +4,8 @@ Nothing outside this package imports Whoosh or reads the sidecar. The search lay
 (:mod:`searchlib.search`) opens one :class:`Engine` per generation with :func:`open_engine` and
 asks it to parse, rank, count facets and read stored articles; it never sees how.
 
-``engine="whoosh"`` answers everything with Whoosh's matchers; ``engine="sidecar"`` answers
+``engine="whoosh"`` answers everything with Whoosh's matchers (phrases of the title and body
+from the sidecar's positions, which Whoosh does not keep); ``engine="sidecar"`` answers
 bag-of-words queries, filters and facets from the impact sidecar with numpy and hands the rest
 (phrases, prefixes, ``title:``) to Whoosh; ``engine="auto"`` is the sidecar when the generation
 has a current one, else Whoosh. Both give the same results (``tests/test_impacts.py``).

@@ -17,7 +17,9 @@ match its index is never used (:func:`load` returns ``None`` and search falls ba
 
 **Phrases.** For the title and body fields the sidecar also keeps each word's postings with
 their frequencies and positions, and each article's length byte (:mod:`.positions`), from which
-phrases and one-field words are matched and scored as Whoosh's matchers do.
+phrases and one-field words are matched and scored as Whoosh's matchers do. Whoosh keeps no
+positions of these fields (indexes written before did, and are read as written): its own
+matchers take their phrases from here too (see ``engine/whoosh/patches.py``).
 
 **Segment parts** (:mod:`.parts`) keep what the sidecar needs of each Whoosh segment beside it,
 so that an incremental build combines them instead of reading every segment back.

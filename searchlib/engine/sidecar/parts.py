@@ -26,6 +26,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..whoosh import ranking
+from ..whoosh.analysis import stored_positions
 from . import positions as phrases
 from .matrix import (
     ENTITY_KINDS,
@@ -173,6 +174,7 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
         for name in ranking.FIELD_WEIGHTS:
             wids, docs, weights = [], [], []
             places: typed_array[int] = typed_array("I")
+            positions_of = stored_positions(reader, name)
             for text in reader.lexicon(name):
                 text = text if isinstance(text, bytes) else text.encode("utf-8")
                 wid = word_ids.setdefault(text, len(word_ids))
@@ -180,7 +182,7 @@ def read_part(store: Any, segment: Any) -> SegmentPart:
                 weights.append(found)
                 wids.append(np.full(len(ids), wid, np.int32))
                 docs.append(ids.astype(np.int32))
-                for _, held in reader.postings(name, text).items_as("positions"):
+                for _, held in positions_of(text):
                     places.extend(held)
             positions[name] = _uint32(places)
             postings[name] = (

@@ -31,6 +31,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..facets import distinct
 from ..whoosh import ranking
+from ..whoosh.analysis import stored_positions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -149,9 +150,10 @@ def read_field(
 ) -> dict[str, np.ndarray]:
     """A field's arrays read back from the postings of every segment of ``reader``."""
     rows, docs, freqs, positions = [], [], [], []
+    positions_of = stored_positions(reader, name)
     for text in reader.lexicon(name):
         word = text.decode("utf-8") if isinstance(text, bytes) else text
-        for docnum, found in reader.postings(name, text).items_as("positions"):
+        for docnum, found in positions_of(text):
             rows.append(row_of[word])
             docs.append(docnum)
             freqs.append(len(found))

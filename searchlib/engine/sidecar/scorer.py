@@ -353,6 +353,10 @@ class SidecarEngine(WhooshEngine):
             FacetColumns.build(sidecar.dates, sidecar.entities, names())
         )
 
+    def phrase_scorer(self) -> PhraseScorer:
+        """The generation's phrases from the sidecar's positions (loaded with it)."""
+        return self.accel.phrases
+
     def frequency(self, term: str) -> int:
         """How many articles hold the analysed word ``term`` (from the sidecar at once)."""
         return self.accel.sidecar.document_frequency(term)

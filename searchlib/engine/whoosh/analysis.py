@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from whoosh.analysis import Composable, StemFilter, StopFilter, Token, Tokenizer
-from whoosh.formats import Positions
+from whoosh.formats import Frequency, Positions
 
 from ...text import stem, stopwords, word_spans
 
@@ -68,12 +68,28 @@ def news_analyzer() -> Analyzer | Composable:
 
 
 def news_postings(
-    text: str, text_format: Positions
+    text: str, text_format: Frequency
 ) -> tuple[list[tuple[bytes, int, float, bytes]], list[str]]:
     """What a field with :func:`news_analyzer` and ``Positions`` indexes for ``text`` (the
     ``(word, frequency, weight, positions)`` postings of ``format.word_values``, words
     encoded), and its words for spelling, without a token object going through each filter:
     the same words, positions and order, at a third of the cost of a build's analysis.
+
+    The positions are those of ``Positions`` whatever ``text_format`` is (it gives the field's
+    boost): the sidecar keeps them even for a field Whoosh indexes without them (see
+    :class:`~searchlib.engine.whoosh.schema.AnalyzedText`)."""
+    positions, spelling = news_positions(text)
+    boost, encode = text_format.field_boost, _POSITIONS.encode
+    postings = [
+        (word.encode("utf-8"), len(found), len(found) * 1.0 * boost, encode(found))
+        for word, found in positions.items()
+    ]
+    return postings, sorted(spelling)
+
+
+def news_positions(text: str) -> tuple[dict[str, list[int]], set[str]]:
+    """Each indexed word (stemmed) of ``text`` with its positions, in the order the words
+    first come, and the words for spelling.
 
     As Whoosh's ``StopFilter`` renumbers them, the first kept word keeps its position among
     all words and each one after it counts one more."""
@@ -92,20 +108,35 @@ def news_postings(
             positions[stemmed] = [position]
         else:
             found.append(position)
-    boost, encode = text_format.field_boost, text_format.encode
-    postings = [
-        (word.encode("utf-8"), len(found), len(found) * 1.0 * boost, encode(found))
-        for word, found in positions.items()
-    ]
-    return postings, sorted(spelling)
+    return positions, spelling
+
+
+def stored_positions(reader: Any, name: str) -> Callable[[bytes], Iterable[tuple[int, list[int]]]]:
+    """``(docnum, positions)`` of each posting of a word (encoded) in field ``name`` of
+    ``reader``: Whoosh's own when the field keeps positions, else those of the articles'
+    stored text analysed again (as :func:`news_postings` analysed it when it was written).
+
+    Analysing again holds every posting of the field with its positions in memory: meant for
+    one segment at a time (see ``sidecar.parts.read_part``), or a whole index only when it
+    must be read back (its segments have deletions)."""
+    field = reader.schema[name]
+    if field.format.supports("positions"):
+        return lambda text: reader.postings(name, text).items_as("positions")
+    held: dict[bytes, list[tuple[int, list[int]]]] = {}
+    for docnum, stored in reader.iter_docs():
+        text = stored.get(name)
+        if text:
+            for word, found in news_positions(text)[0].items():
+                held.setdefault(word.encode("utf-8"), []).append((docnum, found))
+    return lambda text: held.get(text, ())
 
 
 def is_news_field(text_field: object) -> bool:
     """Whether a Whoosh field indexes as :func:`news_postings` does (its analyzer is
-    :func:`news_analyzer`'s, its format plain ``Positions``)."""
+    :func:`news_analyzer`'s, its format plain ``Positions`` or ``Frequency``)."""
     analyzer = getattr(text_field, "analyzer", None)
     return (
-        type(getattr(text_field, "format", None)) is Positions
+        type(getattr(text_field, "format", None)) in (Positions, Frequency)
         and analyzer is not None
         and analyzer == _NEWS_ANALYZER
         and all(
@@ -115,3 +146,4 @@ def is_news_field(text_field: object) -> bool:
 
 
 _NEWS_ANALYZER = news_analyzer()
+_POSITIONS = Positions()

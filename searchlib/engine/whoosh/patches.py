@@ -1,6 +1,6 @@
-"""Whoosh patches: two fixes to whoosh-reloaded's readers, applied once by :func:`apply`.
+"""Whoosh patches: two reader fixes and phrases from the sidecar's positions, applied once.
 
-They replace two of Whoosh's methods, so they are written against one version of Whoosh:
+They replace three of Whoosh's methods, so they are written against one version of Whoosh:
 :func:`apply` checks that version and refuses another, rather than patch code it does not
 know. Everything in :mod:`searchlib.engine.whoosh` that opens or writes an index calls it.
 """
@@ -131,6 +131,54 @@ def _map_segment_files() -> None:
     structfile.BufferFile.__init__ = __init__
 
 
+#: The attribute of a searcher that matches phrases of fields Whoosh keeps no positions of: a
+#: function of a ``Phrase`` giving ``(docnums, scores)`` (sorted, over the whole index) or
+#: ``None`` when it cannot.
+PHRASE_MATCHES = "searchlib_phrase_matches"
+
+
+def _phrases_from_kept_positions() -> None:
+    """Let Whoosh match a phrase in a field it indexes without positions from the searcher's
+    :data:`PHRASE_MATCHES` (the sidecar's positions), where it would raise ``QueryError``.
+
+    Its matcher is a list of the segment's matches with their scores: the same as Whoosh's
+    phrase matcher gives, which ``tests/test_phrases.py`` checks against indexes that keep
+    Whoosh's positions. Fields with positions are matched by Whoosh as before."""
+    import numpy as np
+    from whoosh.matching import ListMatcher, NullMatcher
+    from whoosh.query import Phrase, QueryError
+
+    original = Phrase.matcher
+
+    def matcher(self: Any, searcher: Any, context: Any = None) -> Any:
+        if self.fieldname not in searcher.schema:
+            return original(self, searcher, context)
+        field = searcher.schema[self.fieldname]
+        if not field.format or field.format.supports("positions"):
+            return original(self, searcher, context)
+        top = searcher.parent() if searcher.parent is not None else searcher
+        source = getattr(top, PHRASE_MATCHES, None)
+        found = source(self) if source is not None else None
+        if found is None:
+            raise QueryError(
+                f"the phrase {' '.join(map(str, self.words))!r}: the positions of the "
+                f"{self.fieldname} field are kept in the index's sidecar, which cannot match it "
+                "(run `searchlib index check`, and rebuild if the sidecar is damaged)"
+            )
+        docs, scores = found
+        offset = 0 if top is searcher else top._offset_for_subsearcher(searcher)
+        lo, hi = np.searchsorted(docs, [offset, offset + searcher.doc_count_all()])
+        ids = (docs[lo:hi] - offset).tolist()
+        weights = scores[lo:hi].tolist()
+        reader = searcher.reader()
+        if reader.has_deletions():
+            kept = [i for i, docnum in enumerate(ids) if not reader.is_deleted(docnum)]
+            ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
+        return ListMatcher(ids, weights) if ids else NullMatcher()
+
+    Phrase.matcher = matcher
+
+
 #: The whoosh-reloaded release the patches were written against (pinned in pyproject.toml).
 PATCHED_VERSION = (2, 7, 5)
 _applied = False
@@ -154,4 +202,5 @@ def apply() -> None:
             )
         _remember_missing_columns()
         _map_segment_files()
+        _phrases_from_kept_positions()
         _applied = True

@@ -6,6 +6,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
 
 from ...fields import ENTITY_FIELDS, TEXT_FIELDS
 from ..sidecar.files import KEPT_FIELDS
@@ -23,12 +25,17 @@ class Analyzed(NamedTuple):
 
 
 class AnalyzedText(TEXT):
-    """Whoosh's TEXT field that also takes text analysed ahead (see :func:`analyze_batch`),
-    so that a build can analyse in worker processes and only write in this one."""
+    """Whoosh's TEXT field that also takes text analysed ahead (see :func:`analyze_document`),
+    so that a build can analyse in worker processes and only write in this one.
+
+    Text analysed ahead holds its positions (the sidecar keeps them); a field whose format
+    keeps none (``Frequency``) is given its frequencies only, as Whoosh would index it."""
 
     def index(self, value: Any, **kwargs: Any) -> Any:
         """Postings of ``value``: given ready if it was analysed ahead, else computed now."""
         if isinstance(value, Analyzed):
+            if type(self.format) is Frequency:
+                return ((word, f, weight, pack_uint(f)) for word, f, weight, _ in value.postings)
             return iter(value.postings)
         return super().index(value, **kwargs)
 
@@ -113,6 +120,13 @@ def analysed_postings(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     return postings
 
 
+#: Whether Whoosh keeps the positions of the title's and body's words. It does not: the
+#: sidecar keeps them (in a fifth of the space) and answers phrases from them, also for
+#: Whoosh's matchers (see ``patches``); Whoosh's took 14% of an index. Indexes written with
+#: them are read as written. (Tests build such indexes to compare with Whoosh's own phrases.)
+WHOOSH_POSITIONS = False
+
+
 def make_schema() -> Schema:
     """The Whoosh schema every searchlib index uses."""
     analyzer = news_analyzer()
@@ -121,8 +135,12 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         # Their words for spelling go beside each segment (engine/spelling.py), not into
         # Whoosh's spelling fields: those held every word's postings, 28% of an index.
-        title=AnalyzedText(analyzer=analyzer, stored=True, multitoken_query="phrase"),
-        body=AnalyzedText(analyzer=analyzer, stored=True, multitoken_query="phrase"),
+        title=AnalyzedText(
+            analyzer=analyzer, stored=True, multitoken_query="phrase", phrase=WHOOSH_POSITIONS
+        ),
+        body=AnalyzedText(
+            analyzer=analyzer, stored=True, multitoken_query="phrase", phrase=WHOOSH_POSITIONS
+        ),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         # Shown, never searched: stored only (their terms took 3% of an index).

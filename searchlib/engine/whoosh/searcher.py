@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
     from .. import Ranked, Request
+    from ..sidecar.positions import PhraseScorer
 
 _WHOOSH_DIR = os.path.dirname(whoosh.__file__)
 #: Terms longer than this are in no index (a query's words are checked before, see
@@ -84,6 +85,8 @@ class WhooshEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._columns: FacetColumns | None = None
+        self._phrases: PhraseScorer | None = None
+        self._phrases_loaded = False
         self.speller = spelling.Speller.load(folder, self.generation)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -93,8 +96,31 @@ class WhooshEngine:
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
             searcher = self._store.searcher(weighting=ranking.BM25())
+            setattr(searcher, patches.PHRASE_MATCHES, self.phrase_matches)
             self._local.searcher = searcher
         return searcher
+
+    def phrase_matches(self, phrase: wq.Phrase) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(docnums, scores)`` of a phrase in a field Whoosh keeps no positions of, from the
+        sidecar's positions; ``None`` when the generation has no current sidecar."""
+        scorer = self.phrase_scorer()
+        return None if scorer is None else scorer.scores(phrase)
+
+    def phrase_scorer(self) -> PhraseScorer | None:
+        """The generation's phrases from the sidecar's positions (loaded on first use)."""
+        with self._lock:
+            if not self._phrases_loaded:
+                from ..sidecar.files import load
+                from ..sidecar.positions import PhraseScorer
+
+                sidecar = load(self.folder, self.generation, self.docs_all)
+                self._phrases = (
+                    None
+                    if sidecar is None
+                    else PhraseScorer(sidecar.fields, sidecar.row, sidecar.docs_all)
+                )
+                self._phrases_loaded = True
+            return self._phrases
 
     def close(self) -> None:
         """Close this thread's searcher (it reopens on demand)."""
