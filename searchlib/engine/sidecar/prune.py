@@ -7,7 +7,9 @@ time at scale. Yet an article's feedback score is at most the sum of each term's
 (MaxScore), from the highest ``tf~`` of each word that the sidecar keeps (``impacts-tf_max``).
 So the ``k`` best first-pass matches are scored in full first; the ``k``-th best of them is a
 score the best ``k`` reach; and only the matches whose first-pass score plus that bound reaches
-it can be among them: only those are scored, exactly as the exhaustive path scores them.
+it can be among them. The words are then looked up in those one at a time, highest first, each
+one's score in a match replacing its best in the bound, which drops more matches at each word;
+those left are scored exactly as the exhaustive path scores them.
 
 The bound is a floating-point sum like the scores: each term's score grows with ``tf~`` in
 real arithmetic, and the rounding of a few dozen operations cannot move a sum by more than
@@ -83,19 +85,43 @@ def best(
     if len(docnums) <= k:
         chosen = np.arange(len(docnums))
     else:
-        first = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
-        bound = sum(word.highest(docs_all) for word in feedback)
-        # The k-th best first-pass score is reached (feedback adds, never takes away): when
-        # too many matches come within the bound of it, scoring them all at once is cheaper.
-        within = (scores + bound) * SLACK
-        if np.count_nonzero(within >= scores[first].min()) > MOST * len(docnums):
-            return None
         # The k best first-pass matches, scored in full: the k-th best of them is reached.
-        first.sort()
+        first = np.sort(np.argpartition(scores, len(scores) - k)[len(scores) - k :])
         full = scores[first] + added(feedback, docnums[first], docs_all)
         reached = np.partition(full, len(full) - k)[len(full) - k]
-        # (Scores past the bound are under ``reached`` even with every feedback term's best.)
-        chosen = np.flatnonzero(within >= reached)
+        # Only a match whose first-pass score plus every feedback term's best reaches it can
+        # rank. (Against the k-th best first-pass score instead, often tied among copies of
+        # one story, three times as many matches came within the bound.) When too many
+        # do, scoring them all at once is cheaper.
+        highest = [word.highest(docs_all) for word in feedback]
+        chosen = np.flatnonzero((scores + sum(highest)) * SLACK >= reached)
+        if len(chosen) > MOST * len(docnums):
+            return None
+        chosen = _within(chosen, docnums, scores, feedback, highest, reached, docs_all)
     final = scores[chosen] + added(feedback, docnums[chosen], docs_all)
     keep = np.lexsort((ties[docnums[chosen]], -final))[:k]
     return chosen[keep], final[keep]
+
+
+def _within(
+    chosen: np.ndarray,
+    docnums: np.ndarray,
+    scores: np.ndarray,
+    feedback: list[Word],
+    highest: list[float],
+    reached: float,
+    docs_all: int,
+) -> np.ndarray:
+    """Those of the matches ``chosen`` that can still reach ``reached`` once the feedback
+    words' scores are known one word at a time, the highest-scoring words first: each word's
+    own score in a match replaces its best in the bound, so that the matches falling short
+    are dropped before the next words are looked up in them (MaxScore). The scores summed
+    here only bound; the matches kept are scored again in query order."""
+    order = sorted(range(len(feedback)), key=lambda i: -highest[i])
+    partial = scores[chosen].copy()
+    for at, i in enumerate(order):
+        partial += added([feedback[i]], docnums[chosen], docs_all)
+        rest = sum(highest[j] for j in order[at + 1 :])
+        keep = (partial + rest) * SLACK >= reached
+        chosen, partial = chosen[keep], partial[keep]
+    return chosen

@@ -413,8 +413,9 @@ class SidecarEngine(WhooshEngine):
                 # Feedback reorders the matches and adds none (Whoosh's AndMaybe).
                 found = None
                 # Only the matches that can rank need the feedback terms' scores (unless
-                # they are so many that adding the terms' postings over all is cheaper).
-                if asked.sort == "relevance" and len(docnums) * 16 <= n:
+                # so many can that adding the terms' postings over all is cheaper: see
+                # prune.best), however many match.
+                if asked.sort == "relevance":
                     feedback = accel.feedback_words(ranked.b)
                     if feedback is not None:
                         found = prune.best(
