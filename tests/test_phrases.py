@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from whoosh import query as wq
 
 import searchlib
 import searchlib.engine.sidecar.scorer
@@ -136,6 +137,7 @@ def test_phrase_shapes_give_the_whoosh_results(
     """Quoted single words, one-field words, phrases with stop words, phrases joined with
     words and operators; those whose scores Whoosh adds along its own tree go to Whoosh."""
     calls = WhooshCalls(monkeypatch)
+    indexes = (synthetic_ix, synthetic_twin)
     from_arrays = [
         '"oil"',
         "title:oil",
@@ -164,6 +166,17 @@ def test_phrase_shapes_give_the_whoosh_results(
         compared(synthetic_ix, synthetic_twin, query)
         compared(synthetic_ix, synthetic_twin, query, sort="date", person="Ann Lee")
     assert calls.count == 4 * len(to_whoosh)  # (twice on each index)
+    # Shapes the query language does not make, asked of Whoosh's matchers directly.
+    sizes = []
+    for phrase in (
+        wq.Phrase("body", ["oil", "price"], slop=0),
+        wq.Phrase("title", ["oil", "price"], slop=3, boost=2.0),
+        wq.Phrase("body", ["oil", "nosuchword"]),
+    ):
+        found = [sorted(ix._engine.searcher().docs_for_query(phrase)) for ix in indexes]
+        assert found[0] == found[1], phrase
+        sizes.append(len(found[0]))
+    assert sizes[0] == sizes[2] == 0 < sizes[1]
 
 
 @pytest.mark.slow

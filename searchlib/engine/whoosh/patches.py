@@ -156,6 +156,8 @@ def _phrases_from_kept_positions() -> None:
         field = searcher.schema[self.fieldname]
         if not field.format or field.format.supports("positions"):
             return original(self, searcher, context)
+        if self.slop < 1:  # (Whoosh's matcher finds no word 1 to 0 positions after another)
+            return NullMatcher()
         top = searcher.parent() if searcher.parent is not None else searcher
         source = getattr(top, PHRASE_MATCHES, None)
         found = source(self) if source is not None else None
