@@ -84,6 +84,7 @@ def best(
     over :data:`MOST` of the matches (scoring all of them at once is then cheaper)."""
     if len(docnums) <= k:
         chosen = np.arange(len(docnums))
+        final = scores + added(feedback, docnums, docs_all)
     else:
         # The k best first-pass matches, scored in full: the k-th best of them is reached.
         first = np.sort(np.argpartition(scores, len(scores) - k)[len(scores) - k :])
@@ -97,8 +98,8 @@ def best(
         chosen = np.flatnonzero((scores + sum(highest)) * SLACK >= reached)
         if len(chosen) > MOST * len(docnums):
             return None
-        chosen = _within(chosen, docnums, scores, feedback, highest, reached, docs_all)
-    final = scores[chosen] + added(feedback, docnums[chosen], docs_all)
+        chosen, fed = _within(chosen, docnums, scores, feedback, highest, reached, k, docs_all)
+        final = scores[chosen] + fed
     keep = np.lexsort((ties[docnums[chosen]], -final))[:k]
     return chosen[keep], final[keep]
 
@@ -110,18 +111,32 @@ def _within(
     feedback: list[Word],
     highest: list[float],
     reached: float,
+    k: int,
     docs_all: int,
-) -> np.ndarray:
-    """Those of the matches ``chosen`` that can still reach ``reached`` once the feedback
-    words' scores are known one word at a time, the highest-scoring words first: each word's
-    own score in a match replaces its best in the bound, so that the matches falling short
-    are dropped before the next words are looked up in them (MaxScore). The scores summed
-    here only bound; the matches kept are scored again in query order."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Those of the matches ``chosen`` that can still reach ``reached``, and their feedback
+    scores (summed as :func:`added` sums them).
+
+    The words are looked up one at a time, the highest-scoring first: each word's own score in
+    a match replaces its best in the bound, so that the matches falling short are dropped
+    before the next words are looked up in them (MaxScore), until ``k`` or fewer are left.
+    Each word's scores are kept, and summed in query order at the end."""
     order = sorted(range(len(feedback)), key=lambda i: -highest[i])
-    partial = scores[chosen].copy()
+    each = np.zeros((len(feedback), len(chosen)))
+    rows = np.arange(len(chosen))  # (the matches still kept, as rows of ``each``)
+    partial = scores[chosen]
+    looked_up: set[int] = set()
     for at, i in enumerate(order):
-        partial += added([feedback[i]], docnums[chosen], docs_all)
+        if len(rows) <= k:
+            break
+        found = added([feedback[i]], docnums[chosen[rows]], docs_all)
+        each[i, rows] = found
+        looked_up.add(i)
+        partial = partial + found
         rest = sum(highest[j] for j in order[at + 1 :])
         keep = (partial + rest) * SLACK >= reached
-        chosen, partial = chosen[keep], partial[keep]
-    return chosen
+        rows, partial = rows[keep], partial[keep]
+    fed = np.zeros(len(rows))
+    for i, word in enumerate(feedback):  # in query order, from 0, as ``added`` adds them
+        fed += each[i, rows] if i in looked_up else added([word], docnums[chosen[rows]], docs_all)
+    return chosen[rows], fed
