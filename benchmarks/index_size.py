@@ -114,7 +114,7 @@ def sidecar_parts(folder: Path) -> Counter[str]:
                 out["sidecar: positions"] += size
             elif key.startswith(POSITION_FIELDS):
                 out["sidecar: field postings and lengths"] += size
-            elif key in ("words", "indptr", "docs", "tf"):
+            elif key in ("words", "indptr", "docs", "tf", "tf_values"):
                 out["sidecar: tf~ matrix and words"] += size
             else:
                 out["sidecar: columns, feedback terms, header"] += size

@@ -64,8 +64,11 @@ def test_random_values_in_a_sidecar_array_are_found_and_repaired(index):
     before = observe(index, engine="sidecar")
     tf = generation(index) / "impacts-tf.npy"
     values = np.load(tf)
+    table = np.load(tf.with_name("impacts-tf_values.npy"))
+    assert values.dtype == np.uint16  # (codes into the table of the distinct values)
     size = tf.stat().st_size
-    np.save(tf, np.random.default_rng(1).random(values.shape), allow_pickle=False)
+    other = np.random.default_rng(1).integers(0, len(table), values.shape).astype(np.uint16)
+    np.save(tf, other, allow_pickle=False)
     assert tf.stat().st_size == size  # the same size: only the content tells
     assert observe(index, engine="sidecar") != before  # silently wrong rankings, unchecked
 

@@ -358,6 +358,8 @@ def by_article(arrays: dict[str, Any]) -> dict[str, Any]:
     ids_of = {d: f"#{rank}" for rank, d in enumerate(ids)}  # id order is the same in both
     words, indptr = arrays["impacts-words.npy"], arrays["impacts-indptr.npy"]
     docs, tf = arrays["impacts-docs.npy"], arrays["impacts-tf.npy"]
+    if "impacts-tf_values.npy" in arrays:  # (codes into the table of distinct values)
+        tf = arrays["impacts-tf_values.npy"][tf]
     postings = {
         word.decode("utf-8"): {
             ids_of[int(d)]: float(t) for d, t in zip(docs[lo:hi], tf[lo:hi], strict=True)

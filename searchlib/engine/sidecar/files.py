@@ -3,7 +3,8 @@
 A build writes ``impacts-*`` files into every new generation folder: for each word of the title and
 body vocabulary, the ``tf~`` of :mod:`searchlib.ranking` in every article that holds it (a
 terms × articles CSR matrix of float64, from the same postings, field lengths and average
-lengths that the scorer reads), and per-article columns for filters and facets (date, id order,
+lengths that the scorer reads; each kept as a 2-byte code into a table of the distinct values,
+see :class:`Weights`), and per-article columns for filters and facets (date, id order,
 deletions, entity names). :func:`word_scores` turns a row into the BM25F scores with the same
 floating-point operations as :meth:`ranking.FieldsTerm.scores`, so a query scored from the
 sidecar gets the scores Whoosh gives.
@@ -181,9 +182,14 @@ def _save(
     put("indptr", indptr)
     put("docs", col.astype(np.int32, copy=False))
     tf = tf.astype(np.float64, copy=False)
-    put("tf", tf)
     put("tf_max", row_maxima(indptr, tf))
-    del col, tf
+    coded = table_codes(tf)
+    if coded is None:
+        put("tf", tf)
+    else:
+        put("tf", coded[1])
+        put("tf_values", coded[0])
+    del col, tf, coded
     terms_arrays = terms.arrays()
     for key, array in zip(
         ("terms_indptr", "terms_words", "terms_counts"), terms_arrays, strict=True
@@ -223,6 +229,58 @@ def _save(
     tmp.rename(folder / HEADER)
 
 
+#: The most distinct ``tf~`` values kept as a table with a code for each posting (7,644 in
+#: Reuters-21578 and in 1M articles of it): past it, each posting keeps its ``tf~`` whole.
+TABLE_VALUES = 1 << 16
+#: Postings coded at once (a chunk's sort and codes are the memory a build adds).
+_CODE_CHUNK = 1 << 22
+
+
+def table_codes(tf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct values of ``tf`` (sorted) and each element's index among them (uint16),
+    or ``None`` when there are more than :data:`TABLE_VALUES`.
+
+    ``tf~`` is a function of two small frequencies and two length bytes, so a collection has
+    few distinct values: a code of 2 bytes stands for the 8 of a float64, exactly."""
+    values = np.zeros(0)
+    for start in range(0, len(tf), _CODE_CHUNK):
+        values = np.union1d(values, tf[start : start + _CODE_CHUNK])
+        if len(values) > TABLE_VALUES:
+            return None
+    codes = np.empty(len(tf), np.uint16)
+    for start in range(0, len(tf), _CODE_CHUNK):
+        chunk = tf[start : start + _CODE_CHUNK]
+        codes[start : start + len(chunk)] = np.searchsorted(values, chunk)
+    return values, codes
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A word's ``tf~`` in each article that holds it: codes into the sidecar's table of its
+    distinct values, or the values themselves (``table`` is ``None``)."""
+
+    held: np.ndarray
+    table: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        """The ``tf~`` of the postings ``index`` (a slice, positions or a mask)."""
+        picked = self.held[index]
+        return picked if self.table is None else self.table[picked]
+
+    def scores(self, df: int, docs_all: int, boost: float) -> np.ndarray:
+        """:func:`word_scores` of every posting. With a table and more postings than a quarter
+        of its values, each distinct value is scored once and the scores looked up: the same
+        operations on the same values, so the same floats."""
+        if self.table is None:
+            return word_scores(self.held, df, docs_all, boost)
+        if len(self.held) * 4 < len(self.table):
+            return word_scores(self.table[self.held], df, docs_all, boost)
+        return word_scores(self.table, df, docs_all, boost)[self.held]
+
+
 @dataclass(frozen=True)
 class Sidecar:
     """A loaded sidecar: the ``tf~`` matrix and the per-article columns (all read-only)."""
@@ -233,7 +291,9 @@ class Sidecar:
     words: np.ndarray
     indptr: np.ndarray
     docs: np.ndarray
+    #: Each posting's ``tf~`` (see :class:`Weights`).
     tf: np.ndarray
+    tf_table: np.ndarray | None
     #: Each row's highest ``tf~``, for pruning (see :mod:`.prune`).
     tf_max: np.ndarray
     dates: np.ndarray
@@ -288,13 +348,13 @@ class Sidecar:
         row = self.row(word)
         return 0.0 if row < 0 else float(self.tf_max[row])
 
-    def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+    def postings(self, word: str) -> tuple[np.ndarray, Weights]:
         """The articles holding ``word`` in title or body, and its ``tf~`` in each."""
         row = self.row(word)
         if row < 0:
-            return np.zeros(0, np.int32), np.zeros(0)
+            return np.zeros(0, np.int32), Weights(np.zeros(0), None)
         lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
-        return self.docs[lo:hi], self.tf[lo:hi]
+        return self.docs[lo:hi], Weights(self.tf[lo:hi], self.tf_table)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
@@ -353,7 +413,8 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
             words=array("words"),
             indptr=array("indptr"),
             docs=array("docs"),
-            tf=array("tf"),
+            tf=(tf := array("tf")),
+            tf_table=array("tf_values") if tf.dtype == np.uint16 else None,
             tf_max=array("tf_max"),
             dates=array("dates"),
             id_rank=array("id_rank"),
@@ -376,6 +437,9 @@ def load(folder: Path, generation: str, docs_all: int) -> Sidecar | None:
         any(len(c) != docs_all for c in columns)
         or sidecar.words.dtype.kind != "S"
         or len(sidecar.indptr) != len(sidecar.words) + 1
+        or len(sidecar.tf) != len(sidecar.docs)
+        or sidecar.tf.dtype not in (np.uint16, np.float64)
+        or (sidecar.tf_table is not None and sidecar.tf_table.dtype != np.float64)
         or len(sidecar.tf_max) != len(sidecar.words)
         or len(sidecar.terms[0]) != docs_all + 1
         or not all(f.valid(len(sidecar.words), docs_all) for f in sidecar.fields.values())

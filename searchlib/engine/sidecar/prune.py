@@ -39,7 +39,7 @@ class Word:
     boost its scores are computed with."""
 
     docs: np.ndarray
-    tf: np.ndarray
+    tf: impacts.Weights
     tf_max: float
     boost: float
 

@@ -116,21 +116,21 @@ class _Accelerator:
             return scores + found[1][docnums]  # (0 where the words do not match)
         added = np.zeros(len(docnums))
         for sub in subs:  # in query order
-            found = self.postings(sub)
-            if found is None:
+            posted = self.postings(sub)
+            if posted is None:
                 return None
-            docs, tf = found
+            docs, weights = posted
             if not len(docs):
                 continue
             # Look the shorter list up in the longer one (both are sorted).
             if len(docnums) < len(docs):
                 at = np.minimum(np.searchsorted(docs, docnums), len(docs) - 1)
                 hit = docs[at] == docnums
-                where, tf = np.flatnonzero(hit), tf[at[hit]]
+                where, tf = np.flatnonzero(hit), weights[at[hit]]
             else:
                 at = np.minimum(np.searchsorted(docnums, docs), len(docnums) - 1)
                 hit = docnums[at] == docs
-                where, tf = at[hit], tf[hit]
+                where, tf = at[hit], weights[hit]
             # Scores are computed element by element: those of the matches alone are the same.
             added[where] += impacts.word_scores(tf, len(docs), self.sidecar.docs_all, sub.boost)
         # Whoosh's AndMaybe: the query's score plus the words' own sum (not added one by one).
@@ -212,7 +212,7 @@ class _Accelerator:
             scores[~self.live] = 0.0
         return matched, scores
 
-    def postings(self, query: ranking.FieldsTerm) -> tuple[np.ndarray, np.ndarray] | None:
+    def postings(self, query: ranking.FieldsTerm) -> tuple[np.ndarray, impacts.Weights] | None:
         """The articles holding one BM25F word and its ``tf~`` there, or ``None`` for field
         weights other than the sidecar's."""
         terms = query.subqueries
@@ -232,7 +232,7 @@ class _Accelerator:
         if found is None:
             return None, None
         docs, tf = found
-        return docs, impacts.word_scores(tf, len(docs), self.sidecar.docs_all, query.boost)
+        return docs, tf.scores(len(docs), self.sidecar.docs_all, query.boost)
 
     def feedback_words(self, query: wq.Query) -> list[prune.Word] | None:
         """The BM25F words of feedback terms joined by OR, for :func:`prune.best`; ``None`` for

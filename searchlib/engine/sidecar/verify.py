@@ -23,6 +23,7 @@ def sidecar_damage(folder: Path, generation: str, docs_all: int) -> list[str]:
     words = len(sidecar.words)
     bounds = {
         "docs": (sidecar.docs, docs_all),
+        **({} if sidecar.tf_table is None else {"tf": (sidecar.tf, len(sidecar.tf_table))}),
         "terms_words": (sidecar.terms[1], words),
         "id_rank": (sidecar.id_rank, docs_all),
     }
@@ -30,7 +31,8 @@ def sidecar_damage(folder: Path, generation: str, docs_all: int) -> list[str]:
         bounds[f"{kind}_docs"] = (docs, docs_all)
         bounds[f"{kind}_names"] = (names, len(raw))
     found = [
-        f"{folder.name}/{PREFIX}{name}.npy holds ids outside 0..{bound - 1}"
+        f"{folder.name}/{PREFIX}{name}.npy holds {'codes' if name == 'tf' else 'ids'} outside "
+        f"0..{bound - 1}"
         for name, (array, bound) in bounds.items()
         if len(array) and not (int(array.min()) >= 0 and int(array.max()) < bound)
     ]
