@@ -9,6 +9,7 @@ import json
 from importlib import resources
 
 import pycrfsuite
+import pytest
 
 from searchlib.engine import spelling
 from searchlib.engine.whoosh import schema as schema_module
@@ -74,13 +75,18 @@ def test_news_postings_are_whooshs_postings(monkeypatch):
     assert checked > 400
 
 
-def test_model_attributes_are_those_pycrfsuite_parses():
+def test_model_attributes_are_those_pycrfsuite_parses(tmp_path):
     for name in (ner.STAGE1_NAME, ner.MODEL_PATH.name):
         tagger = pycrfsuite.Tagger()
         tagger.open(str(ner.DATA_DIR / name))
-        found = ner._attributes(tagger)
+        found = ner._attributes(ner.DATA_DIR / name)
         assert len(found) > 50_000
         assert found == frozenset(tagger.info().attributes)
+    # Not a model, or a model cut short: an error that names the file, not wrong attributes.
+    for damaged in (b"not a model at all" * 10, (ner.DATA_DIR / name).read_bytes()[:4096]):
+        (tmp_path / "bad.crfsuite").write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"bad\.crfsuite is not a CRFsuite model"):
+            ner._attributes(tmp_path / "bad.crfsuite")
 
 
 def test_the_gazetteers_article_check_is_keys():

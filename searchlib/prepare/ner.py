@@ -13,9 +13,8 @@ ner-extra (Wikipedia and web text, see ``extra_splits``; UNER's web text weighs
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
+import struct
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -491,7 +490,7 @@ class _Recognizer:
         self.stage1.open(str(model_path.with_name(STAGE1_NAME)))
         self.stage2 = pycrfsuite.Tagger()
         self.stage2.open(str(model_path))
-        known = _attributes(self.stage1) | _attributes(self.stage2)
+        known = _attributes(model_path.with_name(STAGE1_NAME)) | _attributes(model_path)
         self.resources = _load_resources(model_path.parent, known)
 
     def labels(self, analysis: _Analysis) -> list[list[str]]:
@@ -502,39 +501,39 @@ class _Recognizer:
         return [self.stage2.tag(f) for f in second]
 
 
-_ATTRIBUTE = re.compile(r"(\d+): (.*)")
+def _attributes(model: Path) -> frozenset[str]:
+    """The attributes a model knows (``tagger.info().attributes``), read from the model file's
+    attribute dictionary itself.
 
-
-def _attributes(tagger: pycrfsuite.Tagger) -> frozenset[str]:
-    """The attributes a model knows: ``tagger.info().attributes``, read from the ATTRIBUTES
-    section of the model's text dump alone (``info()`` parses each line of all of the dump
-    in Python, its weights too: a second or more of each build process)."""
-    fd, name = tempfile.mkstemp(suffix=".txt")
-    os.close(fd)
+    CRFsuite's model header gives the offset of that dictionary (a CQDB: ``"CQDB"``, its size,
+    flag, byte order, how many strings and the offset of the table of their offsets); each
+    string is stored as its id, its size with the ending NUL, and its bytes. (``info()`` parses
+    the text dump of the whole model in Python, weights too, a second or more of each build
+    process; and ``Tagger.dump`` closes its file twice, in C and then with ``os.close``, which
+    can close a file or socket another thread has just opened under the same number.)"""
+    data = model.read_bytes()
+    unreadable = ValueError(f"{model} is not a CRFsuite model this version of searchlib reads")
     try:
-        tagger.dump(name)
-        with open(name, "rb") as dump:
-            lines = iter(dump)
-            for line in lines:
-                if line.strip() == b"ATTRIBUTES = {":
-                    break
-            found = []
-            for line in lines:
-                # As pycrfsuite's parser reads a line of the dump.
-                text = line.decode("utf-8").lstrip().rstrip("\r\n")
-                if text == "}":
-                    break
-                if text:
-                    found.append(_ATTRIBUTE.match(text)[2])  # type: ignore[index]
-    finally:
-        os.unlink(name)
+        magic, _size, _kind, _version, _features, _labels, count, _, _, at = struct.unpack_from(
+            "<4sI4sIIIIIII", data, 0
+        )
+        chunk, _, _, _, strings, table = struct.unpack_from("<4sIIIII", data, at)
+        if magic != b"lCRF" or chunk != b"CQDB" or strings != count:
+            raise unreadable
+        found = []
+        for number, offset in enumerate(struct.unpack_from(f"<{strings}I", data, at + table)):
+            ident, size = struct.unpack_from("<II", data, at + offset)
+            start = at + offset + 8
+            if ident != number or start + size > len(data):
+                raise unreadable
+            found.append(data[start : start + size - 1].decode("utf-8"))
+    except (struct.error, UnicodeDecodeError) as error:
+        raise unreadable from error
     return frozenset(found)
 
 
 _recognizers: dict[Path, _Recognizer] = {}
-# One thread loads the models at a time: pycrfsuite's ``Tagger.dump`` closes its file twice
-# (``fclose`` in C, then ``os.close``), so a dump beside another thread's can close that
-# thread's dump file under it (seen in a threaded dask worker: a truncated ATTRIBUTES line).
+# One thread loads the models at a time (each loaded once per process).
 _loading = threading.Lock()
 
 
