@@ -108,6 +108,8 @@ class WhooshEngine:
 
     def phrase_scorer(self) -> PhraseScorer | None:
         """The generation's phrases from the sidecar's positions (loaded on first use)."""
+        if self._phrases_loaded:  # (asked once per segment of every phrase: no lock then)
+            return self._phrases
         with self._lock:
             if not self._phrases_loaded:
                 from ..sidecar.files import load
