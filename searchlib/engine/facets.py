@@ -21,7 +21,18 @@ if TYPE_CHECKING:
 #: names again. Plain ``.npy`` files (never pickled) and a JSON header with the names, last.
 PREFIX = "facets-"
 HEADER = f"{PREFIX}header.json"
-FORMAT = 1
+#: 2: the derived columns (years, days, each article's pairs' starts) kept too, and mapped.
+FORMAT = 2
+
+
+def _within(values: np.ndarray, end: int) -> bool:
+    """Whether every value is in ``range(end)``."""
+    return not len(values) or (int(values.min()) >= 0 and int(values.max()) < end)
+
+
+def _offsets(count: int) -> type[np.signedinteger]:
+    """The narrowest dtype for offsets up to ``count``."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -106,10 +117,15 @@ class FacetColumns:
 
     def save(self, folder: Path, generation: str) -> None:
         """Keep these columns in generation folder ``folder`` (read by :meth:`load`)."""
-        arrays = {"dates": self.days[self.day_of].astype(np.int32)}
+        arrays: dict[str, np.ndarray] = {
+            "years": self.years.astype(np.int16),
+            "days": self.days.astype(np.int32),
+            "day_of": self.day_of.astype(np.int32),
+        }
         for kind, (docs, ids, _) in self.entities.items():
             arrays[f"{kind}_docs"] = docs.astype(np.int32)
             arrays[f"{kind}_ids"] = ids.astype(np.int32)
+            arrays[f"{kind}_starts"] = self.entity_starts[kind].astype(_offsets(len(docs)))
             arrays[f"{kind}_raw_ids"] = np.array(list(self.raw_ids[kind].values()), np.int32)
         for key, array in arrays.items():
             # (A new file, never one linked from the last generation: see link_segments.)
@@ -131,7 +147,11 @@ class FacetColumns:
     @classmethod
     def load(cls, folder: Path, generation: str, docs_all: int) -> FacetColumns | None:
         """The columns :meth:`save` kept for this generation, or ``None`` when they are
-        missing, unreadable or not this generation's."""
+        missing, unreadable or not this generation's.
+
+        The arrays are mapped, not read: opening an archive of a million articles costs no
+        copy of its columns (and no sort or search to rebuild them). Their bounds are checked
+        here, so that damage is an index to rebuild, never a wrong count."""
         try:
             header = json.loads((folder / HEADER).read_text("utf-8"))
             if (
@@ -142,27 +162,44 @@ class FacetColumns:
                 return None
 
             def array(key: str) -> np.ndarray:
-                return np.load(folder / f"{PREFIX}{key}.npy", allow_pickle=False)
+                path = folder / f"{PREFIX}{key}.npy"
+                return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
 
-            dates = array("dates")
-            entities, raw_ids = {}, {}
+            years, days, day_of = array("years"), array("days"), array("day_of")
+            if (
+                len(years) != docs_all
+                or len(day_of) != docs_all
+                or not _within(day_of, len(days))
+                or not _within(years, 10000)
+            ):
+                return None
+            entities, starts, raw_ids = {}, {}, {}
             for kind, names in header["names"].items():
-                docs, ids = array(f"{kind}_docs"), array(f"{kind}_ids")
+                docs, ids, begins = (
+                    array(f"{kind}_docs"),
+                    array(f"{kind}_ids"),
+                    array(f"{kind}_starts"),
+                )
                 raw, to = list(header["raw"][kind]), array(f"{kind}_raw_ids")
                 if (
                     len(docs) != len(ids)
                     or len(raw) != len(to)
-                    or any(len(a) and (a.min() < 0 or a.max() >= len(names)) for a in (ids, to))
-                    or (len(docs) and (docs.min() < 0 or docs.max() >= docs_all))
+                    or not (_within(ids, len(names)) and _within(to, len(names)))
+                    or not _within(docs, docs_all)
+                    or len(begins) != docs_all + 1
+                    or begins[0] != 0
+                    or begins[-1] != len(docs)
+                    or bool((begins[1:] < begins[:-1]).any())
                 ):
                     return None
-                entities[kind] = (docs.astype(np.int64), ids.astype(np.int64), list(names))
+                entities[kind] = (docs, ids, list(names))
+                starts[kind] = begins
                 raw_ids[kind] = dict(zip(raw, to.tolist(), strict=True))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if len(dates) != docs_all or set(entities) != set(ENTITY_FIELDS):
+        if set(entities) != set(ENTITY_FIELDS):
             return None
-        return cls.assemble(dates, entities, raw_ids)
+        return cls(docs_all, entities, starts, years, days, day_of, raw_ids)
 
     def facets(self, found: np.ndarray, most: int) -> dict[str, list[FacetValue]]:
         """The ``most`` commonest values of each facet among the articles ``found`` (none when
