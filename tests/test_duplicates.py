@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import searchlib
 from searchlib.cli import cli, search_command
 from searchlib.prepare.shingles import signature
-from searchlib.store import duplicates
+from searchlib.store import duplicates, integrity
 
 from .conftest import ROOT
 
@@ -162,20 +162,92 @@ def test_incremental_builds_give_the_groups_of_a_full_build(tmp_path):
             np.load(full_folder / name, allow_pickle=False),
         )
     # The files of the generation it grew from are untouched (they were linked, not written).
-    first = json.loads((Path(tmp_path / "grown") / "gen-000001" / duplicates.GROUPS).read_text())
-    assert first["groups"] == [["n1", "n2", "n3"]]
+    first = duplicates.load(Path(tmp_path / "grown") / "gen-000001")
+    assert first.largest() == [("n1", "n2", "n3")]
 
 
 def test_the_groups_are_checked_with_the_other_files(tmp_path):
     source = write_jsonl(tmp_path / "wire.jsonl", articles())
     searchlib.build(tmp_path / "ix", [source])
     manifest = json.loads((tmp_path / "ix" / "searchlib.json").read_text())
-    for name in (duplicates.GROUPS, duplicates.SIGNATURES, duplicates.IDS, duplicates.DAYS):
+    kept = (duplicates.GROUPS, duplicates.SIGNATURES, duplicates.IDS, duplicates.DAYS)
+    arrays = (duplicates.GROUP_OF, duplicates.MEMBERS, duplicates.STARTS)
+    for name in kept + arrays:
         assert name in manifest["files"]
-    groups = tmp_path / "ix" / manifest["generation"] / duplicates.GROUPS
-    groups.write_text(groups.read_text().replace('"n3"', '"t1"'))
+    folder = tmp_path / "ix" / manifest["generation"]
+    members = np.load(folder / duplicates.MEMBERS)
+    assert duplicates.load(folder).largest() == [("n1", "n2", "n3")]
+    ids = np.load(folder / duplicates.IDS)
+    members[-1] = int(np.flatnonzero(ids == "t1")[0])  # n3 swapped for t1, the sizes kept
+    np.save(folder / duplicates.MEMBERS, members, allow_pickle=False)
+    assert duplicates.load(folder).largest() == [("n1", "n2", "t1")]  # (it reads as valid)
     report = searchlib.check(tmp_path / "ix")
-    assert any(duplicates.GROUPS in line for line in report.damaged)
+    assert any(duplicates.MEMBERS in line for line in report.damaged)
+
+
+def test_groups_are_read_from_the_arrays_as_found_and_out_of_range_rows_are_no_groups(
+    tmp_path,
+):
+    stories = [duplicates.Compared(f"c{n}", RATE, WIRE, "1987-03-03") for n in range(5)]
+    stories += [duplicates.Compared(f"u{n}", WHEAT, WEEKLY.format(n=n, day="March 5"), None)
+                for n in range(3)]  # fmt: skip
+    stories += [duplicates.Compared("a0", "", OTHER, None), duplicates.Compared("z9", "", "", None)]
+    ids, signatures, days = duplicates._signatures(stories)
+    order = np.argsort(ids, kind="stable")
+    ids, signatures, days = ids[order], signatures[order], days[order]
+    found = duplicates.find_groups(ids, signatures, days)
+    assert [len(group) for group in found] == [5, 3]
+    duplicates._save(tmp_path, "gen-000001", ids, signatures, days)
+    groups = duplicates.load(tmp_path)
+    assert groups.largest() == [tuple(group) for group in found] == list(groups)
+    assert groups.largest(1) == [tuple(found[0])] and groups.largest(0) == []
+    assert groups.of("c3") == tuple(found[0]) and groups.others("u1") == ("u0", "u2")
+    assert groups.of("a0") == groups.of("z9") == groups.of("b") == groups.of("zz") == ()
+    assert isinstance(groups.ids, np.ndarray) and not groups.ids.flags.owndata  # (mapped)
+    # The same from lists, as a generation of the first format kept them.
+    listed = duplicates.Groups.of_lists(found)
+    assert list(listed) == list(groups) and listed.of("c3") == groups.of("c3")
+    assert listed.of("a0") == () and len(listed) == 2
+    # Rows out of range are damage: no groups rather than an error in every search.
+    members = np.load(tmp_path / duplicates.MEMBERS)
+    members[0] = len(ids)
+    np.save(tmp_path / duplicates.MEMBERS, members, allow_pickle=False)
+    assert len(duplicates.load(tmp_path)) == 0
+
+
+def test_a_generation_with_the_groups_in_its_header_still_opens_and_grows(tmp_path):
+    """Indexes built before the groups were arrays (format 1) show the same groups, and their
+    next build keeps their signatures and writes the arrays."""
+    source = write_jsonl(tmp_path / "wire.jsonl", articles())
+    searchlib.build(tmp_path / "ix", [source])
+    folder = tmp_path / "ix" / "gen-000001"
+    header = json.loads((folder / duplicates.GROUPS).read_text())
+    groups = [list(group) for group in duplicates.load(folder)]
+    header.update(format=1, groups=groups)
+    manifest_path = tmp_path / "ix" / "searchlib.json"
+    manifest = json.loads(manifest_path.read_text())
+    for name in (duplicates.GROUP_OF, duplicates.MEMBERS, duplicates.STARTS):
+        (folder / name).unlink()
+        del manifest["files"][name]
+    (folder / duplicates.GROUPS).write_text(json.dumps(header))
+    digest = integrity.file_digest(folder / duplicates.GROUPS)
+    manifest["files"][duplicates.GROUPS] = [(folder / duplicates.GROUPS).stat().st_size, digest]
+    manifest_path.write_text(json.dumps(manifest))
+    assert not searchlib.check(tmp_path / "ix").damaged
+    assert not duplicates.is_current(folder, "gen-000001")
+    assert duplicates._reused(folder, ()) is not None  # (its signatures are still good)
+    with searchlib.open(tmp_path / "ix") as ix:
+        assert [story.ids for story in ix.duplicates()] == [("n1", "n2", "n3")]
+        assert ix.get("n2").similar == ("n1", "n3")
+    write_jsonl(source, [*articles(), {"id": "n5", "title": RATE, "date": "1987-03-04",
+                                       "text": CORRECTED}])  # fmt: skip
+    report = searchlib.build(tmp_path / "ix", [source])
+    assert not report.full
+    with searchlib.open(tmp_path / "ix") as ix:
+        assert [story.ids for story in ix.duplicates()] == [("n1", "n2", "n3", "n5")]
+        grown = Path(ix.path) / ix.manifest["generation"]
+    assert duplicates.is_current(grown, grown.name)
+    assert (grown / duplicates.MEMBERS).exists()
 
 
 def test_cli_duplicates_lists_the_groups(wire_index):

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from pathlib import Path
 
+    import numpy as np
+
     from ..model import Contribution, FacetValue
     from .facets import FacetColumns
     from .spelling import Candidate
@@ -105,6 +107,9 @@ class Engine(Protocol):
 
     def docnum(self, article_id: str) -> int | None:
         """An article's number by id."""
+
+    def article_ids(self) -> np.ndarray:
+        """Every article's id by number (``""`` for a deleted one), at once."""
 
     def document(self, article_id: str) -> dict[str, Any] | None:
         """An article's stored fields by id."""

@@ -14,25 +14,26 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    import numpy as np
 
     from ..engine import Engine, Ranked, Request
     from ..store.duplicates import Groups
 
 
-def story_numbers(current: Engine, groups: Groups) -> dict[int, int]:
-    """Each grouped article's number in ``current``, mapped to its group's number."""
-    found = {}
-    for number, group in enumerate(groups.groups):
-        for article_id in group:
-            docnum = current.docnum(article_id)
-            if docnum is not None:
-                found[docnum] = number
-    return found
+def story_numbers(current: Engine, groups: Groups) -> np.ndarray:
+    """Each article's story (its group's number, -1 for an article held once), by number in
+    ``current``: one pass over every article's id, however many are grouped."""
+    import numpy as np
+
+    ids = current.article_ids()
+    if not len(groups.ids):
+        return np.full(len(ids), -1, np.int32)
+    rows = np.minimum(np.searchsorted(groups.ids, ids), len(groups.ids) - 1)
+    return np.where(groups.ids[rows] == ids, groups.group_of[rows], -1)
 
 
 def collapsed(
-    current: Engine, parsed: object, flt: object, asked: Request, stories: Mapping[int, int]
+    current: Engine, parsed: object, flt: object, asked: Request, stories: np.ndarray
 ) -> Ranked:
     """What ``current.run`` gives for the page ``asked``, but with one hit per story."""
     window = asked.wanted * 2 + 10
@@ -47,14 +48,12 @@ def collapsed(
     return found._replace(scored=kept[asked.first - 1 : asked.wanted], facets=facets)
 
 
-def _first_of_each(
-    scored: list[tuple[int, float]], stories: Mapping[int, int]
-) -> list[tuple[int, float]]:
+def _first_of_each(scored: list[tuple[int, float]], stories: np.ndarray) -> list[tuple[int, float]]:
     seen: set[int] = set()
     kept = []
     for docnum, score in scored:
-        story = stories.get(docnum)
-        if story is not None:
+        story = int(stories[docnum])
+        if story >= 0:
             if story in seen:
                 continue
             seen.add(story)

@@ -31,6 +31,7 @@ from .spelling import suggest_spelling
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    import numpy as np
     import pandas as pd
 
     from ..engine import Engine, Ranked
@@ -134,7 +135,7 @@ class Index:
         self.manifest: dict[str, Any] = manifest
         self._tables = table
         self._groups = duplicates.load(folder)
-        self._stories: tuple[Engine, dict[int, int]] | None = None  # (on the first collapse)
+        self._stories: tuple[Engine, np.ndarray] | None = None  # (on the first collapse)
         self._engine: Engine = opened
 
     def _current(self) -> Engine:
@@ -437,7 +438,7 @@ class Index:
         updated), found at build time: the largest first, at most ``limit`` of them."""
         current = self._current()
         stories = []
-        for group in self._groups.groups[:limit]:
+        for group in self._groups.largest(limit):
             found = [current.document(article_id) or {"id": article_id} for article_id in group]
             titles = tuple(stored.get("title", "") for stored in found)
             stories.append(Story(group, titles, tuple(stored.get("date") for stored in found)))

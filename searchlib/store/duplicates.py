@@ -8,9 +8,10 @@ others'. Candidates are found by locality-sensitive hashing: the signature cut i
 kept when its signatures agree on at least :data:`SIMILARITY` of their values (the estimated
 Jaccard similarity of their shingles), and a group is a connected set of kept pairs. The groups
 depend only on the articles' ids and texts, never on the build's path: a full and an
-incremental build of the same sources give the same groups. They are written last, as
-``duplicates.json``, and checked with the generation's other files (see
-:mod:`searchlib.store.integrity`).
+incremental build of the same sources give the same groups. They are kept as arrays by the
+rows of the ids (mapped when a search opens the generation, never read into Python objects),
+with the header ``duplicates.json`` written last, and checked with the generation's other files
+(see :mod:`searchlib.store.integrity`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Iterator, Mapping
+    from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     import numpy as np
@@ -31,7 +32,12 @@ GROUPS = "duplicates.json"
 SIGNATURES = "duplicates-signatures.npy"
 IDS = "duplicates-ids.npy"
 DAYS = "duplicates-days.npy"
-FORMAT = 1
+#: Each article's group (-1: none), by the rows of IDS; each group's rows; where each starts.
+GROUP_OF = "duplicates-group.npy"
+MEMBERS = "duplicates-members.npy"
+STARTS = "duplicates-starts.npy"
+#: 2: the groups as arrays beside the signatures (1: as lists in the header).
+FORMAT = 2
 #: Least share of equal signature values (estimated Jaccard similarity of the shingles) for
 #: two articles to be the same story; chosen by reading pairs of reuters21578 and bbc (see
 #: benchmarks/RESULTS.md, "Near-duplicate stories").
@@ -71,40 +77,104 @@ class Compared(NamedTuple):
 
 @dataclass(frozen=True)
 class Groups:
-    """The near-duplicate groups of a generation: each a sorted tuple of article ids, the
-    largest groups first; ``of`` gives an article's group."""
+    """The near-duplicate groups of a generation, the largest first, each a sorted tuple of
+    article ids: ``len``, iteration, :meth:`largest` and an article's group by :meth:`of`.
 
-    groups: tuple[tuple[str, ...], ...] = ()
+    Held as arrays mapped from the generation's files (an archive of a million articles has
+    hundreds of thousands of grouped articles: as Python strings and tuples they took 120 MB
+    and a second to open): the sorted ids, each id's group (-1: none), and each group's rows
+    of ids in turn, ``members[starts[g]:starts[g + 1]]``."""
+
+    ids: np.ndarray
+    group_of: np.ndarray
+    members: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of_lists(cls, groups: Sequence[Sequence[str]]) -> Groups:
+        """Groups given as lists of sorted ids, the largest first."""
+        import numpy as np
+
+        flat = [str(member) for group in groups for member in group]
+        ids = np.array(flat, dtype=str) if flat else np.zeros(0, "U1")
+        order = np.argsort(ids, kind="stable")
+        rows = np.empty(len(ids), np.int32)
+        rows[order] = np.arange(len(ids), dtype=np.int32)
+        sizes = [len(group) for group in groups]
+        group_of = np.repeat(np.arange(len(groups), dtype=np.int32), sizes)[order]
+        return cls(ids[order], group_of, rows, _starts(sizes))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return (self.group(number) for number in range(len(self)))
+
+    def group(self, number: int) -> tuple[str, ...]:
+        """Group ``number`` (0 the largest)."""
+        rows = self.members[int(self.starts[number]) : int(self.starts[number + 1])]
+        return tuple(str(article_id) for article_id in self.ids[rows].tolist())
+
+    def largest(self, limit: int | None = None) -> list[tuple[str, ...]]:
+        """The ``limit`` largest groups (all of them when ``None``)."""
+        return [self.group(number) for number in range(len(self))[:limit]]
 
     def of(self, article_id: str) -> tuple[str, ...]:
         """The group of ``article_id`` (empty when it has no near-duplicate)."""
-        return self._members().get(article_id, ())
+        import numpy as np
+
+        row = int(np.searchsorted(self.ids, article_id))
+        if row == len(self.ids) or self.ids[row] != article_id or self.group_of[row] < 0:
+            return ()
+        return self.group(int(self.group_of[row]))
 
     def others(self, article_id: str) -> tuple[str, ...]:
         """The other articles of the group of ``article_id``."""
         return tuple(member for member in self.of(article_id) if member != article_id)
 
-    def _members(self) -> dict[str, tuple[str, ...]]:
-        found = self.__dict__.get("_by_id")
-        if found is None:
-            found = {member: group for group in self.groups for member in group}
-            object.__setattr__(self, "_by_id", found)
-        return found
 
-    def __len__(self) -> int:
-        return len(self.groups)
+def _starts(sizes: Sequence[int]) -> np.ndarray:
+    import numpy as np
+
+    starts = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    return starts
 
 
 def load(folder: Path) -> Groups:
-    """The groups of generation ``folder`` (none when it was built without them)."""
+    """The groups of generation ``folder`` (none when it was built without them, or its files
+    do not agree: ``index check`` names the damaged one)."""
+    import numpy as np
+
+    header = _header(folder)
+    groups = header.get("groups") if header is not None else None
+    if isinstance(groups, list):  # (format 1: the groups inside the header)
+        return Groups.of_lists([[str(member) for member in group] for group in groups])
     try:
-        data = json.loads((folder / GROUPS).read_text("utf-8"))
+
+        def array(name: str) -> np.ndarray:
+            return np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))
+
+        found = Groups(array(IDS), array(GROUP_OF), array(MEMBERS), array(STARTS))
     except (OSError, ValueError):
-        return Groups()
-    groups = data.get("groups") if isinstance(data, dict) else None
-    if not isinstance(groups, list):
-        return Groups()
-    return Groups(tuple(tuple(str(member) for member in group) for group in groups))
+        return Groups.of_lists([])
+    count, starts = len(found.ids), found.starts
+    if (
+        not isinstance(groups, int)
+        or len(found.group_of) != count
+        or len(starts) != groups + 1
+        or (count and found.ids.dtype.kind != "U")
+        or (len(starts) and (starts[0] != 0 or starts[-1] != len(found.members)))
+        or bool((starts[1:] < starts[:-1]).any())
+        or not _within(found.members, count)
+        or (count and (int(found.group_of.min()) < -1 or int(found.group_of.max()) >= groups))
+    ):
+        return Groups.of_lists([])
+    return found
+
+
+def _within(values: np.ndarray, end: int) -> bool:
+    return not len(values) or (int(values.min()) >= 0 and int(values.max()) < end)
 
 
 def is_current(folder: Path, generation: str) -> bool:
@@ -176,12 +246,19 @@ def _save(
     import numpy as np
 
     groups = find_groups(ids, signatures, days)
-    for name in (GROUPS, SIGNATURES, IDS, DAYS):  # hard links to the base's files: never written to
+    # Hard links to the base's files: never written to.
+    for name in (GROUPS, SIGNATURES, IDS, DAYS, GROUP_OF, MEMBERS, STARTS):
         (folder / name).unlink(missing_ok=True)
     np.save(folder / SIGNATURES, signatures, allow_pickle=False)
     np.save(folder / IDS, ids if len(ids) else np.zeros(0, "U1"), allow_pickle=False)
     np.save(folder / DAYS, days, allow_pickle=False)
-    header = {**_kind(), "generation": generation, "articles": len(ids), "groups": groups}
+    rows = np.searchsorted(ids, np.array([m for group in groups for m in group], dtype=str))
+    group_of = np.full(len(ids), -1, np.int32)
+    group_of[rows] = np.repeat(np.arange(len(groups), dtype=np.int32), [len(g) for g in groups])
+    np.save(folder / GROUP_OF, group_of, allow_pickle=False)
+    np.save(folder / MEMBERS, rows.astype(np.int32), allow_pickle=False)
+    np.save(folder / STARTS, _starts([len(group) for group in groups]), allow_pickle=False)
+    header = {**_kind(), "generation": generation, "articles": len(ids), "groups": len(groups)}
     tmp = folder / f".{GROUPS}.tmp"
     tmp.write_text(json.dumps(header, ensure_ascii=False), "utf-8")
     tmp.rename(folder / GROUPS)
@@ -315,7 +392,7 @@ def _reused(base: Path, drop: Collection[str]) -> tuple[np.ndarray, np.ndarray, 
     from ..prepare.shingles import PERMUTATIONS
 
     header = _header(base)
-    if header is None or not _same_kind(header):
+    if header is None or not _same_signatures(header):
         return None
     try:
         ids = np.load(base / IDS, allow_pickle=False)
@@ -349,6 +426,12 @@ def _kind() -> dict[str, Any]:
 
 def _same_kind(header: Mapping[str, Any]) -> bool:
     return all(header.get(key) == value for key, value in _kind().items())
+
+
+def _same_signatures(header: Mapping[str, Any]) -> bool:
+    """Whether the signatures kept with ``header`` are those this searchlib makes (whatever
+    the format its groups are kept in)."""
+    return all(header.get(key) == _kind()[key] for key in ("signature", "shingle", "permutations"))
 
 
 def _header(folder: Path) -> dict[str, Any] | None:

@@ -273,6 +273,20 @@ class WhooshEngine:
         found = self.searcher().document_number(id=article_id)
         return None if found is None else int(found)
 
+    def article_ids(self) -> np.ndarray:
+        """Every article's id by number (``""`` for a deleted one), from the id column: a
+        million lookups by id, one per article, took six minutes in 100 segments."""
+        reader = self.searcher().reader()
+        if reader.has_column("id"):
+            ids = np.array(list(reader.column_reader("id")), dtype=str)
+        else:
+            ids = np.array([stored.get("id", "") for stored in reader.all_stored_fields()])
+        if reader.has_deletions():
+            live = np.zeros(len(ids), bool)
+            live[np.fromiter(reader.all_doc_ids(), np.int64)] = True
+            ids[~live] = ""
+        return ids
+
     def document(self, article_id: str) -> dict[str, Any] | None:
         """The stored fields of the article with this id, or ``None``."""
         stored = self.searcher().document(id=article_id)
