@@ -540,11 +540,14 @@ def duplicates_command(index: str, limit: int | None, as_json: bool) -> None:
     """
     _show_library_log()
     with searchlib.open(index) as ix:
-        stories = ix.duplicates()
+        # Only the groups shown are read: a million-article archive holds hundreds of
+        # thousands, each article of them a stored-field lookup.
+        stories = ix.duplicates(limit=limit)
+        held, articles = ix.duplicate_totals()
     if as_json:
-        _emit_json([story.to_dict() for story in stories[:limit]])
+        _emit_json([story.to_dict() for story in stories])
     else:
-        terminal().print_stories(stories, limit)
+        terminal().print_stories(stories, held, articles)
 
 
 @cli.command("show")

@@ -270,6 +270,23 @@ def test_cli_duplicates_lists_the_groups(wire_index):
     assert "n3  1987-03-04  NORWAY RAISES RATE, MINISTRY BACKS IT" in done.output
 
 
+def test_cli_duplicates_limit_reads_only_the_groups_it_shows(tmp_path):
+    tokyo = {"id": "t2", "title": "TOKYO SHARES CLOSE HIGHER", "date": "1987-03-04",
+             "text": OTHER.replace("Wednesday", "Thursday")}  # fmt: skip
+    source = write_jsonl(tmp_path / "wire.jsonl", [*articles(), tokyo])
+    searchlib.build(tmp_path / "ix", [source])
+    with searchlib.open(tmp_path / "ix") as ix:
+        assert ix.duplicate_totals() == (2, 5)
+        assert [story.ids for story in ix.duplicates(limit=1)] == [("n1", "n2", "n3")]
+    runner = CliRunner()
+    done = runner.invoke(cli, ["duplicates", "--index", str(tmp_path / "ix"), "--limit", "1"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("2 stories held more than once (5 articles; the 1 largest below)")
+    assert "n3  1987-03-04" in done.output and "t2" not in done.output
+    done = runner.invoke(cli, ["duplicates", "--index", str(tmp_path / "ix"), "--json"])
+    assert [len(story["articles"]) for story in json.loads(done.output)] == [3, 2]
+
+
 def test_cli_search_collapse_and_show_name_the_similar_articles(wire_index):
     runner = CliRunner()
     query = ["Norway", "bank", "rate", "--index", str(wire_index)]

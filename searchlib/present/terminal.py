@@ -284,15 +284,14 @@ def print_article(article: Article) -> None:
     click.echo(safe(article.body, layout=True))
 
 
-def print_stories(stories: list[Story], limit: int | None = None) -> None:
-    """Each group of near-duplicates (the ``limit`` largest): its size, then one line per
-    article (id, date, title)."""
-    articles = sum(len(story.ids) for story in stories)
-    noun = "story" if len(stories) == 1 else "stories"
-    shown = stories[:limit]
-    more = f"; the {len(shown):,} largest below" if len(shown) < len(stories) else ""
-    click.echo(f"{len(stories):,} {noun} held more than once ({articles:,} articles{more})")
-    for story in shown:
+def print_stories(stories: list[Story], held: int, articles: int) -> None:
+    """The largest groups of near-duplicates (``stories``) of the ``held`` an index has,
+    ``articles`` articles in all: each group's size, then one line per article (id, date,
+    title)."""
+    noun = "story" if held == 1 else "stories"
+    more = f"; the {len(stories):,} largest below" if len(stories) < held else ""
+    click.echo(f"{held:,} {noun} held more than once ({articles:,} articles{more})")
+    for story in stories:
         click.echo()
         click.echo(click.style(f"{len(story.ids)} articles", bold=True))
         for article_id, title, date in zip(story.ids, story.titles, story.dates, strict=True):

@@ -444,6 +444,12 @@ class Index:
             stories.append(Story(group, titles, tuple(stored.get("date") for stored in found)))
         return stories
 
+    @_reads_index
+    def duplicate_totals(self) -> tuple[int, int]:
+        """How many stories the index holds more than once, and how many articles they are
+        (without reading them, as :meth:`duplicates` does)."""
+        return len(self._groups), len(self._groups.members)
+
     def articles(self) -> Iterator[Article]:
         """Every stored article, in index order."""
         for stored in self._current().iter_stored():
