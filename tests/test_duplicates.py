@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import searchlib
 from searchlib.cli import cli, search_command
-from searchlib.prepare.shingles import signature
+from searchlib.prepare.shingles import EMPTY, signature
 from searchlib.store import duplicates, integrity
 
 from .conftest import ROOT
@@ -216,26 +216,35 @@ def test_groups_are_read_from_the_arrays_as_found_and_out_of_range_rows_are_no_g
 
 
 def test_a_generation_with_the_groups_in_its_header_still_opens_and_grows(tmp_path):
-    """Indexes built before the groups were arrays (format 1) show the same groups, and their
-    next build keeps their signatures and writes the arrays."""
+    """Indexes built before the groups were arrays (format 1), with 32-bit signatures, show
+    the same groups, and their next build keeps their signatures (the low halves) and writes
+    what a full build writes."""
     source = write_jsonl(tmp_path / "wire.jsonl", articles())
     searchlib.build(tmp_path / "ix", [source])
     folder = tmp_path / "ix" / "gen-000001"
     header = json.loads((folder / duplicates.GROUPS).read_text())
     groups = [list(group) for group in duplicates.load(folder)]
-    header.update(format=1, groups=groups)
+    # Version 1 kept whole 32-bit values, whose low halves are today's.
+    low = np.load(folder / duplicates.SIGNATURES)
+    assert low.dtype == np.uint16
+    high = np.random.default_rng(5).integers(0, 1 << 16, low.shape, dtype=np.uint32)
+    np.save(folder / duplicates.SIGNATURES, (high << 16) | low, allow_pickle=False)
+    header.update(format=1, signature=1, groups=groups)
     manifest_path = tmp_path / "ix" / "searchlib.json"
     manifest = json.loads(manifest_path.read_text())
     for name in (duplicates.GROUP_OF, duplicates.MEMBERS, duplicates.STARTS):
         (folder / name).unlink()
         del manifest["files"][name]
     (folder / duplicates.GROUPS).write_text(json.dumps(header))
-    digest = integrity.file_digest(folder / duplicates.GROUPS)
-    manifest["files"][duplicates.GROUPS] = [(folder / duplicates.GROUPS).stat().st_size, digest]
+    for name in (duplicates.GROUPS, duplicates.SIGNATURES):
+        digest = integrity.file_digest(folder / name)
+        manifest["files"][name] = [(folder / name).stat().st_size, digest]
     manifest_path.write_text(json.dumps(manifest))
     assert not searchlib.check(tmp_path / "ix").damaged
     assert not duplicates.is_current(folder, "gen-000001")
-    assert duplicates._reused(folder, ()) is not None  # (its signatures are still good)
+    reused = duplicates._reused(folder, ())  # (its signatures are still good)
+    assert reused is not None and reused[1].dtype == np.uint16
+    assert np.array_equal(reused[1], low)
     with searchlib.open(tmp_path / "ix") as ix:
         assert [story.ids for story in ix.duplicates()] == [("n1", "n2", "n3")]
         assert ix.get("n2").similar == ("n1", "n3")
@@ -248,6 +257,11 @@ def test_a_generation_with_the_groups_in_its_header_still_opens_and_grows(tmp_pa
         grown = Path(ix.path) / ix.manifest["generation"]
     assert duplicates.is_current(grown, grown.name)
     assert (grown / duplicates.MEMBERS).exists()
+    searchlib.build(tmp_path / "full", [source])
+    full = tmp_path / "full" / "gen-000001"
+    for name in (duplicates.SIGNATURES, duplicates.IDS, duplicates.GROUP_OF, duplicates.MEMBERS):
+        kept, fresh = np.load(grown / name), np.load(full / name)
+        assert kept.dtype == fresh.dtype and np.array_equal(kept, fresh), name
 
 
 def test_cli_duplicates_lists_the_groups(wire_index):
@@ -325,7 +339,7 @@ def _groups_by_every_pair(ids, signatures, days):
     count, width = signatures.shape
     rows = width // duplicates.BANDS
     edges = set()
-    blank = (signatures == np.uint32(0xFFFFFFFF)).all(axis=1)
+    blank = (signatures == EMPTY).all(axis=1)
     for band in range(duplicates.BANDS):
         buckets: dict[bytes, list[int]] = {}
         for i in range(count):

@@ -22,8 +22,11 @@ from ..text import fold
 SHINGLE = 5
 #: Hash functions per signature: the similarity estimate's standard error is at most 0.045.
 PERMUTATIONS = 128
-#: Bumped whenever a signature of the same text would come out differently.
-VERSION = 1
+#: Bumped whenever a signature of the same text would come out differently. Version 1 kept
+#: the whole 32-bit values: their low halves are version 2's signatures.
+VERSION = 2
+#: Every value of the signature of an article without words.
+EMPTY = 0xFFFF
 
 _WORD = re.compile(r"\w+")
 _MASK = (1 << 64) - 1
@@ -74,11 +77,15 @@ def shingle_hashes(tokens: list[str]) -> np.ndarray:
 
 
 def signature(title: str, text: str) -> np.ndarray:
-    """The article's MinHash signature: :data:`PERMUTATIONS` unsigned 32-bit values (all
-    ones for an article without words, which then resembles no other)."""
+    """The article's MinHash signature: :data:`PERMUTATIONS` unsigned 16-bit values (all
+    ones for an article without words, which then resembles no other).
+
+    Each value is the low half of the least 32-bit hash (b-bit minwise hashing): two unequal
+    minima agree by chance once in 65,536, which moves a similarity estimate by less than
+    0.00002, and the kept signatures take half the room (256 MB at a million articles)."""
     shingles = shingle_hashes(words(title, text))
     if not len(shingles):
-        return np.full(PERMUTATIONS, 0xFFFFFFFF, np.uint32)
+        return np.full(PERMUTATIONS, EMPTY, np.uint16)
     least = np.full(PERMUTATIONS, 0xFFFFFFFF, np.uint64)
     # In chunks, so that a long text needs a bounded matrix (128 × 4,096 values at most).
     for start in range(0, len(shingles), _CHUNK):
@@ -86,4 +93,4 @@ def signature(title: str, text: str) -> np.ndarray:
         with np.errstate(over="ignore"):
             mixed = _A[:, None] * chunk[None, :] + _B[:, None]
         least = np.minimum(least, (mixed >> np.uint64(32)).min(axis=1))
-    return least.astype(np.uint32)
+    return least.astype(np.uint16)  # (the low 16 bits)

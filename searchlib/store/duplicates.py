@@ -214,7 +214,7 @@ def write(
         # The signatures put straight into id order: at 1M articles each copy is 512 MB.
         place = np.empty(len(order), np.int64)
         place[order] = np.arange(len(order))
-        signatures = np.empty((len(ids), PERMUTATIONS), np.uint32)
+        signatures = np.empty((len(ids), PERMUTATIONS), np.uint16)
         done = 0
         for part in parts:
             signatures[place[done : done + len(part.ids)]] = part.signatures
@@ -288,7 +288,8 @@ def find_groups(ids: np.ndarray, signatures: np.ndarray, days: np.ndarray) -> li
     day = np.asarray(days, np.int64)
     dated = day != UNDATED
     # An article without words has the all-ones signature: it resembles nothing.
-    usable = ~(signatures == np.uint32(0xFFFFFFFF)).all(axis=1) if count else np.zeros(0, bool)
+    empty = np.iinfo(signatures.dtype).max
+    usable = ~(signatures == empty).all(axis=1) if count else np.zeros(0, bool)
     least = SIMILARITY * width
     rows = width // BANDS if width else 0
     for band in range(BANDS if rows else 0):
@@ -362,10 +363,10 @@ def _signatures(stories: Iterable[Compared]) -> tuple[np.ndarray, np.ndarray, np
     ids: list[str] = []
     days: list[int] = []
     # Filled a block at a time: a list of one small array per article would take twice the room.
-    blocks = [np.empty((_BLOCK, PERMUTATIONS), np.uint32)]
+    blocks = [np.empty((_BLOCK, PERMUTATIONS), np.uint16)]
     for story in stories:
         if len(ids) == _BLOCK * len(blocks):
-            blocks.append(np.empty((_BLOCK, PERMUTATIONS), np.uint32))
+            blocks.append(np.empty((_BLOCK, PERMUTATIONS), np.uint16))
         blocks[-1][len(ids) % _BLOCK] = signature(story.title, story.text)
         ids.append(story.id)
         days.append(_day(story.date))
@@ -402,10 +403,13 @@ def _reused(base: Path, drop: Collection[str]) -> tuple[np.ndarray, np.ndarray, 
         return None
     if (
         signatures.shape != (len(ids), PERMUTATIONS)
+        or signatures.dtype not in (np.uint16, np.uint32)
         or days.shape != ids.shape
         or len(ids) != header.get("articles")
     ):
         return None
+    # Version 1's 32-bit values: their low halves are this version's signatures.
+    signatures = signatures.astype(np.uint16, copy=False)
     keep = ~np.isin(ids, np.array(sorted(drop), dtype=str)) if drop else np.ones(len(ids), bool)
     return ids[keep], signatures[keep], days[keep]
 
@@ -429,9 +433,12 @@ def _same_kind(header: Mapping[str, Any]) -> bool:
 
 
 def _same_signatures(header: Mapping[str, Any]) -> bool:
-    """Whether the signatures kept with ``header`` are those this searchlib makes (whatever
-    the format its groups are kept in)."""
-    return all(header.get(key) == _kind()[key] for key in ("signature", "shingle", "permutations"))
+    """Whether the signatures kept with ``header`` give those this searchlib makes (whatever
+    the format its groups are kept in; version 1's by their low 16 bits)."""
+    kind = _kind()
+    return header.get("signature") in (1, kind["signature"]) and all(
+        header.get(key) == kind[key] for key in ("shingle", "permutations")
+    )
 
 
 def _header(folder: Path) -> dict[str, Any] | None:
