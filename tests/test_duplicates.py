@@ -153,6 +153,12 @@ def test_incremental_builds_give_the_groups_of_a_full_build(tmp_path):
     with searchlib.open(tmp_path / "grown") as grown, searchlib.open(tmp_path / "full") as full:
         groups = [story.ids for story in grown.duplicates()]
         assert groups == [story.ids for story in full.duplicates()]
+        # The deleted article (n3) is in neither the stories nor the entities it named.
+        assert grown.entities() == full.entities() and grown.entities()
+        query = ("rate", {"collapse": True, "limit": 10})
+        assert [(h.id, h.similar) for h in grown.search(query[0], **query[1]).hits] == [
+            (h.id, h.similar) for h in full.search(query[0], **query[1]).hits
+        ]
         grown_folder = Path(grown.path) / grown.manifest["generation"]
         full_folder = Path(full.path) / full.manifest["generation"]
     assert groups == [("n1", "t1"), ("n2", "n4")]

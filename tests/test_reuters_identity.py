@@ -148,3 +148,34 @@ def test_a_bound_too_low_gives_other_results(
         pruned, exhaustive, _ = three_ways(reuters_ix, query, monkeypatch, **options)
         differ += pruned != exhaustive
     assert differ > 0
+
+
+def entities_of_every_article(ix: Index, min_count: int = 1) -> list[tuple]:
+    """``ix.entities()`` the slow way: every stored article's canonical names, gathered."""
+    held: dict[tuple[str, str], list[str]] = {}
+    for article in ix.articles():
+        for kind in ("person", "org", "place"):
+            for name in getattr(article, kind):
+                held.setdefault((kind, name), []).append(article.id)
+    order = {"person": 0, "org": 1, "place": 2}
+    found = [
+        (kind, name, len(ids), sorted(ids))
+        for (kind, name), ids in held.items()
+        if len(ids) >= min_count
+    ]
+    return sorted(found, key=lambda e: (order[e[0]], -e[2], e[1]))
+
+
+def test_entities_are_those_every_article_names(reuters_ix: Index) -> None:
+    expected = entities_of_every_article(reuters_ix)
+    found = reuters_ix.entities()
+    assert [(e.kind, e.name, e.count, sorted(e.ids)) for e in found] == expected
+    assert len(expected) > 1000 and all(tuple(sorted(e.ids)) == e.ids for e in found)
+    assert [e.name for e in reuters_ix.entities("org", limit=5)] == [
+        name for kind, name, _, _ in expected if kind == "org"
+    ][:5]
+    frequent = reuters_ix.entities(min_count=20)
+    assert [(e.kind, e.name, e.count) for e in frequent] == [
+        entity[:3] for entity in entities_of_every_article(reuters_ix, 20)
+    ]
+    assert any(e.aliases for e in found)  # (the entity table's, as before)

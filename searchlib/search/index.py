@@ -397,32 +397,30 @@ class Index:
         """
         if kind is not None and kind not in ENTITY_FIELDS:
             raise ValueError(f"kind must be one of {', '.join(ENTITY_FIELDS)}")
-        ids: dict[tuple[str, str], list[str]] = {}
-        for stored in self._current().iter_stored():
-            for name_kind, names in self._entities(stored).items():
-                for name in names:
-                    ids.setdefault((name_kind, name), []).append(stored["id"])
-        found = [
-            Entity(
-                k,
-                name,
-                len(article_ids),
-                tuple(self._table.aliases[k].get(name, ())),
-                tuple(sorted(article_ids)),
-            )
-            for (k, name), article_ids in ids.items()
-            if kind in (None, k) and len(article_ids) >= min_count
-        ]
-        found.sort(key=lambda e: (ENTITY_FIELDS.index(e.kind), -e.count, e.name))
-        if limit is None:
-            return found
-        shown = dict.fromkeys(ENTITY_FIELDS, 0)
-        kept = []
-        for entity in found:
-            if shown[entity.kind] < limit:
-                shown[entity.kind] += 1
-                kept.append(entity)
-        return kept
+        import numpy as np
+
+        # From the facet columns (each article's canonical names, each once): reading every
+        # stored article instead took 40 s at a million articles.
+        current = self._current()
+        columns, article_ids = current.facet_columns(), current.article_ids()
+        live = article_ids != ""  # (a deleted article's pairs stay in the columns)
+        found = []
+        for name_kind in ENTITY_FIELDS if kind is None else (kind,):
+            docs, name_ids, names = columns.entities[name_kind]
+            docs, name_ids = docs[live[docs]], name_ids[live[docs]]
+            counts = np.bincount(name_ids, minlength=len(names))
+            # Most mentioned first, then by name (name ids are in name order).
+            order = np.lexsort((np.arange(len(names)), -counts))
+            order = order[counts[order] >= max(min_count, 1)][:limit]
+            by_name = np.argsort(name_ids, kind="stable")
+            starts = np.searchsorted(name_ids[by_name], order)
+            aliases = self._table.aliases[name_kind]
+            for number, start in zip(order.tolist(), starts.tolist(), strict=True):
+                mentions = article_ids[docs[by_name[start : start + counts[number]]]]
+                name = names[number]
+                held = tuple(sorted(str(article_id) for article_id in mentions.tolist()))
+                found.append(Entity(name_kind, name, len(held), tuple(aliases.get(name, ())), held))
+        return found
 
     # -- articles and statistics -------------------------------------------------------------
 
