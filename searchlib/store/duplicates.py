@@ -113,7 +113,7 @@ class Groups:
     def group(self, number: int) -> tuple[str, ...]:
         """Group ``number`` (0 the largest)."""
         rows = self.members[int(self.starts[number]) : int(self.starts[number + 1])]
-        return tuple(str(article_id) for article_id in self.ids[rows].tolist())
+        return tuple(self.ids[rows].tolist())  # (str: each hit of a search asks)
 
     def largest(self, limit: int | None = None) -> list[tuple[str, ...]]:
         """The ``limit`` largest groups (all of them when ``None``)."""
@@ -121,9 +121,7 @@ class Groups:
 
     def of(self, article_id: str) -> tuple[str, ...]:
         """The group of ``article_id`` (empty when it has no near-duplicate)."""
-        import numpy as np
-
-        row = int(np.searchsorted(self.ids, article_id))
+        row = int(self.ids.searchsorted(article_id))
         if row == len(self.ids) or self.ids[row] != article_id or self.group_of[row] < 0:
             return ()
         return self.group(int(self.group_of[row]))
