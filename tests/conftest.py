@@ -53,6 +53,15 @@ def whoosh_positions() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def whoosh_frequency_values() -> Iterator[None]:
+    """Builds inside write each frequency in Whoosh's posting values too (``Frequency``), as
+    indexes written before ``Counts``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(searchlib.engine.whoosh.schema, "WHOOSH_FREQUENCY_VALUES", True)
+        yield
+
+
 def has_whoosh_positions(ix: searchlib.Index) -> bool:
     """Whether Whoosh keeps the positions of the body's words in ``ix``."""
     return bool(ix._engine.searcher().schema["body"].format.supports("positions"))

@@ -88,7 +88,8 @@ class Columns:
 def term_postings(reader: Any, name: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
     """The articles holding ``text`` in field ``name`` and its weight in each, in one pass over
     its postings."""
-    pairs = np.array(list(reader.postings(name, text).items_as("weight")), float).reshape(-1, 2)
+    found = ranking.weights_of(reader.postings(name, text))
+    pairs = np.array(list(found), float).reshape(-1, 2)
     return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
 

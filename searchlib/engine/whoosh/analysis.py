@@ -131,12 +131,40 @@ def stored_positions(reader: Any, name: str) -> Callable[[bytes], Iterable[tuple
     return lambda text: held.get(text, ())
 
 
+class Counts(Frequency):
+    """Whoosh's ``Frequency`` format without the copy of each frequency in the posting's value:
+    the posting's weight is its frequency already (every boost is 1), and Whoosh keeps the
+    weights beside the postings. 4 bytes a posting less (166 MB at a million articles).
+
+    Read weights with ``matcher.weight()`` (see ``ranking.weights_of``); a value holds
+    nothing to decode."""
+
+    posting_size = 0
+
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Any:
+        """The postings of ``value``, without values."""
+        found = super().word_values(value, analyzer, **kwargs)
+        return ((word, f, weight, b"") for word, f, weight, _ in found)
+
+    def supports(self, name: str) -> bool:
+        """Only the weight is kept: there is no frequency in a value to decode."""
+        return name == "weight"
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        """Not kept in the value: the frequency is the posting's weight."""
+        raise NotImplementedError("Counts keeps no values: read matcher.weight()")
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        """Not kept in the value: read ``matcher.weight()``."""
+        raise NotImplementedError("Counts keeps no values: read matcher.weight()")
+
+
 def is_news_field(text_field: object) -> bool:
     """Whether a Whoosh field indexes as :func:`news_postings` does (its analyzer is
     :func:`news_analyzer`'s, its format plain ``Positions`` or ``Frequency``)."""
     analyzer = getattr(text_field, "analyzer", None)
     return (
-        type(getattr(text_field, "format", None)) in (Positions, Frequency)
+        type(getattr(text_field, "format", None)) in (Positions, Frequency, Counts)
         and analyzer is not None
         and analyzer == _NEWS_ANALYZER
         and all(

@@ -126,7 +126,7 @@ class FieldsTerm(CompoundQuery):
         parts: dict[int, dict[str, float]] = {}
         for term in self.subqueries:
             avgfl = _average_length(parent, term.fieldname)
-            for docnum, weight in _postings(searcher, term, "weight"):
+            for docnum, weight in _postings(searcher, term):
                 length = searcher.doc_field_length(docnum, term.fieldname, 1)
                 norm = 1 - params.b + params.b * length / avgfl
                 parts.setdefault(docnum, {})[term.fieldname] = term.boost * weight / norm
@@ -135,7 +135,7 @@ class FieldsTerm(CompoundQuery):
         else:  # one segment of several: df counts the whole index
 
             def union() -> int:
-                postings = (_postings(parent, t, "weight") for t in self.subqueries)
+                postings = (_postings(parent, t) for t in self.subqueries)
                 return len({d for found in postings for d, _ in found})
 
             word = tuple((t.fieldname, t.text) for t in self.subqueries)
@@ -204,12 +204,20 @@ def _average_length(searcher: Searcher, fieldname: str) -> float:
     return _once(searcher, ("avgfl", fieldname), lambda: searcher.avg_field_length(fieldname) or 1)
 
 
-def _postings(searcher: Searcher, term: wq.Term, kind: str) -> list[tuple[int, Any]]:
+def _postings(searcher: Searcher, term: wq.Term) -> list[tuple[int, float]]:
     text = searcher.schema[term.fieldname].to_bytes(term.text)
     if (term.fieldname, text) not in searcher.reader():
         return []
     # The reader's postings: the searcher's would set up a scorer we do not use.
-    return list(searcher.reader().postings(term.fieldname, text).items_as(kind))
+    return list(weights_of(searcher.reader().postings(term.fieldname, text)))
+
+
+def weights_of(postings: Any) -> Iterator[tuple[int, float]]:
+    """``(docnum, weight)`` of each posting of a fresh matcher: the weights Whoosh keeps beside
+    the postings (for a news field, its frequency; ``schema.Counts`` keeps no values)."""
+    while postings.is_active():
+        yield postings.id(), postings.weight()
+        postings.next()
 
 
 # ---------------------------------------------------------------------------------------------

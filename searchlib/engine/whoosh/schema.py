@@ -11,7 +11,7 @@ from whoosh.system import pack_uint
 
 from ...fields import ENTITY_FIELDS, TEXT_FIELDS
 from ..sidecar.files import KEPT_FIELDS
-from .analysis import is_news_field, news_analyzer, news_postings
+from .analysis import Counts, is_news_field, news_analyzer, news_postings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -28,13 +28,23 @@ class AnalyzedText(TEXT):
     """Whoosh's TEXT field that also takes text analysed ahead (see :func:`analyze_document`),
     so that a build can analyse in worker processes and only write in this one.
 
-    Text analysed ahead holds its positions (the sidecar keeps them); a field whose format
-    keeps none (``Frequency``) is given its frequencies only, as Whoosh would index it."""
+    Text analysed ahead holds its positions (the sidecar keeps them); a field without them
+    (``phrase=False``) keeps its frequencies as weights only (``Counts``), and one of an index
+    written before as ``Frequency`` values too."""
+
+    def __init__(
+        self, *args: Any, phrase: bool = True, field_boost: float = 1.0, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, phrase=phrase, field_boost=field_boost, **kwargs)
+        if not phrase and not WHOOSH_FREQUENCY_VALUES:
+            self.format = Counts(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Any:
         """Postings of ``value``: given ready if it was analysed ahead, else computed now."""
         if isinstance(value, Analyzed):
-            if type(self.format) is Frequency:
+            if type(self.format) is Counts:
+                return ((word, f, weight, b"") for word, f, weight, _ in value.postings)
+            if type(self.format) is Frequency:  # (an index written before Counts)
                 return ((word, f, weight, pack_uint(f)) for word, f, weight, _ in value.postings)
             return iter(value.postings)
         return super().index(value, **kwargs)
@@ -125,6 +135,12 @@ def analysed_postings(doc: Mapping[str, Any]) -> dict[str, Any] | None:
 #: Whoosh's matchers (see ``patches``); Whoosh's took 14% of an index. Indexes written with
 #: them are read as written. (Tests build such indexes to compare with Whoosh's own phrases.)
 WHOOSH_POSITIONS = False
+
+
+#: Whether a field without positions keeps each frequency in the posting's value too (the
+#: ``Frequency`` format), as indexes written before ``Counts`` do; they are read and grown as
+#: written. (Tests build such indexes to compare.)
+WHOOSH_FREQUENCY_VALUES = False
 
 
 def make_schema() -> Schema:

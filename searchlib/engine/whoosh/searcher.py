@@ -192,8 +192,8 @@ class WhooshEngine:
             if not matcher.is_active() or matcher.id() != docnum:
                 continue
             frequency = None
-            if isinstance(leaf, wq.Term) and matcher.supports("frequency"):
-                frequency = int(matcher.value_as("frequency"))
+            if isinstance(leaf, wq.Term):  # (its weight: every boost is 1)
+                frequency = int(matcher.weight())
             if isinstance(leaf, wq.Phrase):
                 clause = '"' + " ".join(leaf.words) + '"'
             else:
