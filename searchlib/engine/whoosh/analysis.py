@@ -161,7 +161,7 @@ class Counts(Frequency):
 
 def is_news_field(text_field: object) -> bool:
     """Whether a Whoosh field indexes as :func:`news_postings` does (its analyzer is
-    :func:`news_analyzer`'s, its format plain ``Positions`` or ``Frequency``)."""
+    :func:`news_analyzer`'s, its format plain ``Positions``, ``Frequency`` or ``Counts``)."""
     analyzer = getattr(text_field, "analyzer", None)
     return (
         type(getattr(text_field, "format", None)) in (Positions, Frequency, Counts)

@@ -214,7 +214,7 @@ def _postings(searcher: Searcher, term: wq.Term) -> list[tuple[int, float]]:
 
 def weights_of(postings: Any) -> Iterator[tuple[int, float]]:
     """``(docnum, weight)`` of each posting of a fresh matcher: the weights Whoosh keeps beside
-    the postings (for a news field, its frequency; ``schema.Counts`` keeps no values)."""
+    the postings (for a news field, its frequency; ``analysis.Counts`` keeps no values)."""
     while postings.is_active():
         yield postings.id(), postings.weight()
         postings.next()
