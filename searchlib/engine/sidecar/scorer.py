@@ -357,6 +357,34 @@ class SidecarEngine(WhooshEngine):
         """The generation's phrases from the sidecar's positions (loaded with it)."""
         return self.accel.phrases
 
+    def stats(self) -> dict[str, Any]:
+        """Counts of articles, dates and terms, from the sidecar's columns (Whoosh's date
+        terms, one frequency lookup per date in each of 100 segments, took 2 s at 1M)."""
+        sidecar = self.accel.sidecar
+        dates = sidecar.dates[~sidecar.deleted]
+        dated = dates[dates != 0]
+        shown = (
+            [
+                f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}"
+                for d in (dated.min(), dated.max())
+            ]
+            if len(dated)
+            else [None, None]
+        )
+        return {
+            "articles": len(dates),
+            "dated": len(dated),
+            "undated": len(dates) - len(dated),
+            "first_date": shown[0],
+            "last_date": shown[1],
+            "terms": self.body_terms(),
+        }
+
+    def body_terms(self) -> int:
+        """How many distinct words the articles' bodies hold, from the sidecar's body postings
+        (Whoosh's lexicon merged from 100 segments took 8 s at a million articles)."""
+        return int(np.count_nonzero(np.diff(self.accel.sidecar.fields["body"].indptr)))
+
     def frequency(self, term: str) -> int:
         """How many articles hold the analysed word ``term`` (from the sidecar at once)."""
         return self.accel.sidecar.document_frequency(term)

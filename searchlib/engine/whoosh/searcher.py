@@ -308,5 +308,9 @@ class WhooshEngine:
             "undated": searcher.doc_count() - dated,
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
-            "terms": sum(1 for _ in searcher.lexicon("body")),
+            "terms": self.body_terms(),
         }
+
+    def body_terms(self) -> int:
+        """How many distinct words the articles' bodies hold (as indexed: stemmed)."""
+        return sum(1 for _ in self.searcher().lexicon("body"))
