@@ -1,6 +1,7 @@
-"""Whoosh patches: two reader fixes and phrases from the sidecar's positions, applied once.
+"""Whoosh patches: two reader fixes, phrases from the sidecar's positions and a matcher fix,
+applied once.
 
-They replace three of Whoosh's methods, so they are written against one version of Whoosh:
+They replace four of Whoosh's methods, so they are written against one version of Whoosh:
 :func:`apply` checks that version and refuses another, rather than patch code it does not
 know. Everything in :mod:`searchlib.engine.whoosh` that opens or writes an index calls it.
 """
@@ -183,6 +184,24 @@ def _phrases_from_kept_positions() -> None:
 
 #: The whoosh-reloaded release the patches were written against (pinned in pyproject.toml).
 PATCHED_VERSION = (2, 7, 5)
+
+
+def _and_not_checks_its_first_match() -> None:
+    """Make Whoosh's ``AndNotMatcher`` check its first match against the excluded postings.
+
+    It looked for a first match to skip only when both of its matchers started on the same
+    article: when the excluded word's postings started earlier, the first article holding
+    the required words was kept even if it held the excluded word too (after an incremental
+    build, "oil -price" counted 41 articles where 40 hold oil and not price)."""
+    from whoosh.matching.binary import AndNotMatcher
+
+    def _find_first(self: Any) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+    AndNotMatcher._find_first = _find_first
+
+
 _applied = False
 _applying = threading.Lock()
 
@@ -205,4 +224,5 @@ def apply() -> None:
         _remember_missing_columns()
         _map_segment_files()
         _phrases_from_kept_positions()
+        _and_not_checks_its_first_match()
         _applied = True
