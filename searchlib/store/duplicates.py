@@ -75,7 +75,7 @@ class Compared(NamedTuple):
     date: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # (arrays: compared by identity)
 class Groups:
     """The near-duplicate groups of a generation, the largest first, each a sorted tuple of
     article ids: ``len``, iteration, :meth:`largest` and an article's group by :meth:`of`.
