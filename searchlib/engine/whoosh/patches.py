@@ -1,5 +1,4 @@
-"""Whoosh patches: two reader fixes, phrases from the sidecar's positions and a matcher fix,
-applied once.
+"""Whoosh patches: reader fixes, phrases from the sidecar's positions, a matcher fix.
 
 They replace four of Whoosh's methods, so they are written against one version of Whoosh:
 :func:`apply` checks that version and refuses another, rather than patch code it does not
