@@ -407,7 +407,8 @@ class Index:
         found = []
         for name_kind in ENTITY_FIELDS if kind is None else (kind,):
             docs, name_ids, names = columns.entities[name_kind]
-            docs, name_ids = docs[live[docs]], name_ids[live[docs]]
+            held_live = live[docs]
+            docs, name_ids = docs[held_live], name_ids[held_live]
             counts = np.bincount(name_ids, minlength=len(names))
             # Most mentioned first, then by name (name ids are in name order).
             order = np.lexsort((np.arange(len(names)), -counts))

@@ -11,7 +11,7 @@ from whoosh import query as wq
 
 from ...fields import ENTITY_FIELDS
 from .. import Ranked
-from ..facets import FacetColumns, distinct
+from ..facets import FacetColumns, distinct, iso_day
 from ..whoosh import ranking
 from ..whoosh.searcher import WhooshEngine
 from . import files as impacts
@@ -364,12 +364,7 @@ class SidecarEngine(WhooshEngine):
         dates = sidecar.dates[~sidecar.deleted]
         dated = dates[dates != 0]
         shown = (
-            [
-                f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}"
-                for d in (dated.min(), dated.max())
-            ]
-            if len(dated)
-            else [None, None]
+            [iso_day(int(d)) for d in (dated.min(), dated.max())] if len(dated) else [None, None]
         )
         return {
             "articles": len(dates),
